@@ -1,0 +1,46 @@
+//! Builds libvmwindow (a shared library linking Wasmtime's C library) and its tests.
+//!
+//!   zig build                 -> zig-out/lib/libvmwindow.so (+ libwasmtime.so beside it)
+//!   zig build test            -> unit and integration tests
+//!   -Dwasmtime-lib=DIR        where libwasmtime.so lives (default: ../.toolchain/wasmtime/lib)
+const std = @import("std");
+
+pub fn build(b: *std.Build) void {
+    const target = b.standardTargetOptions(.{});
+    const optimize = b.standardOptimizeOption(.{});
+    const wasmtime_lib = b.option([]const u8, "wasmtime-lib", "directory holding libwasmtime.so") orelse
+        b.pathFromRoot("../.toolchain/wasmtime/lib");
+
+    const module = b.createModule(.{
+        .root_source_file = b.path("src/lib.zig"),
+        .target = target,
+        .optimize = optimize,
+        .link_libc = true,
+    });
+    module.addLibraryPath(.{ .cwd_relative = wasmtime_lib });
+    module.linkSystemLibrary("wasmtime", .{});
+    // libwasmtime.so is installed next to libvmwindow.so.
+    module.addRPathSpecial("$ORIGIN");
+
+    const lib = b.addLibrary(.{ .linkage = .dynamic, .name = "vmwindow", .root_module = module });
+    b.installArtifact(lib);
+    b.getInstallStep().dependOn(&b.addInstallLibFile(
+        .{ .cwd_relative = b.pathJoin(&.{ wasmtime_lib, "libwasmtime.so" }) },
+        "libwasmtime.so",
+    ).step);
+    b.getInstallStep().dependOn(&b.addInstallFile(b.path("include/vmwindow.h"), "include/vmwindow.h").step);
+
+    const test_module = b.createModule(.{
+        .root_source_file = b.path("src/lib.zig"),
+        .target = target,
+        .optimize = optimize,
+        .link_libc = true,
+    });
+    test_module.addLibraryPath(.{ .cwd_relative = wasmtime_lib });
+    test_module.linkSystemLibrary("wasmtime", .{});
+    test_module.addRPathSpecial(wasmtime_lib);
+    const tests = b.addTest(.{ .root_module = test_module });
+    const run_tests = b.addRunArtifact(tests);
+    const test_step = b.step("test", "Run libvmwindow's unit and integration tests");
+    test_step.dependOn(&run_tests.step);
+}

@@ -1,0 +1,209 @@
+//! The Wasmtime engine and the memory creator that hands a window to Wasmtime.
+//!
+//! Wasmtime only calls a memory creator for memories that a module *defines*, so each guest store
+//! first instantiates a tiny provider module that defines one memory of exactly the window's pages
+//! (minimum = maximum) and exports it; the guest then imports that export as `env.memory`. The
+//! creator, instead of allocating, returns the window that the calling thread has marked pending.
+
+const std = @import("std");
+const builtin = @import("builtin");
+const assert = std.debug.assert;
+
+const wt = @import("wasmtime.zig");
+const errors = @import("errors.zig");
+const layout = @import("layout.zig");
+const Window = @import("window.zig").Window;
+const Error = errors.Error;
+const fail = errors.fail;
+
+var engine: ?*wt.Engine = null;
+var engine_mutex: std.Thread.Mutex = .{};
+
+/// The window whose memory the next provider instantiation on this thread should return.
+threadlocal var pending_window: ?*Window = null;
+
+const creator = wt.MemoryCreator{
+    .env = null,
+    .new_memory = new_memory,
+    .finalizer = null,
+};
+
+/// The process-wide engine, created on first use and kept for the life of the process (Wasmtime's
+/// signal handlers are process-wide anyway).
+pub fn get() Error!*wt.Engine {
+    engine_mutex.lock();
+    defer engine_mutex.unlock();
+    if (engine) |e| return e;
+
+    const config = wt.wasm_config_new() orelse return fail(error.OutOfMemory, "wasm_config_new failed", .{});
+    // Bounds checks are elided for a 32-bit memory when reservation + guard cover 4 GiB + guard;
+    // every window reserves exactly that (layout.reservation_bytes).
+    wt.wasmtime_config_memory_reservation_set(config, layout.wasmtime_reservation_bytes);
+    wt.wasmtime_config_memory_guard_size_set(config, layout.wasmtime_guard_bytes);
+    wt.wasmtime_config_memory_reservation_for_growth_set(config, 0);
+    wt.wasmtime_config_memory_may_move_set(config, false);
+    // Copy-on-write initialisation conflicts with a host memory creator (Wasmtime aborts).
+    wt.wasmtime_config_memory_init_cow_set(config, false);
+    wt.wasmtime_config_signals_based_traps_set(config, true);
+    // One memory per guest: the window. A module cannot define a second one behind our back.
+    wt.wasmtime_config_wasm_multi_memory_set(config, false);
+    if (builtin.os.tag == .macos) {
+        // Wasmtime's Mach exception port would displace JavaScriptCore's.
+        wt.wasmtime_config_macos_use_mach_ports_set(config, false);
+    }
+    wt.wasmtime_config_host_memory_creator_set(config, &creator);
+    // Takes ownership of `config`.
+    const created = wt.wasm_engine_new_with_config(config) orelse return fail(error.Wasmtime, "cannot create the Wasmtime engine", .{});
+    engine = created;
+    return created;
+}
+
+fn new_memory(
+    env: ?*anyopaque,
+    ty: *const wt.MemoryType,
+    minimum_bytes: usize,
+    maximum_bytes: usize,
+    reserved_size_bytes: usize,
+    guard_size_bytes: usize,
+    memory_ret: *wt.LinearMemory,
+) callconv(.c) ?*wt.Error {
+    _ = env;
+    _ = maximum_bytes;
+    const window = pending_window orelse
+        return wt.wasmtime_error_new("vmwindow: a module defines its own memory; guests must import env.memory");
+    if (wt.wasmtime_memorytype_is64(ty)) return wt.wasmtime_error_new("vmwindow: 64-bit memories are not supported by 32-bit windows");
+    if (minimum_bytes != window.layout.window_bytes) return wt.wasmtime_error_new("vmwindow: provider memory size differs from the window");
+    // Wasmtime's compiled code trusts that all of reserved + guard belongs to this memory.
+    if (@max(reserved_size_bytes, minimum_bytes) + guard_size_bytes > layout.reservation_bytes) {
+        return wt.wasmtime_error_new("vmwindow: Wasmtime asks for a larger reservation than the window has");
+    }
+    // Only the provider instantiation is allowed to consume the pending window.
+    pending_window = null;
+    window.memory_refs += 1;
+    memory_ret.* = .{
+        .env = window,
+        .get_memory = get_memory,
+        .grow_memory = grow_memory,
+        .finalizer = release_memory,
+    };
+    return null;
+}
+
+fn get_memory(env: ?*anyopaque, byte_size: *usize, byte_capacity: *usize) callconv(.c) [*]u8 {
+    const window: *Window = @ptrCast(@alignCast(env.?));
+    byte_size.* = window.layout.window_bytes;
+    byte_capacity.* = window.layout.window_bytes;
+    return window.base();
+}
+
+fn grow_memory(env: ?*anyopaque, new_size_bytes: usize) callconv(.c) ?*wt.Error {
+    const window: *Window = @ptrCast(@alignCast(env.?));
+    if (new_size_bytes == window.layout.window_bytes) return null;
+    return wt.wasmtime_error_new("vmwindow: the window's memory cannot grow");
+}
+
+fn release_memory(env: ?*anyopaque) callconv(.c) void {
+    const window: *Window = @ptrCast(@alignCast(env.?));
+    assert(window.memory_refs > 0);
+    window.memory_refs -= 1;
+}
+
+/// The bytes of a module that defines and exports one memory of `pages` pages, min = max.
+fn provider_bytes(buffer: *[64]u8, pages: u32) []const u8 {
+    assert(pages > 0);
+    assert(pages <= 65_536);
+    var limits: [16]u8 = undefined;
+    var limits_len: usize = 0;
+    limits[0] = 0x01; // flags: has maximum
+    limits_len = 1;
+    limits_len += leb128(limits[limits_len..], pages);
+    limits_len += leb128(limits[limits_len..], pages);
+
+    var len: usize = 0;
+    const header = [_]u8{ 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00 };
+    @memcpy(buffer[len..][0..header.len], &header);
+    len += header.len;
+    // Memory section: one memory.
+    buffer[len] = 0x05;
+    buffer[len + 1] = @intCast(1 + limits_len);
+    buffer[len + 2] = 0x01;
+    len += 3;
+    @memcpy(buffer[len..][0..limits_len], limits[0..limits_len]);
+    len += limits_len;
+    // Export section: "memory" -> memory 0.
+    const export_section = [_]u8{ 0x07, 0x0a, 0x01, 0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00 };
+    @memcpy(buffer[len..][0..export_section.len], &export_section);
+    len += export_section.len;
+    return buffer[0..len];
+}
+
+fn leb128(out: []u8, value: u32) usize {
+    var remaining = value;
+    var len: usize = 0;
+    while (true) {
+        const byte: u8 = @intCast(remaining & 0x7f);
+        remaining >>= 7;
+        if (remaining == 0) {
+            out[len] = byte;
+            return len + 1;
+        }
+        out[len] = byte | 0x80;
+        len += 1;
+    }
+}
+
+/// Compiles the window's provider module once.
+fn provider_module(window: *Window) Error!*wt.Module {
+    if (window.provider_module) |module| return @ptrCast(module);
+    var buffer: [64]u8 = undefined;
+    const bytes = provider_bytes(&buffer, window.layout.pages());
+    var module: ?*wt.Module = null;
+    if (wt.wasmtime_module_new(try get(), bytes.ptr, bytes.len, &module)) |err| {
+        return fail_wasmtime(error.Wasmtime, "cannot compile the window's memory provider", err);
+    }
+    window.provider_module = module.?;
+    return module.?;
+}
+
+pub fn release_provider(window: *Window) void {
+    if (window.provider_module) |module| wt.wasmtime_module_delete(@ptrCast(module));
+    window.provider_module = null;
+}
+
+/// Creates, inside `context`'s store, a Wasmtime memory that is the window.
+pub fn window_memory(window: *Window, context: *wt.Context) Error!wt.Extern {
+    const module = try provider_module(window);
+    assert(pending_window == null);
+    pending_window = window;
+    defer pending_window = null;
+
+    var instance: wt.Instance = undefined;
+    var trap: ?*wt.Trap = null;
+    if (wt.wasmtime_instance_new(context, module, null, 0, &instance, &trap)) |err| {
+        return fail_wasmtime(error.Wasmtime, "cannot create the window's memory", err);
+    }
+    assert(trap == null);
+    var memory: wt.Extern = undefined;
+    const found = wt.wasmtime_instance_export_get(context, &instance, "memory", "memory".len, &memory);
+    assert(found);
+    assert(memory.kind == wt.extern_kind_memory);
+    return memory;
+}
+
+/// Stores Wasmtime's error message (prefixed by `what`) as the last error, frees `err`.
+pub fn fail_wasmtime(result: Error, what: []const u8, err: *wt.Error) Error {
+    var message: wt.ByteVec = .{ .size = 0, .data = null };
+    wt.wasmtime_error_message(err, &message);
+    defer wt.wasm_byte_vec_delete(&message);
+    wt.wasmtime_error_delete(err);
+    const text = if (message.data) |data| data[0..message.size] else "";
+    return fail(result, "{s}: {s}", .{ what, text });
+}
+
+test "provider module bytes" {
+    var buffer: [64]u8 = undefined;
+    const bytes = provider_bytes(&buffer, 32_768);
+    // 32768 = 0x8000 -> LEB128 80 80 02
+    const expected = [_]u8{ 0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0x05, 0x08, 0x01, 0x01, 0x80, 0x80, 0x02, 0x80, 0x80, 0x02, 0x07, 0x0a, 0x01, 0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00 };
+    try std.testing.expectEqualSlices(u8, &expected, bytes);
+}

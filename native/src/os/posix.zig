@@ -1,0 +1,163 @@
+//! The window's OS layer for Linux and macOS: reserve address space, map files and anonymous memory
+//! over parts of it with MAP_FIXED, and put PROT_NONE back. Nothing here ever calls munmap on part of
+//! a window: a freed range could be taken by any other mmap in the process.
+
+const std = @import("std");
+const builtin = @import("builtin");
+const assert = std.debug.assert;
+const c = std.c;
+const posix = std.posix;
+
+pub const MapError = error{ OutOfMemory, AccessDenied, Unexpected };
+
+pub fn os_page_bytes() u64 {
+    return std.heap.pageSize();
+}
+
+fn errno() posix.E {
+    return @enumFromInt(c._errno().*);
+}
+
+fn map_error(err: posix.E) MapError {
+    return switch (err) {
+        .NOMEM, .AGAIN, .MFILE, .NFILE => error.OutOfMemory,
+        .ACCES, .PERM, .TXTBSY => error.AccessDenied,
+        else => error.Unexpected,
+    };
+}
+
+const prot_none: c_uint = c.PROT.NONE;
+const prot_read: c_uint = c.PROT.READ;
+const prot_read_write: c_uint = c.PROT.READ | c.PROT.WRITE;
+
+fn anonymous_flags(fixed: bool) c.MAP {
+    var flags: c.MAP = .{ .TYPE = .PRIVATE, .ANONYMOUS = true, .FIXED = fixed };
+    if (@hasField(c.MAP, "NORESERVE")) flags.NORESERVE = true;
+    return flags;
+}
+
+fn check_range(base: [*]u8, size_bytes: u64) void {
+    assert(@intFromPtr(base) % os_page_bytes() == 0);
+    assert(size_bytes > 0);
+    assert(size_bytes % os_page_bytes() == 0);
+}
+
+/// Reserves `size_bytes` of inaccessible address space.
+pub fn reserve(size_bytes: u64) MapError![*]align(std.heap.page_size_min) u8 {
+    assert(size_bytes % os_page_bytes() == 0);
+    const rc = c.mmap(null, size_bytes, prot_none, anonymous_flags(false), -1, 0);
+    if (rc == c.MAP_FAILED) return map_error(errno());
+    return @ptrCast(@alignCast(rc));
+}
+
+/// Returns a whole reservation to the OS. Only for the window's own teardown.
+pub fn release(base: [*]align(std.heap.page_size_min) u8, size_bytes: u64) void {
+    check_range(base, size_bytes);
+    const rc = c.munmap(base, size_bytes);
+    assert(rc == 0);
+}
+
+/// Puts inaccessible anonymous memory over `[base, base + size_bytes)`, dropping what was there.
+pub fn map_none(base: [*]u8, size_bytes: u64) MapError!void {
+    check_range(base, size_bytes);
+    const rc = c.mmap(@ptrCast(@alignCast(base)), size_bytes, prot_none, anonymous_flags(true), -1, 0);
+    if (rc == c.MAP_FAILED) return map_error(errno());
+    assert(@intFromPtr(rc) == @intFromPtr(base));
+}
+
+/// Puts zeroed read-write anonymous memory over `[base, base + size_bytes)`.
+pub fn map_anonymous(base: [*]u8, size_bytes: u64) MapError!void {
+    check_range(base, size_bytes);
+    var flags = anonymous_flags(true);
+    if (@hasField(c.MAP, "NORESERVE")) flags.NORESERVE = false;
+    const rc = c.mmap(@ptrCast(@alignCast(base)), size_bytes, prot_read_write, flags, -1, 0);
+    if (rc == c.MAP_FAILED) return map_error(errno());
+    assert(@intFromPtr(rc) == @intFromPtr(base));
+}
+
+/// Maps `size_bytes` of `fd` from `file_offset_bytes` over `base`, shared with the file.
+pub fn map_file(base: [*]u8, size_bytes: u64, fd: posix.fd_t, file_offset_bytes: u64, writable: bool) MapError!void {
+    check_range(base, size_bytes);
+    assert(file_offset_bytes % os_page_bytes() == 0);
+    const prot = if (writable) prot_read_write else prot_read;
+    const flags: c.MAP = .{ .TYPE = .SHARED, .FIXED = true };
+    const rc = c.mmap(@ptrCast(@alignCast(base)), size_bytes, prot, flags, fd, @intCast(file_offset_bytes));
+    if (rc == c.MAP_FAILED) return map_error(errno());
+    assert(@intFromPtr(rc) == @intFromPtr(base));
+}
+
+/// Maps `size_bytes` of `fd` anywhere, shared and read-write (the host's view of the table).
+pub fn map_shared_anywhere(size_bytes: u64, fd: posix.fd_t) MapError![]align(std.heap.page_size_min) u8 {
+    assert(size_bytes % os_page_bytes() == 0);
+    const flags: c.MAP = .{ .TYPE = .SHARED };
+    const rc = c.mmap(null, size_bytes, prot_read_write, flags, fd, 0);
+    if (rc == c.MAP_FAILED) return map_error(errno());
+    const ptr: [*]align(std.heap.page_size_min) u8 = @ptrCast(@alignCast(rc));
+    return ptr[0..size_bytes];
+}
+
+pub fn unmap_anywhere(memory: []align(std.heap.page_size_min) u8) void {
+    const rc = c.munmap(memory.ptr, memory.len);
+    assert(rc == 0);
+}
+
+/// An anonymous shared-memory file of `size_bytes` zero bytes (memfd on Linux, shm elsewhere).
+pub fn shared_memory_file(size_bytes: u64) MapError!posix.fd_t {
+    const fd: posix.fd_t = switch (builtin.os.tag) {
+        .linux => blk: {
+            const rc = c.memfd_create("vmwindow-table", 0x0001); // MFD_CLOEXEC
+            if (rc < 0) return map_error(errno());
+            break :blk rc;
+        },
+        else => blk: {
+            var name_buffer: [64]u8 = undefined;
+            const name = std.fmt.bufPrintZ(&name_buffer, "/vmwindow-{d}-{d}", .{ c.getpid(), std.time.nanoTimestamp() }) catch unreachable;
+            const rc = c.shm_open(name, @bitCast(posix.O{ .ACCMODE = .RDWR, .CREAT = true, .EXCL = true, .CLOEXEC = true }), 0o600);
+            if (rc < 0) return map_error(errno());
+            _ = c.shm_unlink(name);
+            break :blk rc;
+        },
+    };
+    if (c.ftruncate(fd, @intCast(size_bytes)) != 0) {
+        const err = errno();
+        posix.close(fd);
+        return map_error(err);
+    }
+    return fd;
+}
+
+pub const FileKind = enum { regular, directory, other };
+
+pub const FileInfo = struct {
+    size_bytes: u64,
+    kind: FileKind,
+};
+
+pub const OpenError = error{ NotFound, AccessDenied, IsDirectory, Unexpected, OutOfMemory, NameTooLong };
+
+pub fn open_file(path: [*:0]const u8, writable: bool) OpenError!posix.fd_t {
+    const flags: posix.O = .{ .ACCMODE = if (writable) .RDWR else .RDONLY, .CLOEXEC = true };
+    return posix.openZ(path, flags, 0) catch |err| switch (err) {
+        error.FileNotFound => error.NotFound,
+        error.AccessDenied, error.PermissionDenied => error.AccessDenied,
+        error.NotDir => error.NotFound,
+        error.IsDir => error.IsDirectory,
+        error.NameTooLong => error.NameTooLong,
+        error.SystemResources, error.ProcessFdQuotaExceeded, error.SystemFdQuotaExceeded => error.OutOfMemory,
+        else => error.Unexpected,
+    };
+}
+
+pub fn stat_file(fd: posix.fd_t) error{Unexpected}!FileInfo {
+    const st = posix.fstat(fd) catch return error.Unexpected;
+    const kind: FileKind = switch (st.mode & posix.S.IFMT) {
+        posix.S.IFREG => .regular,
+        posix.S.IFDIR => .directory,
+        else => .other,
+    };
+    return .{ .size_bytes = @intCast(st.size), .kind = kind };
+}
+
+pub fn close(fd: posix.fd_t) void {
+    posix.close(fd);
+}

@@ -1,0 +1,185 @@
+//! The region table that the host publishes inside the window (layout: docs/abi.md).
+//!
+//! The host keeps the truth in its own structures (`window.zig`); this file only writes the
+//! published copy, following the seqlock rule: the header generation is odd while a change is in
+//! progress and even when the table is stable.
+
+const std = @import("std");
+const assert = std.debug.assert;
+const layout = @import("layout.zig");
+
+pub const magic: u32 = 0x54574D56; // "VMWT" in little-endian byte order
+
+pub const access_read: u32 = 1;
+pub const access_write: u32 = 2;
+pub const access_read_write: u32 = access_read | access_write;
+
+pub const state_free: u32 = 0;
+pub const state_live: u32 = 1;
+
+pub const Header = extern struct {
+    magic: u32,
+    abi_version: u32,
+    header_bytes: u32,
+    entry_bytes: u32,
+    capacity: u32,
+    count: u32,
+    generation: u32,
+    reserved0: u32,
+    window_bytes: u64,
+    guest_base: u64,
+    guest_bytes: u64,
+    slots_base: u64,
+};
+
+pub const Entry = extern struct {
+    offset_bytes: u64,
+    length_bytes: u64,
+    slot_bytes: u64,
+    id: u32,
+    generation: u32,
+    state: u32,
+    access: u32,
+    name: [layout.name_max_bytes]u8,
+};
+
+comptime {
+    assert(@sizeOf(Header) == layout.header_bytes);
+    assert(@offsetOf(Header, "magic") == 0);
+    assert(@offsetOf(Header, "abi_version") == 4);
+    assert(@offsetOf(Header, "header_bytes") == 8);
+    assert(@offsetOf(Header, "entry_bytes") == 12);
+    assert(@offsetOf(Header, "capacity") == 16);
+    assert(@offsetOf(Header, "count") == 20);
+    assert(@offsetOf(Header, "generation") == 24);
+    assert(@offsetOf(Header, "window_bytes") == 32);
+    assert(@offsetOf(Header, "guest_base") == 40);
+    assert(@offsetOf(Header, "guest_bytes") == 48);
+    assert(@offsetOf(Header, "slots_base") == 56);
+
+    assert(@sizeOf(Entry) == layout.entry_bytes);
+    assert(@offsetOf(Entry, "offset_bytes") == 0);
+    assert(@offsetOf(Entry, "length_bytes") == 8);
+    assert(@offsetOf(Entry, "slot_bytes") == 16);
+    assert(@offsetOf(Entry, "id") == 24);
+    assert(@offsetOf(Entry, "generation") == 28);
+    assert(@offsetOf(Entry, "state") == 32);
+    assert(@offsetOf(Entry, "access") == 36);
+    assert(@offsetOf(Entry, "name") == 40);
+}
+
+/// A writable view of the published table (the host's mapping of it, not the guest's).
+pub const Table = struct {
+    header: *Header,
+    entries: []Entry,
+
+    /// `memory` is the host's writable mapping of the table, at least `table_bytes` long and zeroed.
+    pub fn init(memory: []align(8) u8, window_layout: layout.Layout) Table {
+        assert(memory.len >= window_layout.table_bytes);
+        assert(window_layout.capacity <= layout.table_max_capacity);
+        const header: *Header = @ptrCast(memory.ptr);
+        const entries_ptr: [*]Entry = @ptrCast(@alignCast(memory.ptr + layout.header_bytes));
+        const table = Table{ .header = header, .entries = entries_ptr[0..window_layout.capacity] };
+        header.* = .{
+            .magic = magic,
+            .abi_version = layout.abi_version,
+            .header_bytes = layout.header_bytes,
+            .entry_bytes = layout.entry_bytes,
+            .capacity = window_layout.capacity,
+            .count = 0,
+            .generation = 0,
+            .reserved0 = 0,
+            .window_bytes = window_layout.window_bytes,
+            .guest_base = layout.guest_base,
+            .guest_bytes = window_layout.guest_bytes,
+            .slots_base = window_layout.slots_base,
+        };
+        for (table.entries, 1..) |*e, id| {
+            e.* = std.mem.zeroes(Entry);
+            e.id = @intCast(id);
+        }
+        return table;
+    }
+
+    pub fn entry(table: Table, id: u32) *Entry {
+        assert(id >= 1);
+        assert(id <= table.entries.len);
+        return &table.entries[id - 1];
+    }
+
+    fn begin_change(table: Table) void {
+        const generation = table.header.generation;
+        assert(generation % 2 == 0);
+        @atomicStore(u32, &table.header.generation, generation +% 1, .release);
+    }
+
+    fn end_change(table: Table) void {
+        const generation = table.header.generation;
+        assert(generation % 2 == 1);
+        @atomicStore(u32, &table.header.generation, generation +% 1, .release);
+    }
+
+    /// Publishes a newly mapped region; returns the entry's new generation.
+    pub fn publish_live(table: Table, id: u32, offset_bytes: u64, length_bytes: u64, slot_bytes: u64, access: u32, name: []const u8) u32 {
+        const e = table.entry(id);
+        assert(e.state == state_free);
+        assert(offset_bytes % layout.page_bytes == 0);
+        assert(slot_bytes % layout.page_bytes == 0);
+        assert(length_bytes <= slot_bytes);
+        assert(access == access_read or access == access_read_write);
+        assert(name.len <= layout.name_max_bytes);
+
+        table.begin_change();
+        e.offset_bytes = offset_bytes;
+        e.length_bytes = length_bytes;
+        e.slot_bytes = slot_bytes;
+        e.generation +%= 1;
+        e.access = access;
+        e.name = std.mem.zeroes([layout.name_max_bytes]u8);
+        @memcpy(e.name[0..name.len], name);
+        e.state = state_live;
+        table.header.count += 1;
+        assert(table.header.count <= table.header.capacity);
+        table.end_change();
+        return e.generation;
+    }
+
+    pub fn publish_free(table: Table, id: u32) void {
+        const e = table.entry(id);
+        assert(e.state == state_live);
+        assert(table.header.count > 0);
+
+        table.begin_change();
+        const generation = e.generation +% 1;
+        e.* = std.mem.zeroes(Entry);
+        e.id = id;
+        e.generation = generation;
+        table.header.count -= 1;
+        table.end_change();
+    }
+};
+
+test "publish and free keep the seqlock even and bump entry generations" {
+    const window_layout = try layout.compute(layout.window_default_bytes, layout.guest_default_bytes, 4, 4096);
+    var memory: [4096]u8 align(8) = undefined;
+    @memset(&memory, 0xAA);
+    const table = Table.init(&memory, window_layout);
+    try std.testing.expectEqual(magic, std.mem.readInt(u32, memory[0..4], .little));
+    try std.testing.expectEqual(@as(u32, 4), table.header.capacity);
+    try std.testing.expectEqual(@as(u32, 3), table.entry(3).id);
+
+    const generation = table.publish_live(2, window_layout.slots_base, 100, layout.page_bytes, access_read, "data");
+    try std.testing.expectEqual(@as(u32, 1), generation);
+    try std.testing.expectEqual(@as(u32, 2), table.header.generation);
+    try std.testing.expectEqual(@as(u32, 1), table.header.count);
+    const raw_entry = memory[64 + 64 .. 64 + 128];
+    try std.testing.expectEqual(window_layout.slots_base, std.mem.readInt(u64, raw_entry[0..8], .little));
+    try std.testing.expectEqualStrings("data", raw_entry[40..44]);
+    try std.testing.expectEqual(@as(u8, 0), raw_entry[44]);
+
+    table.publish_free(2);
+    try std.testing.expectEqual(@as(u32, 4), table.header.generation);
+    try std.testing.expectEqual(@as(u32, 0), table.header.count);
+    try std.testing.expectEqual(@as(u32, 2), table.entry(2).generation);
+    try std.testing.expectEqual(@as(u64, 0), table.entry(2).offset_bytes);
+}

@@ -1,0 +1,77 @@
+// The thin bun:ffi layer: libvmwindow's C ABI (native/include/vmwindow.h) as JS functions, plus
+// helpers for its out-parameters and errors. No policy lives here; see window.ts, guest.ts.
+import { CString, dlopen, FFIType, type Pointer } from "bun:ffi";
+import { findLibrary } from "./library.ts";
+
+const { i32, u32, u64, ptr, usize } = FFIType;
+
+const symbols = {
+  vmw_abi_version: { args: [], returns: u32 },
+  vmw_last_error_message: { args: [], returns: ptr },
+  vmw_window_create: { args: [u64, u64, u32, ptr], returns: i32 },
+  vmw_window_destroy: { args: [ptr], returns: FFIType.void },
+  vmw_window_base: { args: [ptr], returns: ptr },
+  vmw_window_layout: { args: [ptr, ptr], returns: i32 },
+  vmw_window_map_file: { args: [ptr, ptr, usize, u32, ptr, usize, ptr], returns: i32 },
+  vmw_window_unmap: { args: [ptr, u32, u32], returns: i32 },
+  vmw_guest_create: { args: [ptr, ptr, usize, ptr], returns: i32 },
+  vmw_guest_destroy: { args: [ptr], returns: FFIType.void },
+  vmw_guest_export: { args: [ptr, ptr, usize, ptr], returns: i32 },
+  vmw_guest_values: { args: [ptr], returns: ptr },
+  vmw_guest_call: { args: [ptr, u32], returns: i32 },
+} as const;
+
+export const libraryPath = findLibrary();
+export const native = dlopen(libraryPath, symbols).symbols;
+
+export const ABI_VERSION = 1;
+if (native.vmw_abi_version() !== ABI_VERSION) {
+  throw new Error(`vmwindow: ${libraryPath} implements ABI v${native.vmw_abi_version()}, this package needs v${ABI_VERSION}`);
+}
+
+/** `vmw_result_t` values (native/include/vmwindow.h). */
+export const Result = {
+  OK: 0,
+  INVALID_ARGUMENT: 1,
+  NOT_FOUND: 2,
+  IO: 3,
+  ACCESS_DENIED: 4,
+  WINDOW_FULL: 5,
+  CLOSED: 6,
+  BUSY: 7,
+  OUT_OF_MEMORY: 8,
+  BAD_MODULE: 9,
+  LINK: 10,
+  TRAP: 11,
+  WASMTIME: 12,
+  STALE: 13,
+  TYPE_MISMATCH: 14,
+  UNSUPPORTED: 15,
+} as const;
+
+export type ResultName = keyof typeof Result;
+const resultNames = Object.fromEntries(Object.entries(Result).map(([name, value]) => [value, name])) as Record<number, ResultName>;
+
+export function resultName(result: number): ResultName {
+  return resultNames[result] ?? "WASMTIME";
+}
+
+export function lastErrorMessage(): string {
+  const message = native.vmw_last_error_message();
+  return message ? new CString(message).toString() : "";
+}
+
+/** One reusable 8-byte out-parameter for handle-returning calls (single JS thread). */
+const handleOut = new BigUint64Array(1);
+
+export function takeHandle(call: (out: BigUint64Array) => number): { result: number; handle: Pointer | null } {
+  handleOut[0] = 0n;
+  const result = call(handleOut);
+  const handle = handleOut[0] === 0n ? null : (Number(handleOut[0]) as Pointer);
+  return { result, handle };
+}
+
+const encoder = new TextEncoder();
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}

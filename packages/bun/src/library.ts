@@ -1,0 +1,38 @@
+// Finds libvmwindow for this platform: $VMWINDOW_LIB, then the platform's optional npm package,
+// then a from-source build in this repository (native/zig-out/lib).
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+const suffix = process.platform === "darwin" ? "dylib" : process.platform === "win32" ? "dll" : "so";
+const fileName = process.platform === "win32" ? "vmwindow.dll" : `libvmwindow.${suffix}`;
+
+/** The npm package that carries the prebuilt library for this platform. */
+export function platformPackageName(): string {
+  const arch = process.arch === "x64" ? "x64" : process.arch;
+  const libc = process.platform === "linux" ? "-gnu" : "";
+  return `@vmwindow/${process.platform}-${arch}${libc}`;
+}
+
+export function findLibrary(): string {
+  const tried: string[] = [];
+  const fromEnv = process.env.VMWINDOW_LIB;
+  if (fromEnv) {
+    if (existsSync(fromEnv)) return fromEnv;
+    tried.push(`$VMWINDOW_LIB=${fromEnv}`);
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    const platformPackage: { libraryPath?: string } = require(platformPackageName());
+    if (platformPackage.libraryPath && existsSync(platformPackage.libraryPath)) return platformPackage.libraryPath;
+  } catch {
+    tried.push(platformPackageName());
+  }
+  const fromSource = fileURLToPath(new URL(`../../../native/zig-out/lib/${fileName}`, import.meta.url));
+  if (existsSync(fromSource)) return fromSource;
+  tried.push(fromSource);
+  throw new Error(
+    `vmwindow: cannot find ${fileName} (tried ${tried.join(", ")}). ` +
+      `Install ${platformPackageName()}, set VMWINDOW_LIB, or build from source with ./dev build.`,
+  );
+}

@@ -1,0 +1,43 @@
+// Shared test helpers: temporary files with known contents, and the compiled guests' paths.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "bun:test";
+
+const root = mkdtempSync(join(tmpdir(), "vmwindow-test-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let counter = 0;
+
+/** Writes `bytes` to a fresh temporary file and returns its path. */
+export function tempFile(bytes: Uint8Array | string): string {
+  const path = join(root, `file-${counter++}.bin`);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+export function tempDir(): string {
+  return root;
+}
+
+/** Deterministic pseudo-random bytes (xorshift32), so failures reproduce. */
+export function patternBytes(length: number, seed = 0x9e3779b9): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    bytes[i] = state & 0xff;
+  }
+  return bytes;
+}
+
+export const guests = {
+  probe: join(import.meta.dir, "build", "probe.wasm"),
+  checksum: join(import.meta.dir, "..", "examples", "checksum", "build", "guest.wasm"),
+};
+
+/** A small window for tests: 64 MiB memory, 1 MiB guest area. */
+export const smallWindow = { sizeBytes: 64 * 2 ** 20, guestBytes: 2 ** 20 };

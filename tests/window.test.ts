@@ -1,0 +1,151 @@
+// The host API without a guest: windows, regions, zero-copy views and bad input.
+import { describe, expect, test } from "bun:test";
+import { chmodSync, readFileSync } from "node:fs";
+import { Window, VmwindowError } from "@vmwindow/bun";
+import { patternBytes, smallWindow, tempDir, tempFile } from "./helpers.ts";
+
+function expectError(run: () => unknown, code: string, message?: RegExp): void {
+  let caught: unknown;
+  try {
+    run();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(VmwindowError);
+  expect((caught as VmwindowError).code).toBe(code);
+  if (message) expect((caught as Error).message).toMatch(message);
+}
+
+describe("Window", () => {
+  test("default layout follows docs/abi.md", () => {
+    using window = Window.create();
+    expect(window.layout).toEqual({
+      sizeBytes: 2 ** 31,
+      tableOffset: 0x10000,
+      tableBytes: 1_052_672,
+      guestBase: 0x210000,
+      guestBytes: 16 * 2 ** 20,
+      slotsBase: 0x210000 + 16 * 2 ** 20,
+      capacity: 16_384,
+    });
+  });
+
+  test("a file's bytes appear in region.bytes, zero-copy and equal to the file on disk", () => {
+    const contents = patternBytes(200_000);
+    const path = tempFile(contents);
+    using window = Window.create(smallWindow);
+    using region = window.mapFile(path, { name: "data" });
+    expect(region.id).toBe(1);
+    expect(region.length).toBe(contents.length);
+    expect(region.offset % 65_536).toBe(0);
+    expect(region.offset).toBeGreaterThanOrEqual(window.layout.slotsBase);
+    expect(Buffer.from(region.bytes).equals(Buffer.from(contents))).toBe(true);
+  });
+
+  test("read-write: host writes through region.bytes reach the file", () => {
+    const path = tempFile(patternBytes(5000));
+    using window = Window.create(smallWindow);
+    const region = window.mapFile(path, { access: "readwrite" });
+    region.bytes.set([1, 2, 3], 100);
+    region.unmap();
+    expect([...readFileSync(path).subarray(100, 103)]).toEqual([1, 2, 3]);
+  });
+
+  test("unmap detaches earlier views (they read nothing, never fault) and frees the slot", () => {
+    const path = tempFile(patternBytes(1000));
+    using window = Window.create(smallWindow);
+    const region = window.mapFile(path);
+    const view = region.bytes;
+    expect(view.length).toBe(1000);
+    region.unmap();
+    expect(view.length).toBe(0);
+    expect(view[0]).toBeUndefined();
+    expect(region.mapped).toBe(false);
+    expectError(() => region.bytes, "CLOSED");
+    expectError(() => region.unmap(), "CLOSED");
+    const again = window.mapFile(path);
+    expect(again.offset).toBe(region.offset);
+    expect(again.id).toBe(region.id);
+    expect(again.generation).not.toBe(region.generation);
+  });
+
+  test("close detaches every view and makes every call a CLOSED error", () => {
+    const path = tempFile("hello");
+    const window = Window.create(smallWindow);
+    const region = window.mapFile(path);
+    const view = region.bytes;
+    window.close();
+    window.close(); // idempotent
+    expect(window.closed).toBe(true);
+    expect(view.length).toBe(0);
+    expectError(() => window.mapFile(path), "CLOSED", /window is closed/);
+    expectError(() => window.instantiate(new Uint8Array([0])), "CLOSED");
+    expectError(() => region.unmap(), "CLOSED");
+  });
+
+  test("regions fill slots in order and the table lists them", () => {
+    using window = Window.create(smallWindow);
+    const a = window.mapFile(tempFile(patternBytes(65_536)));
+    const b = window.mapFile(tempFile(patternBytes(65_537)));
+    const c = window.mapFile(tempFile(patternBytes(1)));
+    expect(b.offset).toBe(a.offset + 65_536);
+    expect(c.offset).toBe(b.offset + 2 * 65_536);
+    expect([...window.regions.keys()]).toEqual([1, 2, 3]);
+  });
+});
+
+describe("bad input is a clear error, never a crash", () => {
+  test.each([
+    [{ sizeBytes: 0 }, /sizeBytes must be a positive integer/],
+    [{ sizeBytes: -65_536 }, /sizeBytes must be a positive integer/],
+    [{ sizeBytes: Number.NaN }, /sizeBytes must be a positive integer/],
+    [{ sizeBytes: 1.5 }, /sizeBytes must be a positive integer/],
+    [{ sizeBytes: 2 ** 60 }, /sizeBytes must be a positive integer/],
+    [{ sizeBytes: 100_000 }, /multiple of 65536/],
+    [{ sizeBytes: 2 ** 32 + 65_536 }, /at most 4 GiB/],
+    [{ sizeBytes: 3 * 65_536 }, /leaves no slot/],
+    [{ guestBytes: 1000 }, /multiple of 65536/],
+    [{ capacity: 0 }, /capacity/],
+    [{ capacity: 40_000 }, /capacity 40000 is not in 1..32767/],
+    [{ sizeBytes: "1GB" as unknown as number }, /sizeBytes must be a positive integer/],
+  ])("Window.create(%p)", (options, message) => {
+    expectError(() => Window.create(options), "INVALID_ARGUMENT", message);
+  });
+
+  test("missing file, directory, empty file, bad access, long name", () => {
+    using window = Window.create(smallWindow);
+    expectError(() => window.mapFile("/nonexistent/vmwindow"), "NOT_FOUND", /no such file: \/nonexistent\/vmwindow/);
+    expectError(() => window.mapFile(tempDir()), "INVALID_ARGUMENT", /is a directory/);
+    expectError(() => window.mapFile(tempFile("")), "INVALID_ARGUMENT", /is empty/);
+    expectError(() => window.mapFile(""), "INVALID_ARGUMENT", /non-empty string/);
+    expectError(() => window.mapFile(42 as unknown as string), "INVALID_ARGUMENT", /non-empty string/);
+    const path = tempFile("x");
+    expectError(() => window.mapFile(path, { access: "write" as "read" }), "INVALID_ARGUMENT", /access must be/);
+    expectError(() => window.mapFile(path, { name: "n".repeat(25) }), "INVALID_ARGUMENT", /at most 24/);
+    expect(window.regions.size).toBe(0);
+  });
+
+  test("a file opened without write permission cannot be mapped read-write", () => {
+    const path = tempFile("read only");
+    chmodSync(path, 0o444);
+    // root ignores file modes: make the file immutable instead (ext4/xfs/btrfs; needs chattr).
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) expect(Bun.spawnSync(["chattr", "+i", path]).exitCode).toBe(0);
+    try {
+      using window = Window.create(smallWindow);
+      expectError(() => window.mapFile(path, { access: "readwrite" }), "ACCESS_DENIED", /permission denied/);
+      // Read-only still works.
+      using region = window.mapFile(path);
+      expect(new TextDecoder().decode(region.bytes)).toBe("read only");
+    } finally {
+      if (asRoot) Bun.spawnSync(["chattr", "-i", path]);
+    }
+  });
+
+  test("a file larger than the slot area is refused with WINDOW_FULL", () => {
+    using window = Window.create(smallWindow);
+    const path = tempFile("x");
+    require("node:fs").truncateSync(path, smallWindow.sizeBytes);
+    expectError(() => window.mapFile(path), "WINDOW_FULL");
+  });
+});

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test: builds (turbo), the native Zig tests, then `bun test`; prints one final line
+# "N passed, N failed" adding both. Exits non-zero if anything failed or did not run.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+log="$(mktemp -d)"
+trap 'rm -rf "$log"' EXIT
+
+passed=0
+failed=0
+
+if ! turbo run build --output-logs=errors-only; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# Native tests (zig build test): "N/M tests passed" in the build summary.
+(cd native && zig build test -Doptimize=ReleaseSafe --summary all) >"$log/zig.txt" 2>&1
+zig_status=$?
+cat "$log/zig.txt" | grep -E "tests passed|error|failed" | head -40
+zig_counts="$(grep -oE '[0-9]+/[0-9]+ tests passed' "$log/zig.txt" | tail -1)"
+if [[ -n "$zig_counts" ]]; then
+  zig_passed="${zig_counts%%/*}"
+  zig_total="${zig_counts#*/}"; zig_total="${zig_total%% *}"
+  passed=$((passed + zig_passed))
+  failed=$((failed + zig_total - zig_passed))
+elif [[ $zig_status -ne 0 ]]; then
+  cat "$log/zig.txt" | tail -40
+  failed=$((failed + 1))
+fi
+echo "native: ${zig_counts:-no count} (exit $zig_status)"
+
+# Bun tests.
+bun test "$@" 2>&1 | tee "$log/bun.txt"
+bun_status=${PIPESTATUS[0]}
+bun_passed="$(grep -oE '^ *[0-9]+ pass' "$log/bun.txt" | tail -1 | grep -oE '[0-9]+')"
+bun_failed="$(grep -oE '^ *[0-9]+ fail' "$log/bun.txt" | tail -1 | grep -oE '[0-9]+')"
+if [[ -z "$bun_passed" ]]; then
+  failed=$((failed + 1))
+else
+  passed=$((passed + bun_passed))
+  failed=$((failed + ${bun_failed:-0}))
+fi
+if [[ $bun_status -ne 0 && "${bun_failed:-0}" == "0" ]]; then failed=$((failed + 1)); fi
+
+echo "${passed} passed, ${failed} failed"
+[[ $failed -eq 0 && $zig_status -eq 0 && $bun_status -eq 0 ]]

@@ -2,10 +2,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll } from "bun:test";
 
 const root = mkdtempSync(join(tmpdir(), "vmwindow-test-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+process.on("exit", () => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 
 /** Writes `bytes` to a fresh temporary file and returns its path. */

@@ -96,19 +96,19 @@ describe("Window", () => {
 
 describe("bad input is a clear error, never a crash", () => {
   test.each([
-    [{ sizeBytes: 0 }, /sizeBytes must be a positive integer/],
-    [{ sizeBytes: -65_536 }, /sizeBytes must be a positive integer/],
-    [{ sizeBytes: Number.NaN }, /sizeBytes must be a positive integer/],
-    [{ sizeBytes: 1.5 }, /sizeBytes must be a positive integer/],
-    [{ sizeBytes: 2 ** 60 }, /sizeBytes must be a positive integer/],
-    [{ sizeBytes: 100_000 }, /multiple of 65536/],
-    [{ sizeBytes: 2 ** 32 + 65_536 }, /at most 4 GiB/],
-    [{ sizeBytes: 3 * 65_536 }, /leaves no slot/],
-    [{ guestBytes: 1000 }, /multiple of 65536/],
-    [{ capacity: 0 }, /capacity/],
-    [{ capacity: 40_000 }, /capacity 40000 is not in 1..32767/],
-    [{ sizeBytes: "1GB" as unknown as number }, /sizeBytes must be a positive integer/],
-  ])("Window.create(%p)", (options, message) => {
+    ["sizeBytes: 0", { sizeBytes: 0 }, /sizeBytes must be a positive integer/],
+    ["sizeBytes: -65_536", { sizeBytes: -65_536 }, /sizeBytes must be a positive integer/],
+    ["sizeBytes: Number.NaN", { sizeBytes: Number.NaN }, /sizeBytes must be a positive integer/],
+    ["sizeBytes: 1.5", { sizeBytes: 1.5 }, /sizeBytes must be a positive integer/],
+    ["sizeBytes: 2 ** 60", { sizeBytes: 2 ** 60 }, /sizeBytes must be a positive integer/],
+    ["sizeBytes: 100_000", { sizeBytes: 100_000 }, /multiple of 65536/],
+    ["sizeBytes: 2 ** 32 + 65_536", { sizeBytes: 2 ** 32 + 65_536 }, /at most 4 GiB/],
+    ["sizeBytes: 3 * 65_536", { sizeBytes: 3 * 65_536 }, /leaves no slot/],
+    ["guestBytes: 1000", { guestBytes: 1000 }, /multiple of 65536/],
+    ["capacity: 0", { capacity: 0 }, /capacity/],
+    ["capacity: 40_000", { capacity: 40_000 }, /capacity 40000 is not in 1..32767/],
+    ["sizeBytes: '1GB' as unknown as number", { sizeBytes: "1GB" as unknown as number }, /sizeBytes must be a positive integer/],
+  ])("Window.create({ %s }) is refused", (_label, options, message) => {
     expectError(() => Window.create(options), "INVALID_ARGUMENT", message);
   });
 

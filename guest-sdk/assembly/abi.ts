@@ -95,10 +95,10 @@
   return TABLE_OFFSET + HEADER_BYTES + (<usize>(id - 1) * ENTRY_BYTES);
 }
 
-// Compile-time consistency checks.
-// @ts-ignore: decorator
-@inline const CHECK_CAPACITY = (TABLE_MAX_BYTES - HEADER_BYTES) / ENTRY_BYTES == <usize>TABLE_MAX_CAPACITY;
-// @ts-ignore: decorator
-@inline const CHECK_BASE = GUEST_BASE == TABLE_OFFSET + TABLE_MAX_BYTES;
-// @ts-ignore: decorator
-@inline const CHECK_NAME = ENTRY_NAME + NAME_MAX_BYTES == ENTRY_BYTES && HEADER_SLOTS_BASE + 8 == HEADER_BYTES;
+// Compile-time consistency checks (a constant condition: only a mismatch emits anything).
+if (
+  (TABLE_MAX_BYTES - HEADER_BYTES) / ENTRY_BYTES != <usize>TABLE_MAX_CAPACITY ||
+  GUEST_BASE != TABLE_OFFSET + TABLE_MAX_BYTES ||
+  ENTRY_NAME + NAME_MAX_BYTES != ENTRY_BYTES ||
+  HEADER_SLOTS_BASE + 8 != HEADER_BYTES
+) ERROR("vmwindow: inconsistent ABI constants in abi.ts");

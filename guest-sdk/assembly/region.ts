@@ -1,0 +1,127 @@
+// Region: a zero-cost view over one region-table entry. `changetype<Region>(entryAddress)`: every
+// getter is a single load from the (host-written, read-only) table, nothing is copied or allocated,
+// and a region that gets unmapped reads as length 0 from then on.
+
+import {
+  ENTRY_OFFSET_BYTES, ENTRY_LENGTH_BYTES, ENTRY_SLOT_BYTES, ENTRY_ID, ENTRY_GENERATION,
+  ENTRY_STATE, ENTRY_ACCESS, ENTRY_NAME, STATE_LIVE, ACCESS_WRITE
+} from "./abi";
+import { begin, text, number, fail } from "./panic";
+
+@unmanaged
+export class Region {
+  /** Region id (1-based index into the table). */
+  // @ts-ignore: decorator
+  @inline get id(): u32 {
+    return load<u32>(changetype<usize>(this), ENTRY_ID);
+  }
+  /** Window address (= wasm address) of the region's first byte; a multiple of 64 KiB. */
+  // @ts-ignore: decorator
+  @inline get offset(): usize {
+    return <usize>load<u64>(changetype<usize>(this), ENTRY_OFFSET_BYTES);
+  }
+  /** Length in bytes. */
+  // @ts-ignore: decorator
+  @inline get length(): usize {
+    return <usize>load<u64>(changetype<usize>(this), ENTRY_LENGTH_BYTES);
+  }
+  /** Bytes reserved for the slot (length rounded up to 64 KiB). */
+  // @ts-ignore: decorator
+  @inline get slotBytes(): usize {
+    return <usize>load<u64>(changetype<usize>(this), ENTRY_SLOT_BYTES);
+  }
+  /** Bumped each time this id is mapped or unmapped. */
+  // @ts-ignore: decorator
+  @inline get generation(): u32 {
+    return load<u32>(changetype<usize>(this), ENTRY_GENERATION);
+  }
+  // @ts-ignore: decorator
+  @inline get live(): bool {
+    return load<u32>(changetype<usize>(this), ENTRY_STATE) == STATE_LIVE;
+  }
+  /** Whether the guest may store into the region (stores into a read-only region trap). */
+  // @ts-ignore: decorator
+  @inline get writable(): bool {
+    return (load<u32>(changetype<usize>(this), ENTRY_ACCESS) & ACCESS_WRITE) != 0;
+  }
+  /** Window address of the NUL-padded UTF-8 name (24 bytes). */
+  // @ts-ignore: decorator
+  @inline get nameAddress(): usize {
+    return changetype<usize>(this) + ENTRY_NAME;
+  }
+  /** Address one past the last byte. */
+  // @ts-ignore: decorator
+  @inline get end(): usize {
+    return this.offset + this.length;
+  }
+
+  /** A typed view of the region's bytes. Free: the view aliases the table entry. */
+  // @ts-ignore: decorator
+  @inline view<T>(): View<T> {
+    if (!(isInteger<T>() || isFloat<T>()) || isBoolean<T>() || isVector<T>()) {
+      ERROR("vmwindow: view<T> needs T in u8, i8, u16, i16, u32, i32, u64, i64, f32, f64");
+    }
+    return changetype<View<T>>(this);
+  }
+}
+
+/**
+ * Typed elements of a region: `length` = floor(region bytes / sizeof<T>()).
+ * `[i]` / `[i] = v` are bounds-checked and abort naming the region; `{i}` / `{i} = v` are not.
+ * Like Region it aliases the table entry, so it always sees the current mapping.
+ */
+@unmanaged
+export class View<T> {
+  // @ts-ignore: decorator
+  @inline get region(): Region {
+    return changetype<Region>(this);
+  }
+  /** Address of element 0. */
+  // @ts-ignore: decorator
+  @inline get dataStart(): usize {
+    return <usize>load<u64>(changetype<usize>(this), ENTRY_OFFSET_BYTES);
+  }
+  /** Number of whole elements. */
+  // @ts-ignore: decorator
+  @inline get length(): usize {
+    return <usize>load<u64>(changetype<usize>(this), ENTRY_LENGTH_BYTES) >>> alignof<T>();
+  }
+
+  // @ts-ignore: decorator
+  @operator("[]") @inline get(index: usize): T {
+    if (index >= this.length) outOfRange(changetype<usize>(this), index);
+    return load<T>(this.dataStart + (index << alignof<T>()));
+  }
+  // @ts-ignore: decorator
+  @operator("[]=") @inline set(index: usize, value: T): void {
+    if (index >= this.length) outOfRange(changetype<usize>(this), index);
+    store<T>(this.dataStart + (index << alignof<T>()), value);
+  }
+  // @ts-ignore: decorator
+  @operator("{}") @inline getUnchecked(index: usize): T {
+    return load<T>(this.dataStart + (index << alignof<T>()));
+  }
+  // @ts-ignore: decorator
+  @operator("{}=") @inline setUnchecked(index: usize, value: T): void {
+    store<T>(this.dataStart + (index << alignof<T>()), value);
+  }
+}
+
+// Cold path, kept out of line so inlined accessors stay small.
+// @ts-ignore: decorator
+@inline function outOfRange(entry: usize, index: usize): void {
+  outOfRangeCold(entry, index);
+}
+
+function outOfRangeCold(entry: usize, index: usize): void {
+  let region = changetype<Region>(entry);
+  begin();
+  text("vmwindow: index ");
+  number(index);
+  text(" out of range for region ");
+  number(region.id);
+  text(" (");
+  number(region.length);
+  text(" bytes)");
+  fail();
+}

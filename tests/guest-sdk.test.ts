@@ -368,6 +368,13 @@ describe("scalars and aborts", () => {
   });
 });
 
+test("a shadow-stack overflow aborts with empty message and file at 1:1 (asc 0.28 quirk)", () => {
+  const g = instantiate(PROBE, makeWindow([]));
+  expect(g.deep(10)).toBe(10);
+  const e = guestAbort(() => g.deep(1_000_000));
+  expect([e.guestMessage, e.file, e.line, e.column]).toEqual(["", "", 1, 1]);
+});
+
 describe.each([
   ["stub", PROBE],
   ["minimal", PROBE_MINIMAL],

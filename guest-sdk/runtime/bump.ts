@@ -4,10 +4,10 @@
 // Entry point: runtime/stub.ts (`--runtime node_modules/@vmwindow/guest/runtime/stub`).
 
 import { AL_MASK, OBJECT, OBJECT_OVERHEAD, BLOCK_MAXSIZE, BLOCK_OVERHEAD, BLOCK } from "~lib/rt/common";
-import { heapEnd, exhausted } from "./heap";
+import { heapEnd, exhausted, HEAP_BASE_GAP } from "./heap";
 
 // @ts-ignore: decorator
-@lazy let startOffset: usize = ((__heap_base + BLOCK_OVERHEAD + AL_MASK) & ~AL_MASK) - BLOCK_OVERHEAD;
+@lazy let startOffset: usize = ((__heap_base + HEAP_BASE_GAP + BLOCK_OVERHEAD + AL_MASK) & ~AL_MASK) - BLOCK_OVERHEAD;
 // @ts-ignore: decorator
 @lazy let offset: usize = startOffset;
 // @ts-ignore: decorator

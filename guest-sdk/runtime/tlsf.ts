@@ -7,7 +7,7 @@
 
 import { AL_BITS, AL_SIZE, AL_MASK, DEBUG, BLOCK, BLOCK_OVERHEAD, BLOCK_MAXSIZE } from "~lib/rt/common";
 import { oninit, onalloc, onresize, onmove, onfree } from "~lib/rt/rtrace";
-import { heapEnd, exhausted } from "./heap";
+import { heapEnd, exhausted, HEAP_BASE_GAP } from "./heap";
 
 // === The TLSF (Two-Level Segregate Fit) memory allocator ===
 // see: http://www.gii.upv.es/tlsf/
@@ -454,7 +454,7 @@ function prepareSize(size: usize): usize {
 /** Initializes the root structure. */
 function initialize(): void {
   if (isDefined(ASC_RTRACE)) oninit(__heap_base);
-  let rootOffset = (__heap_base + AL_MASK) & ~AL_MASK;
+  let rootOffset = (__heap_base + HEAP_BASE_GAP + AL_MASK) & ~AL_MASK; // vmwindow: see HEAP_BASE_GAP
   let end = heapEnd(); // vmwindow: bounds from the region table
   if (rootOffset + ROOT_SIZE > end) exhausted(ROOT_SIZE);
   let root = changetype<Root>(rootOffset);

@@ -135,6 +135,12 @@ export function data_end(): u32 {
   return <u32>__data_end;
 }
 
+/** Recursion that keeps a managed local per frame: overflows the 32 KiB shadow stack. */
+export function deep(n: i32): i32 {
+  let buffer = new ArrayBuffer(1);
+  return n == 0 ? 0 : deep(n - 1) + buffer.byteLength;
+}
+
 export function abort_now(): void {
   throw new Error("boom");
 }

@@ -11,14 +11,7 @@ pub fn build(b: *std.Build) void {
     const wasmtime_lib = b.option([]const u8, "wasmtime-lib", "directory holding libwasmtime.so") orelse
         b.pathFromRoot("../.toolchain/wasmtime/lib");
 
-    const module = b.createModule(.{
-        .root_source_file = b.path("src/lib.zig"),
-        .target = target,
-        .optimize = optimize,
-        .link_libc = true,
-    });
-    module.addLibraryPath(.{ .cwd_relative = wasmtime_lib });
-    module.linkSystemLibrary("wasmtime", .{});
+    const module = vmwindow_module(b, target, optimize, wasmtime_lib);
     // libwasmtime.so is installed next to libvmwindow.so.
     module.addRPathSpecial("$ORIGIN");
 
@@ -30,17 +23,22 @@ pub fn build(b: *std.Build) void {
     ).step);
     b.getInstallStep().dependOn(&b.addInstallFile(b.path("include/vmwindow.h"), "include/vmwindow.h").step);
 
-    const test_module = b.createModule(.{
-        .root_source_file = b.path("src/lib.zig"),
-        .target = target,
-        .optimize = optimize,
-        .link_libc = true,
-    });
-    test_module.addLibraryPath(.{ .cwd_relative = wasmtime_lib });
-    test_module.linkSystemLibrary("wasmtime", .{});
+    const test_module = vmwindow_module(b, target, optimize, wasmtime_lib);
     test_module.addRPathSpecial(wasmtime_lib);
     const tests = b.addTest(.{ .root_module = test_module });
     const run_tests = b.addRunArtifact(tests);
     const test_step = b.step("test", "Run libvmwindow's unit and integration tests");
     test_step.dependOn(&run_tests.step);
+}
+
+fn vmwindow_module(b: *std.Build, target: std.Build.ResolvedTarget, optimize: std.builtin.OptimizeMode, wasmtime_lib: []const u8) *std.Build.Module {
+    const module = b.createModule(.{
+        .root_source_file = b.path("src/lib.zig"),
+        .target = target,
+        .optimize = optimize,
+        .link_libc = true,
+    });
+    module.addLibraryPath(.{ .cwd_relative = wasmtime_lib });
+    module.linkSystemLibrary("wasmtime", .{});
+    return module;
 }

@@ -5,25 +5,18 @@ import { readFileSync } from "node:fs";
 import { GuestTrap, Window, VmwindowError } from "@vmwindow/bun";
 import { guests, patternBytes, smallWindow, tempFile } from "./helpers.ts";
 
-function trapOf(run: () => unknown): GuestTrap {
+/** Runs `run`, expects it to throw an instance of `type`, and returns that error. */
+function thrown<T extends Error>(type: new (...args: never[]) => T, run: () => unknown): T {
   try {
     run();
   } catch (error) {
-    expect(error).toBeInstanceOf(GuestTrap);
-    return error as GuestTrap;
+    expect(error).toBeInstanceOf(type);
+    return error as T;
   }
-  throw new Error("expected a GuestTrap");
+  throw new Error(`expected a ${type.name}`);
 }
-
-function errorOf(run: () => unknown): VmwindowError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(VmwindowError);
-    return error as VmwindowError;
-  }
-  throw new Error("expected a VmwindowError");
-}
+const trapOf = (run: () => unknown) => thrown(GuestTrap, run);
+const errorOf = (run: () => unknown) => thrown(VmwindowError, run);
 
 describe("guest over a window", () => {
   test("reads a mapped file in place: sum of bytes equals the host's sum", () => {

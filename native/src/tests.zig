@@ -9,7 +9,8 @@ const posix = std.posix;
 const wt = @import("wasmtime.zig");
 const errors = @import("errors.zig");
 const layout = @import("layout.zig");
-const lib = @import("lib.zig");
+const api_window = @import("api/window.zig");
+const api_guest = @import("api/guest.zig");
 const Window = @import("window.zig").Window;
 const RegionInfo = @import("window.zig").RegionInfo;
 const Guest = @import("guest.zig").Guest;
@@ -43,13 +44,13 @@ const TempFile = struct {
 
 fn create_window() !*Window {
     var window: ?*Window = null;
-    try testing.expectEqual(errors.Result.ok, lib.vmw_window_create(test_window_bytes, test_guest_bytes, 64, &window));
+    try testing.expectEqual(errors.Result.ok, api_window.vmw_window_create(test_window_bytes, test_guest_bytes, 64, &window));
     return window.?;
 }
 
 fn map(window: *Window, path: []const u8, access: u32) !RegionInfo {
     var info: RegionInfo = undefined;
-    const result = lib.vmw_window_map_file(window, path.ptr, path.len, access, "data", 4, &info);
+    const result = api_window.vmw_window_map_file(window, path.ptr, path.len, access, "data", 4, &info);
     if (result != .ok) {
         std.debug.print("map failed: {s}\n", .{errors.last_message_slice()});
         return error.TestUnexpectedResult;
@@ -85,7 +86,7 @@ fn create_guest(window: *Window) !*Guest {
     var wasm = try compile_wat(probe_wat);
     defer wt.wasm_byte_vec_delete(&wasm);
     var guest: ?*Guest = null;
-    const result = lib.vmw_guest_create(window, wasm.data.?, wasm.size, &guest);
+    const result = api_guest.vmw_guest_create(window, wasm.data.?, wasm.size, &guest);
     if (result != .ok) {
         std.debug.print("guest failed: {s}\n", .{errors.last_message_slice()});
         return error.TestUnexpectedResult;
@@ -95,18 +96,18 @@ fn create_guest(window: *Window) !*Guest {
 
 fn find(guest: *Guest, name: []const u8) !u32 {
     var info: ExportInfo = undefined;
-    try testing.expectEqual(errors.Result.ok, lib.vmw_guest_export(guest, name.ptr, name.len, &info));
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_export(guest, name.ptr, name.len, &info));
     return info.index;
 }
 
 fn values(guest: *Guest) *[16]wt.ValRaw {
-    return @ptrCast(@alignCast(lib.vmw_guest_values(guest)));
+    return @ptrCast(@alignCast(api_guest.vmw_guest_values(guest)));
 }
 
 test "the table is published read-only inside the window with the documented header" {
     const window = try create_window();
-    defer lib.vmw_window_destroy(window);
-    const table = lib.vmw_window_base(window) + layout.table_offset;
+    defer api_window.vmw_window_destroy(window);
+    const table = api_window.vmw_window_base(window) + layout.table_offset;
     try testing.expectEqual(@as(u32, 0x54574D56), std.mem.readInt(u32, table[0..4], .little));
     try testing.expectEqual(@as(u32, 1), std.mem.readInt(u32, table[4..8], .little));
     try testing.expectEqual(@as(u32, 64), std.mem.readInt(u32, table[16..20], .little));
@@ -123,14 +124,14 @@ test "map a file: the window shows its bytes, the table its entry; unmap frees t
     defer file.cleanup();
 
     const window = try create_window();
-    defer lib.vmw_window_destroy(window);
+    defer api_window.vmw_window_destroy(window);
     const region = try map(window, file.path, 1);
     try testing.expectEqual(@as(u32, 1), region.id);
     try testing.expectEqual(@as(u64, contents.len), region.length_bytes);
     try testing.expectEqual(@as(u64, 0), region.offset_bytes % layout.page_bytes);
     try testing.expect(region.offset_bytes >= 0x210000 + test_guest_bytes);
 
-    const base = lib.vmw_window_base(window);
+    const base = api_window.vmw_window_base(window);
     try testing.expectEqualSlices(u8, &contents, base[region.offset_bytes..][0..contents.len]);
 
     const entry = base + layout.table_offset + 64;
@@ -140,45 +141,45 @@ test "map a file: the window shows its bytes, the table its entry; unmap frees t
     try testing.expectEqual(@as(u32, 1), std.mem.readInt(u32, entry[32..36], .little));
     try testing.expectEqualStrings("data", entry[40..44]);
 
-    try testing.expectEqual(errors.Result.ok, lib.vmw_window_unmap(window, region.id, region.generation));
-    try testing.expectEqual(errors.Result.stale, lib.vmw_window_unmap(window, region.id, region.generation));
+    try testing.expectEqual(errors.Result.ok, api_window.vmw_window_unmap(window, region.id, region.generation));
+    try testing.expectEqual(errors.Result.stale, api_window.vmw_window_unmap(window, region.id, region.generation));
     try testing.expectEqual(@as(u32, 0), std.mem.readInt(u32, entry[32..36], .little));
     // The slot is free again: the next region takes it.
     const again = try map(window, file.path, 1);
     try testing.expectEqual(region.offset_bytes, again.offset_bytes);
     try testing.expect(again.generation != region.generation);
-    try testing.expectEqual(errors.Result.stale, lib.vmw_window_unmap(window, region.id, region.generation));
+    try testing.expectEqual(errors.Result.stale, api_window.vmw_window_unmap(window, region.id, region.generation));
 }
 
 test "bad input gives distinct errors and messages" {
     const window = try create_window();
-    defer lib.vmw_window_destroy(window);
+    defer api_window.vmw_window_destroy(window);
     var info: RegionInfo = undefined;
     const missing = "/nonexistent/vmwindow-test";
-    try testing.expectEqual(errors.Result.not_found, lib.vmw_window_map_file(window, missing.ptr, missing.len, 1, null, 0, &info));
+    try testing.expectEqual(errors.Result.not_found, api_window.vmw_window_map_file(window, missing.ptr, missing.len, 1, null, 0, &info));
     try testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), missing) != null);
     const dir = "/tmp";
-    try testing.expectEqual(errors.Result.invalid_argument, lib.vmw_window_map_file(window, dir.ptr, dir.len, 1, null, 0, &info));
+    try testing.expectEqual(errors.Result.invalid_argument, api_window.vmw_window_map_file(window, dir.ptr, dir.len, 1, null, 0, &info));
     try testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), "directory") != null);
 
     var empty: TempFile = undefined;
     try empty.create("");
     defer empty.cleanup();
-    try testing.expectEqual(errors.Result.invalid_argument, lib.vmw_window_map_file(window, empty.path.ptr, empty.path.len, 1, null, 0, &info));
+    try testing.expectEqual(errors.Result.invalid_argument, api_window.vmw_window_map_file(window, empty.path.ptr, empty.path.len, 1, null, 0, &info));
     try testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), "empty") != null);
-    try testing.expectEqual(errors.Result.invalid_argument, lib.vmw_window_map_file(window, empty.path.ptr, empty.path.len, 2, null, 0, &info));
-    try testing.expectEqual(errors.Result.not_found, lib.vmw_window_unmap(window, 0, 0));
+    try testing.expectEqual(errors.Result.invalid_argument, api_window.vmw_window_map_file(window, empty.path.ptr, empty.path.len, 2, null, 0, &info));
+    try testing.expectEqual(errors.Result.not_found, api_window.vmw_window_unmap(window, 0, 0));
 
     var created: ?*Window = null;
-    try testing.expectEqual(errors.Result.invalid_argument, lib.vmw_window_create(0, test_guest_bytes, 16, &created));
-    try testing.expectEqual(errors.Result.invalid_argument, lib.vmw_window_create(12345, test_guest_bytes, 16, &created));
-    try testing.expectEqual(errors.Result.invalid_argument, lib.vmw_window_create((4 << 30) + 65536, test_guest_bytes, 16, &created));
+    try testing.expectEqual(errors.Result.invalid_argument, api_window.vmw_window_create(0, test_guest_bytes, 16, &created));
+    try testing.expectEqual(errors.Result.invalid_argument, api_window.vmw_window_create(12345, test_guest_bytes, 16, &created));
+    try testing.expectEqual(errors.Result.invalid_argument, api_window.vmw_window_create((4 << 30) + 65536, test_guest_bytes, 16, &created));
     try testing.expectEqual(@as(?*Window, null), created);
 }
 
 test "a file larger than the slot area does not fit" {
     const window = try create_window();
-    defer lib.vmw_window_destroy(window);
+    defer api_window.vmw_window_destroy(window);
     var file: TempFile = undefined;
     try file.create("x");
     defer file.cleanup();
@@ -186,7 +187,7 @@ test "a file larger than the slot area does not fit" {
     defer f.close();
     try f.setEndPos(test_window_bytes); // sparse
     var info: RegionInfo = undefined;
-    try testing.expectEqual(errors.Result.window_full, lib.vmw_window_map_file(window, file.path.ptr, file.path.len, 1, null, 0, &info));
+    try testing.expectEqual(errors.Result.window_full, api_window.vmw_window_map_file(window, file.path.ptr, file.path.len, 1, null, 0, &info));
 }
 
 test "guest: reads mapped bytes, traps on a hole and keeps working, writes reach the file" {
@@ -196,7 +197,7 @@ test "guest: reads mapped bytes, traps on a hole and keeps working, writes reach
     defer file.cleanup();
 
     const window = try create_window();
-    defer lib.vmw_window_destroy(window);
+    defer api_window.vmw_window_destroy(window);
     const read_only = try map(window, file.path, 1);
     const guest = try create_guest(window);
     const load_u8 = try find(guest, "load_u8");
@@ -204,77 +205,77 @@ test "guest: reads mapped bytes, traps on a hole and keeps working, writes reach
     const v = values(guest);
 
     v[0] = .{ .i32 = @intCast(read_only.offset_bytes + 2) };
-    try testing.expectEqual(errors.Result.ok, lib.vmw_guest_call(guest, load_u8));
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(guest, load_u8));
     try testing.expectEqual(@as(i32, 30), v[0].i32);
 
     // A free slot is PROT_NONE: the load traps, the guest stays usable.
     v[0] = .{ .i32 = @intCast(read_only.offset_bytes + 4 * layout.page_bytes) };
-    try testing.expectEqual(errors.Result.trap, lib.vmw_guest_call(guest, load_u8));
+    try testing.expectEqual(errors.Result.trap, api_guest.vmw_guest_call(guest, load_u8));
     try testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), "out of bounds memory access") != null);
     // Past the end of the file inside its slot (beyond the last OS page) traps too.
     v[0] = .{ .i32 = @intCast(read_only.offset_bytes + 8192) };
-    try testing.expectEqual(errors.Result.trap, lib.vmw_guest_call(guest, load_u8));
+    try testing.expectEqual(errors.Result.trap, api_guest.vmw_guest_call(guest, load_u8));
     // The null page traps.
     v[0] = .{ .i32 = 0 };
-    try testing.expectEqual(errors.Result.trap, lib.vmw_guest_call(guest, load_u8));
+    try testing.expectEqual(errors.Result.trap, api_guest.vmw_guest_call(guest, load_u8));
 
     // A store into the read-only region traps and the file is unchanged.
     v[0] = .{ .i32 = @intCast(read_only.offset_bytes) };
     v[1] = .{ .i32 = 99 };
-    try testing.expectEqual(errors.Result.trap, lib.vmw_guest_call(guest, store_u8));
+    try testing.expectEqual(errors.Result.trap, api_guest.vmw_guest_call(guest, store_u8));
     var buffer: [4000]u8 = undefined;
     try testing.expectEqualSlices(u8, &contents, try file.read_all(&buffer));
     // A store into the table traps (read-only to the guest).
     v[0] = .{ .i32 = @intCast(layout.table_offset + 20) };
     v[1] = .{ .i32 = 99 };
-    try testing.expectEqual(errors.Result.trap, lib.vmw_guest_call(guest, store_u8));
+    try testing.expectEqual(errors.Result.trap, api_guest.vmw_guest_call(guest, store_u8));
 
     // Read-write: the store reaches the file (MAP_SHARED), visible to pread without msync.
     const read_write = try map(window, file.path, 3);
     v[0] = .{ .i32 = @intCast(read_write.offset_bytes + 1) };
     v[1] = .{ .i32 = 0xEE };
-    try testing.expectEqual(errors.Result.ok, lib.vmw_guest_call(guest, store_u8));
-    try testing.expectEqual(errors.Result.ok, lib.vmw_window_unmap(window, read_write.id, read_write.generation));
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(guest, store_u8));
+    try testing.expectEqual(errors.Result.ok, api_window.vmw_window_unmap(window, read_write.id, read_write.generation));
     const on_disk = try file.read_all(&buffer);
     try testing.expectEqual(@as(u8, 0xEE), on_disk[1]);
     try testing.expectEqual(@as(u8, 10), on_disk[0]);
     // ... and the read-only mapping of the same file sees it too.
     v[0] = .{ .i32 = @intCast(read_only.offset_bytes + 1) };
-    try testing.expectEqual(errors.Result.ok, lib.vmw_guest_call(guest, load_u8));
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(guest, load_u8));
     try testing.expectEqual(@as(i32, 0xEE), v[0].i32);
 }
 
 test "guest: i64 arguments, abort messages, bad modules, one guest per window" {
     const window = try create_window();
-    defer lib.vmw_window_destroy(window);
+    defer api_window.vmw_window_destroy(window);
     const guest = try create_guest(window);
     const add = try find(guest, "add_i64");
     const v = values(guest);
     v[0] = .{ .i64 = 1 << 40 };
     v[1] = .{ .i64 = -3 };
-    try testing.expectEqual(errors.Result.ok, lib.vmw_guest_call(guest, add));
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(guest, add));
     try testing.expectEqual(@as(i64, (1 << 40) - 3), v[0].i64);
 
     const fail_index = try find(guest, "fail");
-    const fail_result = lib.vmw_guest_call(guest, fail_index);
+    const fail_result = api_guest.vmw_guest_call(guest, fail_index);
     try testing.expectEqual(errors.Result.trap, fail_result);
     try testing.expect(std.mem.startsWith(u8, errors.last_message_slice(), "guest trapped: abort: boom at a.ts:7:3\n"));
 
     var info: ExportInfo = undefined;
-    try testing.expectEqual(errors.Result.not_found, lib.vmw_guest_export(guest, "nope", 4, &info));
+    try testing.expectEqual(errors.Result.not_found, api_guest.vmw_guest_export(guest, "nope", 4, &info));
     var second: ?*Guest = null;
     var wasm = try compile_wat(probe_wat);
     defer wt.wasm_byte_vec_delete(&wasm);
-    try testing.expectEqual(errors.Result.busy, lib.vmw_guest_create(window, wasm.data.?, wasm.size, &second));
-    lib.vmw_guest_destroy(guest);
-    try testing.expectEqual(errors.Result.ok, lib.vmw_guest_create(window, wasm.data.?, wasm.size, &second));
+    try testing.expectEqual(errors.Result.busy, api_guest.vmw_guest_create(window, wasm.data.?, wasm.size, &second));
+    api_guest.vmw_guest_destroy(guest);
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_create(window, wasm.data.?, wasm.size, &second));
 
     const garbage = "\x00asm\x01\x00\x00\x00garbage";
     var bad: ?*Guest = null;
-    lib.vmw_guest_destroy(second);
-    try testing.expectEqual(errors.Result.bad_module, lib.vmw_guest_create(window, garbage.ptr, garbage.len, &bad));
+    api_guest.vmw_guest_destroy(second);
+    try testing.expectEqual(errors.Result.bad_module, api_guest.vmw_guest_create(window, garbage.ptr, garbage.len, &bad));
     var own_memory = try compile_wat("(module (memory 1))");
     defer wt.wasm_byte_vec_delete(&own_memory);
-    try testing.expectEqual(errors.Result.link, lib.vmw_guest_create(window, own_memory.data.?, own_memory.size, &bad));
+    try testing.expectEqual(errors.Result.link, api_guest.vmw_guest_create(window, own_memory.data.?, own_memory.size, &bad));
     try testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), "env.memory") != null);
 }

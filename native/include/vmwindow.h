@@ -74,6 +74,11 @@ typedef enum vmw_result {
   VMW_ERR_STALE = 13,           /* the (id, generation) pair names a region that is no longer mapped */
   VMW_ERR_TYPE_MISMATCH = 14,   /* an export exists but is not a function */
   VMW_ERR_UNSUPPORTED = 15,     /* e.g. an export with v128/reference types or > 16 params */
+  VMW_ERR_UNALIGNED = 16,       /* a file offset or window offset is not aligned as required */
+  VMW_ERR_OVERLAP = 17,         /* the requested window range is not free */
+  VMW_ERR_OUT_OF_RANGE = 18,    /* a file range starts or ends past the end of the file */
+  VMW_ERR_NOT_MAPPED = 19,      /* the region id is valid but nothing is mapped there */
+  VMW_ERR_FRAGMENTED = 20,      /* enough free bytes in total, but no free range is long enough */
 } vmw_result_t;
 
 typedef struct vmw_window vmw_window_t;

@@ -24,6 +24,11 @@ pub const Result = enum(i32) {
     stale = 13,
     type_mismatch = 14,
     unsupported = 15,
+    unaligned = 16,
+    overlap = 17,
+    out_of_range = 18,
+    not_mapped = 19,
+    fragmented = 20,
 };
 
 /// Zig error set used inside the library; `lib.zig` converts it to a `Result`.
@@ -43,6 +48,11 @@ pub const Error = error{
     Stale,
     TypeMismatch,
     Unsupported,
+    Unaligned,
+    Overlap,
+    OutOfRange,
+    NotMapped,
+    Fragmented,
 };
 
 pub fn result_from_error(err: Error) Result {
@@ -62,6 +72,11 @@ pub fn result_from_error(err: Error) Result {
         error.Stale => .stale,
         error.TypeMismatch => .type_mismatch,
         error.Unsupported => .unsupported,
+        error.Unaligned => .unaligned,
+        error.Overlap => .overlap,
+        error.OutOfRange => .out_of_range,
+        error.NotMapped => .not_mapped,
+        error.Fragmented => .fragmented,
     };
 }
 

@@ -47,6 +47,11 @@ export const Result = {
   STALE: 13,
   TYPE_MISMATCH: 14,
   UNSUPPORTED: 15,
+  UNALIGNED: 16,
+  OVERLAP: 17,
+  OUT_OF_RANGE: 18,
+  NOT_MAPPED: 19,
+  FRAGMENTED: 20,
 } as const;
 
 export type ResultName = keyof typeof Result;

@@ -8,7 +8,7 @@
  *
  * Conventions
  * - Handles are opaque. A guest belongs to the window it was created in; destroying the window
- *   destroys its guest. Using a handle after it was destroyed is undefined behaviour.
+ *   destroys its guests. Using a handle after it was destroyed is undefined behaviour.
  * - Every fallible function returns a vmw_result_t. VMW_OK (0) means success and the
  *   out-parameters are written; anything else means failure, out-parameters hold NULL/unchanged,
  *   and vmw_last_error_message() describes the failure.
@@ -65,7 +65,7 @@ typedef enum vmw_result {
   VMW_ERR_ACCESS_DENIED = 4,    /* the file cannot be opened or mapped with the requested access */
   VMW_ERR_WINDOW_FULL = 5,      /* no free slot large enough, or the region table is full */
   VMW_ERR_CLOSED = 6,           /* reserved for bindings: the handle was closed */
-  VMW_ERR_BUSY = 7,             /* the window already has a guest */
+  VMW_ERR_BUSY = 7,             /* a guest of the window is running, or the window has 64 guests */
   VMW_ERR_OUT_OF_MEMORY = 8,    /* host memory or address space ran out */
   VMW_ERR_BAD_MODULE = 9,       /* the bytes are not a valid WebAssembly module */
   VMW_ERR_LINK = 10,            /* the module's imports cannot be satisfied (or it defines a memory) */
@@ -79,6 +79,7 @@ typedef enum vmw_result {
   VMW_ERR_OUT_OF_RANGE = 18,    /* a file range starts or ends past the end of the file */
   VMW_ERR_NOT_MAPPED = 19,      /* the region id is valid but nothing is mapped there */
   VMW_ERR_FRAGMENTED = 20,      /* enough free bytes in total, but no free range is long enough */
+  VMW_ERR_TIMEOUT = 21,         /* a guest call ran past its deadline (vmw_guest_set_timeout) */
 } vmw_result_t;
 
 typedef struct vmw_window vmw_window_t;
@@ -96,14 +97,24 @@ typedef struct vmw_layout {
   uint32_t reserved0;
 } vmw_layout_t;
 
-/* A mapped region. (id, generation) is its handle; the pair goes stale when it is unmapped. */
+/* Region kinds. */
+#define VMW_REGION_FILE 0u
+#define VMW_REGION_ANONYMOUS 1u
+
+/* `length_bytes` meaning "from the file offset to the end of the file". */
+#define VMW_LENGTH_TO_END UINT64_MAX
+
+/* A mapped region. (id, generation) is its handle: every map, remap, resize and unmap of the id
+ * bumps the generation, so an old pair is detected (VMW_ERR_STALE), never silently aliased. */
 typedef struct vmw_region {
-  uint64_t offset_bytes; /* window offset of the first byte; a multiple of VMW_PAGE_BYTES */
-  uint64_t length_bytes; /* the file's size */
-  uint32_t id;           /* 1..capacity; the table entry index + 1 */
+  uint64_t offset_bytes;      /* window offset of the first byte; a multiple of VMW_PAGE_BYTES */
+  uint64_t length_bytes;      /* bytes mapped */
+  uint64_t file_offset_bytes; /* where in the file the region starts (0 for anonymous) */
+  uint64_t slot_bytes;        /* the slot: length rounded up to VMW_PAGE_BYTES */
+  uint32_t id;                /* 1..capacity; the table entry index + 1 */
   uint32_t generation;
   uint32_t access; /* VMW_ACCESS_* */
-  uint32_t reserved0;
+  uint32_t kind;   /* VMW_REGION_* */
 } vmw_region_t;
 
 /* An exported function, resolved once. */
@@ -145,34 +156,148 @@ uint64_t vmw_window_size(const vmw_window_t *window);
 /* Writes the window's layout to *out. */
 vmw_result_t vmw_window_layout(const vmw_window_t *window, vmw_layout_t *out);
 
-/* Maps the regular file at `path` (not NUL-terminated) into a free slot, whole, read-only
- * (VMW_ACCESS_READ) or read-write (VMW_ACCESS_READ_WRITE, shared with the file: writes reach the
- * page cache at once and the file on msync/unmap/exit). `name` (may be NULL; at most
- * VMW_NAME_MAX_BYTES) is published in the table. Empty files, directories and files larger than
- * the slot area are refused. The file descriptor is closed before returning; the mapping keeps
- * the file alive. */
+/* Maps `length_bytes` (or VMW_LENGTH_TO_END) of the regular file at `path` (not NUL-terminated),
+ * starting at `file_offset_bytes` (a multiple of the OS page size, 4 KiB on Linux x86-64), into a
+ * slot: read-only (VMW_ACCESS_READ) or read-write (VMW_ACCESS_READ_WRITE, shared with the file:
+ * writes reach the page cache at once and the file on vmw_window_flush, unmap or process exit).
+ * `at_offset_bytes` = 0 places the region in the lowest free slot that fits (first fit, O(log n));
+ * otherwise it must be a free, 64 KiB-aligned window offset in the slot area. `name` (may be
+ * NULL; at most VMW_NAME_MAX_BYTES) is published in the table. Only whole OS pages up to the
+ * range's last byte are mapped; the rest of the slot traps. The file descriptor is closed before
+ * returning (the mapping keeps the file alive); the path is kept to reopen the file on resize.
+ * Errors: NOT_FOUND (no such file), INVALID_ARGUMENT (directory, empty file, length 0, bad access,
+ * long name), UNALIGNED, OUT_OF_RANGE (offset or end past end of file, or `at` past the window),
+ * OVERLAP (`at` not free or below the slot area), ACCESS_DENIED, WINDOW_FULL (no room or table
+ * full), FRAGMENTED (room in total but no free range long enough). */
 vmw_result_t vmw_window_map_file(vmw_window_t *window, const char *path, size_t path_len,
+                                 uint64_t file_offset_bytes, uint64_t length_bytes,
                                  uint32_t access, const char *name, size_t name_len,
-                                 vmw_region_t *out);
+                                 uint64_t at_offset_bytes, vmw_region_t *out);
+
+/* Maps `length_bytes` of zero-filled, read-write anonymous memory (scratch space shared by host
+ * and guest, not backed by a file). Placement, naming and errors as vmw_window_map_file. */
+vmw_result_t vmw_window_map_anonymous(vmw_window_t *window, uint64_t length_bytes,
+                                      const char *name, size_t name_len,
+                                      uint64_t at_offset_bytes, vmw_region_t *out);
+
+/* Points region (id, generation) at another file or range, keeping its id and name. It stays in
+ * its slot when the new length fits (or the free space right after the slot lets it grow);
+ * otherwise it moves to a new slot. Either way the generation changes; *out has the new state.
+ * On error the region is unchanged. */
+vmw_result_t vmw_window_remap_file(vmw_window_t *window, uint32_t id, uint32_t generation,
+                                   const char *path, size_t path_len, uint64_t file_offset_bytes,
+                                   uint64_t length_bytes, uint32_t access, vmw_region_t *out);
+
+/* Changes region (id, generation)'s length. A file region stays within its file (the path is
+ * reopened; VMW_ERR_STALE if it now names a different file, VMW_ERR_OUT_OF_RANGE past its end);
+ * an anonymous region keeps its contents and gains zeros. It grows in place when the free space
+ * after its slot allows, and otherwise moves (an anonymous region's bytes are then copied). */
+vmw_result_t vmw_window_resize(vmw_window_t *window, uint32_t id, uint32_t generation,
+                               uint64_t length_bytes, vmw_region_t *out);
+
+/* Writes a read-write file region's modified pages to the file and waits for it (msync MS_SYNC).
+ * A no-op for read-only and anonymous regions. */
+vmw_result_t vmw_window_flush(vmw_window_t *window, uint32_t id, uint32_t generation);
 
 /* Unmaps region (id, generation): its slot becomes PROT_NONE again (the address range stays
- * reserved) and its table entry free. VMW_ERR_STALE if it was already unmapped. */
+ * reserved) and its table entry free. VMW_ERR_NOT_MAPPED if nothing is mapped under `id`,
+ * VMW_ERR_STALE if `generation` is old, VMW_ERR_NOT_FOUND if `id` is not 1..capacity. */
 vmw_result_t vmw_window_unmap(vmw_window_t *window, uint32_t id, uint32_t generation);
 
-/* Compiles and instantiates a guest module over the window. The module must import its memory as
- * `env.memory` (32-bit, not shared) and may import `env.abort` (AssemblyScript's; it traps with
- * "abort: <message> at <file>:<line>:<column>") and `env.seed`. Any other import is a link error.
- * A start function that traps fails with VMW_ERR_TRAP. One guest per window in ABI v1
- * (VMW_ERR_BUSY otherwise). `wasm` is copied; the caller keeps ownership. */
+/* The current state of live region `id` (its generation included). VMW_ERR_NOT_MAPPED if free. */
+vmw_result_t vmw_window_region(vmw_window_t *window, uint32_t id, vmw_region_t *out);
+
+/* ---- Guests ----
+ * A guest is a module instantiated over a window in its own Wasmtime store. A window holds up to
+ * VMW_GUESTS_PER_WINDOW_MAX guests at once; they share the table and the regions but each has its
+ * own guest area (static data, stack, heap): a call that enters a different guest than the last
+ * one maps that guest's area over [VMW_GUEST_BASE, slots_base) first (one mmap per switch; pages
+ * the guest touches fault in again after a switch). Guests of one window run one at a time: a call
+ * made while another call into the same window is running (from a host function) fails with
+ * VMW_ERR_BUSY. Guests of different windows are independent.
+ *
+ * Imports every guest may use (a host's own imports with the same names replace them):
+ *   env.memory                         the window (required; 32-bit, not shared)
+ *   env.abort(msg, file, line, column) AssemblyScript's abort: traps "abort: <msg> at <file>:<line>:<column>"
+ *   env.seed() -> f64                  AssemblyScript's Math.random seed
+ *   vmw.log(level, ptr, len)           UTF-8 text in guest memory; discarded unless the host defines it
+ *   vmw.flush(id) -> i32               msync read-write region `id`: 0, or VMW_HOST_REFUSED unless
+ *                                      VMW_POLICY_FLUSH is set, VMW_HOST_NOT_MAPPED, VMW_HOST_FAILED
+ *   vmw.map(name_ptr, name_len, access) -> i32   ask the host to map something by name: a region id,
+ *                                      or VMW_HOST_REFUSED unless the host defines vmw.map itself
+ * Any other import must be defined with vmw_guest_define_import or instantiation fails (VMW_ERR_LINK). */
+#define VMW_GUESTS_PER_WINDOW_MAX 64u
+#define VMW_IMPORTS_MAX 64u
+#define VMW_POLICY_FLUSH 1u
+#define VMW_HOST_REFUSED (-1)
+#define VMW_HOST_NOT_MAPPED (-2)
+#define VMW_HOST_FAILED (-3)
+
+/* Runs a host-defined import on the calling thread, synchronously, inside vmw_guest_call (or
+ * vmw_guest_instantiate for a start function). Arguments are in vmw_guest_host_values() slots
+ * 0..param_count-1; write results to slots 0..result_count-1 and return 0, or return non-zero to
+ * make the guest trap ("host function <module>.<name> failed (status N)"). It must not call into
+ * any guest of the same window nor destroy one; it may map and unmap regions. */
+typedef int32_t (*vmw_host_callback_t)(void *user_data, uint32_t import_index);
+
+/* Compiles and instantiates a guest module over the window (vmw_guest_compile followed by
+ * vmw_guest_instantiate). A start function that traps fails with VMW_ERR_TRAP. `wasm` is copied;
+ * the caller keeps ownership. On success *out owns the guest. */
 vmw_result_t vmw_guest_create(vmw_window_t *window, const uint8_t *wasm, size_t wasm_len,
                               vmw_guest_t **out);
 
-/* Destroys a guest (its store and instance). The window stays. NULL is a no-op. */
+/* Compiles a guest module and prepares its store, without instantiating it, so imports can be
+ * defined first. VMW_ERR_BAD_MODULE for invalid bytes; VMW_ERR_LINK if it does not import
+ * env.memory as described above; VMW_ERR_BUSY if the window is running a guest or is full. */
+vmw_result_t vmw_guest_compile(vmw_window_t *window, const uint8_t *wasm, size_t wasm_len,
+                               vmw_guest_t **out);
+
+/* Defines import `module.name` taking `param_count` values of kinds `params` (VMW_KIND_*) and
+ * returning `result_count` of kinds `results` (each at most VMW_VALUES_MAX), run by the guest's
+ * host callback with *out_index (0, 1, 2, ... in definition order). Only between compile and
+ * instantiate; at most VMW_IMPORTS_MAX. Uses Wasmtime's unchecked host-function path. */
+vmw_result_t vmw_guest_define_import(vmw_guest_t *guest, const char *module, size_t module_len,
+                                     const char *name, size_t name_len, const uint8_t *params,
+                                     uint32_t param_count, const uint8_t *results,
+                                     uint32_t result_count, uint32_t *out_index);
+
+/* Sets the callback for the guest's host-defined imports (NULL: they trap). Any time. */
+void vmw_guest_set_host_callback(vmw_guest_t *guest, vmw_host_callback_t callback, void *user_data);
+
+/* The host callback's argument/result array: VMW_VALUES_MAX 16-byte slots like vmw_guest_values.
+ * Valid for the guest's life. */
+uint8_t *vmw_guest_host_values(vmw_guest_t *guest);
+
+/* Links and instantiates a compiled guest (its data segments are written to its own guest area).
+ * VMW_ERR_LINK for an unsatisfied import, VMW_ERR_TRAP if the start function traps. */
+vmw_result_t vmw_guest_instantiate(vmw_guest_t *guest);
+
+/* Every later call of this guest gets a deadline of `timeout_ms` (0: none, the default; at most
+ * 2^31 - 1): a call still running then is interrupted and returns VMW_ERR_TIMEOUT; the guest, its
+ * neighbours and the window stay usable. Deadlines use Wasmtime's epoch interruption with a 1 ms
+ * ticker thread that runs only while some guest has a deadline, so a call stops between
+ * timeout_ms and timeout_ms + ~2 ms (plus scheduling delay) after it starts. */
+vmw_result_t vmw_guest_set_timeout(vmw_guest_t *guest, uint32_t timeout_ms);
+
+/* What the guest may ask of the host through built-in imports: VMW_POLICY_FLUSH allows vmw.flush.
+ * 0 (the default) refuses everything. VMW_ERR_INVALID_ARGUMENT for unknown bits. */
+vmw_result_t vmw_guest_set_policy(vmw_guest_t *guest, uint32_t policy);
+
+/* Destroys a guest (its store, instance and guest area). The window and its other guests stay.
+ * Must not be called from a host callback. NULL is a no-op. */
 void vmw_guest_destroy(vmw_guest_t *guest);
 
-/* Resolves exported function `name` and describes its signature. Resolve once, call many times. */
+/* Resolves exported function `name` and describes its signature. Resolve once, call many times.
+ * VMW_ERR_NOT_FOUND, VMW_ERR_TYPE_MISMATCH (not a function), VMW_ERR_UNSUPPORTED (v128/refs). */
 vmw_result_t vmw_guest_export(vmw_guest_t *guest, const char *name, size_t name_len,
                               vmw_export_t *out);
+
+/* Export number `index` of an instantiated guest: copies its name (not NUL-terminated) into
+ * `name_out` (`name_capacity` bytes) and writes its length and its kind (0 function, 1 global,
+ * 2 table, 3 memory). VMW_ERR_NOT_FOUND past the last export; VMW_ERR_INVALID_ARGUMENT if the name
+ * does not fit (*out_name_len still holds its length). */
+vmw_result_t vmw_guest_export_nth(vmw_guest_t *guest, uint32_t index, char *name_out,
+                                  size_t name_capacity, size_t *out_name_len, uint32_t *out_kind);
 
 /* The guest's argument/result array: VMW_VALUES_MAX slots of 16 bytes (wasmtime_val_raw_t:
  * i32/i64/f32/f64 stored little-endian at the slot's start). Valid for the guest's life. */
@@ -181,7 +306,8 @@ uint8_t *vmw_guest_values(vmw_guest_t *guest);
 /* Calls export `index` with arguments taken from vmw_guest_values() slots 0..param_count-1 and
  * writes results to slots 0..result_count-1 (Wasmtime's unchecked fast path: the caller must have
  * written values of the declared kinds). A trap returns VMW_ERR_TRAP with its reason on the
- * message's first line; the guest and window stay usable. */
+ * message's first line; a deadline returns VMW_ERR_TIMEOUT; VMW_ERR_BUSY if a call into a guest of
+ * the same window is already running. The guest and window stay usable after any of these. */
 vmw_result_t vmw_guest_call(vmw_guest_t *guest, uint32_t index);
 
 #ifdef __cplusplus

@@ -21,4 +21,5 @@ test {
     _ = @import("window.zig");
     _ = @import("guest.zig");
     _ = @import("tests.zig");
+    _ = @import("window_tests.zig");
 }

@@ -13,6 +13,8 @@ pub const magic: u32 = 0x54574D56; // "VMWT" in little-endian byte order
 pub const access_read: u32 = 1;
 pub const access_write: u32 = 2;
 pub const access_read_write: u32 = access_read | access_write;
+/// Set for anonymous (zero-filled scratch) regions, which are always read-write.
+pub const access_anonymous: u32 = 4;
 
 pub const state_free: u32 = 0;
 pub const state_live: u32 = 1;
@@ -119,15 +121,18 @@ pub const Table = struct {
         @atomicStore(u32, &table.header.generation, generation +% 1, .release);
     }
 
-    /// Publishes a newly mapped region; returns the entry's new generation.
+    /// Publishes a region that is newly mapped (`id` was free) or changed in place (remapped,
+    /// resized, moved); returns the entry's new generation.
     pub fn publish_live(table: Table, id: u32, offset_bytes: u64, length_bytes: u64, slot_bytes: u64, access: u32, name: []const u8) u32 {
         const e = table.entry(id);
-        assert(e.state == state_free);
         assert(offset_bytes % layout.page_bytes == 0);
         assert(slot_bytes % layout.page_bytes == 0);
+        assert(length_bytes > 0);
         assert(length_bytes <= slot_bytes);
-        assert(access == access_read or access == access_read_write);
+        assert(access & access_read != 0);
+        assert(access & ~@as(u32, access_read | access_write | access_anonymous) == 0);
         assert(name.len <= layout.name_max_bytes);
+        const was_live = e.state == state_live;
 
         table.begin_change();
         e.offset_bytes = offset_bytes;
@@ -138,7 +143,7 @@ pub const Table = struct {
         e.name = std.mem.zeroes([layout.name_max_bytes]u8);
         @memcpy(e.name[0..name.len], name);
         e.state = state_live;
-        table.header.count += 1;
+        if (!was_live) table.header.count += 1;
         assert(table.header.count <= table.header.capacity);
         table.end_change();
         return e.generation;

@@ -1,5 +1,9 @@
 //! The window: one reservation of address space that Wasmtime uses as a guest's linear memory, with
-//! host files mapped into 64 KiB-aligned slots of it and the region table published inside it.
+//! host files (whole or a byte range) and anonymous scratch memory mapped into 64 KiB-aligned slots
+//! of it, and the region table published inside it.
+//!
+//! Invariants (checked by `verify`): every live region owns one slot range in `slots`; the table
+//! mirrors `regions`; everything in the slot area that no live region maps is PROT_NONE.
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -18,27 +22,69 @@ pub const Access = enum(u32) {
     read_write = table_module.access_read_write,
 };
 
+pub const Kind = enum(u32) { file = 0, anonymous = 1 };
+
+/// `length_bytes` value meaning "from `file_offset_bytes` to the end of the file".
+pub const length_to_end: u64 = std.math.maxInt(u64);
+
 /// What the C ABI returns about a region (`vmw_region_t`).
 pub const RegionInfo = extern struct {
     offset_bytes: u64,
     length_bytes: u64,
+    file_offset_bytes: u64,
+    slot_bytes: u64,
     id: u32,
     generation: u32,
     access: u32,
-    reserved0: u32 = 0,
+    kind: u32,
 };
 
 comptime {
-    assert(@sizeOf(RegionInfo) == 32);
+    assert(@sizeOf(RegionInfo) == 48);
 }
+
+/// Where a region should go: anywhere (first fit), or at a fixed window offset.
+pub const Placement = union(enum) {
+    anywhere,
+    at: u64,
+};
 
 /// The host's own record of a region; the published table mirrors it.
 const Region = struct {
     live: bool = false,
+    kind: Kind = .file,
+    access: Access = .read,
     offset_bytes: u64 = 0,
     length_bytes: u64 = 0,
     slot_bytes: u64 = 0,
-    access: Access = .read,
+    file_offset_bytes: u64 = 0,
+    /// File regions: the path (owned) and identity, to reopen the same file on resize.
+    path: ?[:0]u8 = null,
+    device: u64 = 0,
+    inode: u64 = 0,
+    name: [layout.name_max_bytes]u8 = std.mem.zeroes([layout.name_max_bytes]u8),
+    name_len: u8 = 0,
+
+    fn mapped_bytes(region: *const Region) u64 {
+        return std.mem.alignForward(u64, region.length_bytes, os.os_page_bytes());
+    }
+
+    fn name_slice(region: *const Region) []const u8 {
+        return region.name[0..region.name_len];
+    }
+
+    fn table_access(region: *const Region) u32 {
+        const anonymous: u32 = if (region.kind == .anonymous) table_module.access_anonymous else 0;
+        return @intFromEnum(region.access) | anonymous;
+    }
+};
+
+/// An open file ready to be mapped (what `map_source` needs).
+const Source = struct {
+    fd: posix.fd_t,
+    file_offset_bytes: u64,
+    length_bytes: u64,
+    writable: bool,
 };
 
 pub const Window = struct {
@@ -78,7 +124,7 @@ pub const Window = struct {
             return fail(error.OutOfMemory, "cannot reserve {d} bytes of address space for the window: {s}", .{ layout.reservation_bytes, @errorName(err) });
         errdefer os.release(reservation, layout.reservation_bytes);
 
-        const table_fd = os.shared_memory_file(window_layout.table_bytes) catch |err|
+        const table_fd = os.shared_memory_file("vmwindow-table", window_layout.table_bytes) catch |err|
             return fail(error.OutOfMemory, "cannot create the region table's memory: {s}", .{@errorName(err)});
         errdefer os.close(table_fd);
         const table_memory = os.map_shared_anywhere(window_layout.table_bytes, table_fd) catch |err|
@@ -89,7 +135,7 @@ pub const Window = struct {
         os.map_anonymous(reservation + layout.guest_base, window_layout.guest_bytes) catch |err|
             return fail(error.OutOfMemory, "cannot map the guest area: {s}", .{@errorName(err)});
 
-        var slots = Slots.init(allocator, window_layout.slots_base, window_layout.window_bytes, capacity) catch
+        var slots = Slots.init(allocator, window_layout.slots_base, window_layout.window_bytes) catch
             return fail(error.OutOfMemory, "out of memory allocating the slot map", .{});
         errdefer slots.deinit(allocator);
         const regions = allocator.alloc(Region, capacity) catch return fail(error.OutOfMemory, "out of memory allocating regions", .{});
@@ -115,12 +161,15 @@ pub const Window = struct {
         return window;
     }
 
-    /// Releases everything. The caller (lib.zig) has destroyed the window's guests first.
+    /// Releases everything. The caller (api/window.zig) has destroyed the window's guests first.
     pub fn destroy(window: *Window) void {
         assert(window.guest == null);
         assert(window.memory_refs == 0);
         assert(window.provider_module == null);
         const allocator = window.allocator;
+        for (window.regions) |*region| {
+            if (region.live) window.forget(region);
+        }
         os.release(window.reservation, layout.reservation_bytes);
         os.unmap_anywhere(window.table_memory);
         os.close(window.table_fd);
@@ -134,75 +183,106 @@ pub const Window = struct {
         return window.reservation;
     }
 
-    pub fn map_file(window: *Window, path: [*:0]const u8, access: Access, name: []const u8) Error!RegionInfo {
+    /// Maps `length_bytes` of the file at `path` from `file_offset_bytes` (a multiple of the OS
+    /// page) into a new region. `length_bytes` may be `length_to_end`.
+    pub fn map_file(window: *Window, path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, access: Access, name: []const u8, placement: Placement) Error!RegionInfo {
         window.verify();
-        if (name.len > layout.name_max_bytes) {
-            return fail(error.InvalidArgument, "region name is {d} bytes; at most {d} allowed", .{ name.len, layout.name_max_bytes });
-        }
-        const writable = access == .read_write;
-        const fd = os.open_file(path, writable) catch |err| return switch (err) {
-            error.NotFound => fail(error.NotFound, "no such file: {s}", .{path}),
-            error.AccessDenied => fail(error.AccessDenied, "permission denied opening {s} for {s}", .{ path, if (writable) "read-write" else "read" }),
-            error.IsDirectory => fail(error.InvalidArgument, "{s} is a directory, not a file", .{path}),
-            error.NameTooLong => fail(error.InvalidArgument, "path is too long: {s}", .{path}),
-            error.OutOfMemory => fail(error.OutOfMemory, "out of file descriptors opening {s}", .{path}),
-            error.Unexpected => fail(error.Io, "cannot open {s}", .{path}),
-        };
-        // The mapping keeps its own reference to the file.
-        defer os.close(fd);
+        try check_name(name);
+        if (window.free_id_count == 0) return fail(error.WindowFull, "the region table is full ({d} regions)", .{window.layout.capacity});
 
-        const info = os.stat_file(fd) catch return fail(error.Io, "cannot stat {s}", .{path});
-        switch (info.kind) {
-            .regular => {},
-            .directory => return fail(error.InvalidArgument, "{s} is a directory, not a file", .{path}),
-            .other => return fail(error.InvalidArgument, "{s} is not a regular file", .{path}),
-        }
-        if (info.size_bytes == 0) {
-            return fail(error.InvalidArgument, "{s} is empty: an empty file cannot be mapped", .{path});
-        }
-        if (info.size_bytes > window.layout.slots_bytes()) {
-            return fail(error.WindowFull, "{s} is {d} bytes; the window's slot area holds at most {d}", .{ path, info.size_bytes, window.layout.slots_bytes() });
-        }
-        if (window.free_id_count == 0) {
-            return fail(error.WindowFull, "the region table is full ({d} regions)", .{window.layout.capacity});
-        }
-        const slot_bytes = std.mem.alignForward(u64, info.size_bytes, layout.page_bytes);
-        const offset_bytes = window.slots.acquire(slot_bytes) orelse {
-            return fail(error.WindowFull, "no free slot of {d} bytes for {s} ({d} bytes free in total)", .{ slot_bytes, path, window.slots.free_bytes() });
-        };
-        errdefer window.slots.release(offset_bytes, slot_bytes);
+        const file = try open_range(path, file_offset_bytes, length_bytes, access == .read_write);
+        defer os.close(file.source.fd); // The mapping keeps its own reference to the file.
+        const slot = try window.take_slot(file.source.length_bytes, placement);
+        errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
+        try window.map_source(slot.offset_bytes, file.source, path);
 
-        // Map only up to the OS page holding the last byte: the rest of the slot stays PROT_NONE, so
-        // a guest reading past the end traps instead of touching a page past end-of-file (SIGBUS).
-        const mapped_bytes = std.mem.alignForward(u64, info.size_bytes, os.os_page_bytes());
-        os.map_file(window.reservation + offset_bytes, mapped_bytes, fd, 0, writable) catch |err| {
-            return switch (err) {
-                error.AccessDenied => fail(error.AccessDenied, "permission denied mapping {s}", .{path}),
-                error.OutOfMemory => fail(error.OutOfMemory, "out of memory mapping {s}", .{path}),
-                error.Unexpected => fail(error.Io, "cannot map {s}", .{path}),
-            };
+        const owned_path = window.allocator.dupeZ(u8, path) catch {
+            os.map_none(window.reservation + slot.offset_bytes, slot.slot_bytes) catch unreachable;
+            return fail(error.OutOfMemory, "out of memory recording {s}", .{path});
         };
-
-        window.free_id_count -= 1;
-        const id = window.free_ids[window.free_id_count];
-        const region = &window.regions[id - 1];
-        assert(!region.live);
-        region.* = .{
+        return window.record(.{
             .live = true,
-            .offset_bytes = offset_bytes,
-            .length_bytes = info.size_bytes,
-            .slot_bytes = slot_bytes,
+            .kind = .file,
             .access = access,
-        };
-        const generation = window.table.publish_live(id, offset_bytes, info.size_bytes, slot_bytes, @intFromEnum(access), name);
+            .offset_bytes = slot.offset_bytes,
+            .length_bytes = file.source.length_bytes,
+            .slot_bytes = slot.slot_bytes,
+            .file_offset_bytes = file_offset_bytes,
+            .path = owned_path,
+            .device = file.info.device,
+            .inode = file.info.inode,
+        }, name);
+    }
+
+    /// Maps `length_bytes` of zero-filled read-write scratch memory into a new region.
+    pub fn map_anonymous(window: *Window, length_bytes: u64, name: []const u8, placement: Placement) Error!RegionInfo {
         window.verify();
-        return .{
-            .offset_bytes = offset_bytes,
-            .length_bytes = info.size_bytes,
-            .id = id,
-            .generation = generation,
-            .access = @intFromEnum(access),
-        };
+        try check_name(name);
+        if (length_bytes == 0) return fail(error.InvalidArgument, "length must be positive", .{});
+        if (window.free_id_count == 0) return fail(error.WindowFull, "the region table is full ({d} regions)", .{window.layout.capacity});
+
+        const slot = try window.take_slot(length_bytes, placement);
+        errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
+        try window.map_zeros(slot.offset_bytes, std.mem.alignForward(u64, length_bytes, os.os_page_bytes()));
+        return window.record(.{
+            .live = true,
+            .kind = .anonymous,
+            .access = .read_write,
+            .offset_bytes = slot.offset_bytes,
+            .length_bytes = length_bytes,
+            .slot_bytes = slot.slot_bytes,
+        }, name);
+    }
+
+    /// Points region `id` at another file or range. It keeps its id and name and stays in its slot
+    /// when the new length fits there (or the slot can grow in place); otherwise it moves.
+    pub fn remap_file(window: *Window, id: u32, generation: u32, path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, access: Access) Error!RegionInfo {
+        window.verify();
+        const region = try window.live_region(id, generation);
+        const file = try open_range(path, file_offset_bytes, length_bytes, access == .read_write);
+        defer os.close(file.source.fd);
+        const owned_path = window.allocator.dupeZ(u8, path) catch return fail(error.OutOfMemory, "out of memory recording {s}", .{path});
+        errdefer window.allocator.free(owned_path);
+
+        try window.replace(region, file.source, path);
+        window.drop_backing(region);
+        region.kind = .file;
+        region.access = access;
+        region.file_offset_bytes = file_offset_bytes;
+        region.path = owned_path;
+        region.device = file.info.device;
+        region.inode = file.info.inode;
+        return window.publish(id);
+    }
+
+    /// Changes region `id`'s length. File regions stay within their file (reopened by path, and
+    /// refused if the path now names another file); anonymous regions keep their contents and
+    /// gain zeros. The region moves when it cannot grow in place.
+    pub fn resize(window: *Window, id: u32, generation: u32, length_bytes: u64) Error!RegionInfo {
+        window.verify();
+        const region = try window.live_region(id, generation);
+        if (length_bytes == 0) return fail(error.InvalidArgument, "length must be positive", .{});
+        switch (region.kind) {
+            .file => {
+                const path = region.path.?;
+                const file = try open_range(path, region.file_offset_bytes, length_bytes, region.access == .read_write);
+                defer os.close(file.source.fd);
+                if (file.info.device != region.device or file.info.inode != region.inode) {
+                    return fail(error.Stale, "{s} was replaced by another file since region {d} mapped it; remap instead", .{ path, id });
+                }
+                try window.replace(region, file.source, path);
+            },
+            .anonymous => try window.resize_anonymous(region, length_bytes),
+        }
+        return window.publish(id);
+    }
+
+    /// Writes a read-write file region's dirty pages to its file and waits (msync MS_SYNC).
+    pub fn flush(window: *Window, id: u32, generation: u32) Error!void {
+        const region = try window.live_region(id, generation);
+        if (region.kind == .anonymous or region.access == .read) return;
+        os.sync(window.reservation + region.offset_bytes, region.mapped_bytes()) catch
+            return fail(error.Io, "cannot flush region {d} to {s}", .{ id, region.path.? });
     }
 
     pub fn unmap(window: *Window, id: u32, generation: u32) Error!void {
@@ -210,12 +290,194 @@ pub const Window = struct {
         const region = try window.live_region(id, generation);
         os.map_none(window.reservation + region.offset_bytes, region.slot_bytes) catch |err|
             return fail(error.OutOfMemory, "cannot unmap region {d}: {s}", .{ id, @errorName(err) });
-        window.slots.release(region.offset_bytes, region.slot_bytes);
-        region.* = .{};
+        window.forget(region);
         window.table.publish_free(id);
         window.free_ids[window.free_id_count] = id;
         window.free_id_count += 1;
         window.verify();
+    }
+
+    pub fn region_info(window: *Window, id: u32) Error!RegionInfo {
+        if (id == 0 or id > window.layout.capacity) {
+            return fail(error.NotFound, "region id {d} does not exist (ids are 1..{d})", .{ id, window.layout.capacity });
+        }
+        if (!window.regions[id - 1].live) return fail(error.NotMapped, "region {d} is not mapped", .{id});
+        return window.info(id);
+    }
+
+    // Internals ------------------------------------------------------------------------------------
+
+    const Slot = struct { offset_bytes: u64, slot_bytes: u64 };
+
+    fn take_slot(window: *Window, length_bytes: u64, placement: Placement) Error!Slot {
+        assert(length_bytes > 0);
+        const slot_bytes = std.mem.alignForward(u64, length_bytes, layout.page_bytes);
+        if (slot_bytes > window.layout.slots_bytes()) {
+            return fail(error.WindowFull, "{d} bytes do not fit in the window's slot area ({d} bytes)", .{ length_bytes, window.layout.slots_bytes() });
+        }
+        switch (placement) {
+            .anywhere => {
+                if (window.slots.acquire(slot_bytes)) |offset_bytes| return .{ .offset_bytes = offset_bytes, .slot_bytes = slot_bytes };
+                if (window.slots.free_bytes() < slot_bytes) {
+                    return fail(error.WindowFull, "the window is full: {d} bytes needed, {d} free", .{ slot_bytes, window.slots.free_bytes() });
+                }
+                return fail(error.Fragmented, "the window is fragmented: {d} bytes free but the longest free range is {d}, {d} needed", .{ window.slots.free_bytes(), window.slots.largest_free_bytes(), slot_bytes });
+            },
+            .at => |offset_bytes| {
+                if (offset_bytes % layout.page_bytes != 0) {
+                    return fail(error.Unaligned, "window offset {d} is not a multiple of 65536", .{offset_bytes});
+                }
+                if (offset_bytes < window.layout.slots_base) {
+                    return fail(error.Overlap, "window offset {d} is below the slot area (it starts at {d}: the null page, the table and the guest area come first)", .{ offset_bytes, window.layout.slots_base });
+                }
+                if (offset_bytes > window.layout.window_bytes or slot_bytes > window.layout.window_bytes - offset_bytes) {
+                    return fail(error.OutOfRange, "window range [{d}, {d}) ends past the window ({d} bytes)", .{ offset_bytes, offset_bytes + slot_bytes, window.layout.window_bytes });
+                }
+                if (!window.slots.acquire_at(offset_bytes, slot_bytes)) {
+                    return fail(error.Overlap, "window range [{d}, {d}) overlaps a mapped region", .{ offset_bytes, offset_bytes + slot_bytes });
+                }
+                return .{ .offset_bytes = offset_bytes, .slot_bytes = slot_bytes };
+            },
+        }
+    }
+
+    /// Maps `source` at the start of the slot at `offset_bytes`, up to the OS page holding its last
+    /// byte: the rest of the slot stays (or becomes) PROT_NONE, so a guest reading past the end
+    /// traps instead of touching a page past end-of-file (SIGBUS).
+    fn map_source(window: *Window, offset_bytes: u64, source: Source, what: []const u8) Error!void {
+        const mapped_bytes = std.mem.alignForward(u64, source.length_bytes, os.os_page_bytes());
+        os.map_file(window.reservation + offset_bytes, mapped_bytes, source.fd, source.file_offset_bytes, source.writable) catch |err| {
+            return switch (err) {
+                error.AccessDenied => fail(error.AccessDenied, "permission denied mapping {s}", .{what}),
+                error.OutOfMemory => fail(error.OutOfMemory, "out of memory mapping {s}", .{what}),
+                error.Unexpected => fail(error.Io, "cannot map {s}", .{what}),
+            };
+        };
+    }
+
+    /// Maps `source` as `region`'s new contents: in its slot if it fits or the slot can grow in
+    /// place, else in a new slot. Frees what the region no longer uses. Changes offset/length/slot.
+    fn replace(window: *Window, region: *Region, source: Source, what: []const u8) Error!void {
+        const new_slot_bytes = std.mem.alignForward(u64, source.length_bytes, layout.page_bytes);
+        const new_mapped_bytes = std.mem.alignForward(u64, source.length_bytes, os.os_page_bytes());
+        const old_mapped_bytes = region.mapped_bytes();
+        const fits = new_slot_bytes <= region.slot_bytes or
+            window.slots.acquire_at(region.offset_bytes + region.slot_bytes, new_slot_bytes - region.slot_bytes);
+        if (fits) {
+            const grown = new_slot_bytes > region.slot_bytes;
+            errdefer if (grown) window.slots.release(region.offset_bytes + region.slot_bytes, new_slot_bytes - region.slot_bytes);
+            // MAP_FIXED replaces the old pages atomically: the guest never sees a hole.
+            try window.map_source(region.offset_bytes, source, what);
+            if (new_mapped_bytes < old_mapped_bytes) {
+                os.map_none(window.reservation + region.offset_bytes + new_mapped_bytes, old_mapped_bytes - new_mapped_bytes) catch
+                    return fail(error.OutOfMemory, "cannot release the tail of region {d}", .{region_id(window, region)});
+            }
+            if (new_slot_bytes < region.slot_bytes) {
+                window.slots.release(region.offset_bytes + new_slot_bytes, region.slot_bytes - new_slot_bytes);
+            }
+        } else {
+            const slot = try window.take_slot(source.length_bytes, .anywhere);
+            errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
+            try window.map_source(slot.offset_bytes, source, what);
+            os.map_none(window.reservation + region.offset_bytes, region.slot_bytes) catch
+                return fail(error.OutOfMemory, "cannot release region {d}'s old slot", .{region_id(window, region)});
+            window.slots.release(region.offset_bytes, region.slot_bytes);
+            region.offset_bytes = slot.offset_bytes;
+        }
+        region.length_bytes = source.length_bytes;
+        region.slot_bytes = new_slot_bytes;
+    }
+
+    /// Anonymous memory keeps its contents: it grows in place when the slot (or the free space
+    /// after it) allows, and otherwise moves to a new slot with a copy (the only copy vmwindow makes).
+    fn resize_anonymous(window: *Window, region: *Region, length_bytes: u64) Error!void {
+        assert(region.kind == .anonymous);
+        const new_slot_bytes = std.mem.alignForward(u64, length_bytes, layout.page_bytes);
+        if (new_slot_bytes > window.layout.slots_bytes()) {
+            return fail(error.WindowFull, "{d} bytes do not fit in the window's slot area ({d} bytes)", .{ length_bytes, window.layout.slots_bytes() });
+        }
+        const new_mapped_bytes = std.mem.alignForward(u64, length_bytes, os.os_page_bytes());
+        const old_mapped_bytes = region.mapped_bytes();
+        const fits = new_slot_bytes <= region.slot_bytes or
+            window.slots.acquire_at(region.offset_bytes + region.slot_bytes, new_slot_bytes - region.slot_bytes);
+        if (fits) {
+            const grown = new_slot_bytes > region.slot_bytes;
+            errdefer if (grown) window.slots.release(region.offset_bytes + region.slot_bytes, new_slot_bytes - region.slot_bytes);
+            if (new_mapped_bytes > old_mapped_bytes) {
+                try window.map_zeros(region.offset_bytes + old_mapped_bytes, new_mapped_bytes - old_mapped_bytes);
+            } else if (new_mapped_bytes < old_mapped_bytes) {
+                os.map_none(window.reservation + region.offset_bytes + new_mapped_bytes, old_mapped_bytes - new_mapped_bytes) catch
+                    return fail(error.OutOfMemory, "cannot release the tail of region {d}", .{region_id(window, region)});
+            }
+            if (new_slot_bytes < region.slot_bytes) {
+                window.slots.release(region.offset_bytes + new_slot_bytes, region.slot_bytes - new_slot_bytes);
+            }
+        } else {
+            const slot = try window.take_slot(length_bytes, .anywhere);
+            errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
+            try window.map_zeros(slot.offset_bytes, new_mapped_bytes);
+            const keep_bytes = @min(old_mapped_bytes, new_mapped_bytes);
+            @memcpy(window.reservation[slot.offset_bytes..][0..keep_bytes], window.reservation[region.offset_bytes..][0..keep_bytes]);
+            os.map_none(window.reservation + region.offset_bytes, region.slot_bytes) catch
+                return fail(error.OutOfMemory, "cannot release region {d}'s old slot", .{region_id(window, region)});
+            window.slots.release(region.offset_bytes, region.slot_bytes);
+            region.offset_bytes = slot.offset_bytes;
+        }
+        region.length_bytes = length_bytes;
+        region.slot_bytes = new_slot_bytes;
+    }
+
+    fn map_zeros(window: *Window, offset_bytes: u64, size_bytes: u64) Error!void {
+        os.map_anonymous(window.reservation + offset_bytes, size_bytes) catch |err|
+            return fail(error.OutOfMemory, "cannot map {d} bytes of anonymous memory: {s}", .{ size_bytes, @errorName(err) });
+    }
+
+    fn record(window: *Window, region_value: Region, name: []const u8) RegionInfo {
+        assert(window.free_id_count > 0);
+        window.free_id_count -= 1;
+        const id = window.free_ids[window.free_id_count];
+        const region = &window.regions[id - 1];
+        assert(!region.live);
+        region.* = region_value;
+        @memcpy(region.name[0..name.len], name);
+        region.name_len = @intCast(name.len);
+        return window.publish(id);
+    }
+
+    fn publish(window: *Window, id: u32) RegionInfo {
+        const region = &window.regions[id - 1];
+        assert(region.live);
+        _ = window.table.publish_live(id, region.offset_bytes, region.length_bytes, region.slot_bytes, region.table_access(), region.name_slice());
+        window.verify();
+        return window.info(id);
+    }
+
+    fn info(window: *Window, id: u32) RegionInfo {
+        const region = &window.regions[id - 1];
+        return .{
+            .offset_bytes = region.offset_bytes,
+            .length_bytes = region.length_bytes,
+            .file_offset_bytes = region.file_offset_bytes,
+            .slot_bytes = region.slot_bytes,
+            .id = id,
+            .generation = window.table.entry(id).generation,
+            .access = @intFromEnum(region.access),
+            .kind = @intFromEnum(region.kind),
+        };
+    }
+
+    /// Drops the host-side resources of a region whose pages are already gone (or about to be, with
+    /// the whole reservation) and returns its slot.
+    fn forget(window: *Window, region: *Region) void {
+        assert(region.live);
+        window.slots.release(region.offset_bytes, region.slot_bytes);
+        window.drop_backing(region);
+        region.* = .{};
+    }
+
+    fn drop_backing(window: *Window, region: *Region) void {
+        if (region.path) |path| window.allocator.free(path);
+        region.path = null;
     }
 
     fn live_region(window: *Window, id: u32, generation: u32) Error!*Region {
@@ -225,12 +487,16 @@ pub const Window = struct {
         const region = &window.regions[id - 1];
         const current_generation = window.table.entry(id).generation;
         if (!region.live) {
-            return fail(error.Stale, "region {d} is not mapped (already unmapped?)", .{id});
+            return fail(error.NotMapped, "region {d} is not mapped (already unmapped?)", .{id});
         }
         if (current_generation != generation) {
-            return fail(error.Stale, "region {d} generation {d} is stale (now {d}): it was unmapped and the id reused", .{ id, generation, current_generation });
+            return fail(error.Stale, "region {d} generation {d} is stale (now {d}): it was unmapped, remapped or resized since", .{ id, generation, current_generation });
         }
         return region;
+    }
+
+    fn region_id(window: *const Window, region: *const Region) u32 {
+        return @intCast((@intFromPtr(region) - @intFromPtr(window.regions.ptr)) / @sizeOf(Region) + 1);
     }
 
     fn verify(window: *const Window) void {
@@ -240,3 +506,47 @@ pub const Window = struct {
         assert(window.table.header.generation % 2 == 0);
     }
 };
+
+fn check_name(name: []const u8) Error!void {
+    if (name.len > layout.name_max_bytes) {
+        return fail(error.InvalidArgument, "region name is {d} bytes; at most {d} allowed", .{ name.len, layout.name_max_bytes });
+    }
+}
+
+const OpenRange = struct { source: Source, info: os.FileInfo };
+
+/// Opens `path` and checks `[file_offset_bytes, + length_bytes)` lies inside it.
+fn open_range(path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, writable: bool) Error!OpenRange {
+    if (length_bytes == 0) return fail(error.InvalidArgument, "length must be positive", .{});
+    if (file_offset_bytes % os.os_page_bytes() != 0) {
+        return fail(error.Unaligned, "file offset {d} is not a multiple of the OS page size ({d})", .{ file_offset_bytes, os.os_page_bytes() });
+    }
+    const fd = os.open_file(path, writable) catch |err| return switch (err) {
+        error.NotFound => fail(error.NotFound, "no such file: {s}", .{path}),
+        error.AccessDenied => fail(error.AccessDenied, "permission denied opening {s} for {s}", .{ path, if (writable) "read-write" else "read" }),
+        error.IsDirectory => fail(error.InvalidArgument, "{s} is a directory, not a file", .{path}),
+        error.NameTooLong => fail(error.InvalidArgument, "path is too long: {s}", .{path}),
+        error.OutOfMemory => fail(error.OutOfMemory, "out of file descriptors opening {s}", .{path}),
+        error.Unexpected => fail(error.Io, "cannot open {s}", .{path}),
+    };
+    errdefer os.close(fd);
+    const info = os.stat_file(fd) catch return fail(error.Io, "cannot stat {s}", .{path});
+    switch (info.kind) {
+        .regular => {},
+        .directory => return fail(error.InvalidArgument, "{s} is a directory, not a file", .{path}),
+        .other => return fail(error.InvalidArgument, "{s} is not a regular file", .{path}),
+    }
+    if (info.size_bytes == 0) return fail(error.InvalidArgument, "{s} is empty: an empty file cannot be mapped", .{path});
+    if (file_offset_bytes >= info.size_bytes) {
+        return fail(error.OutOfRange, "file offset {d} is past the end of {s} ({d} bytes)", .{ file_offset_bytes, path, info.size_bytes });
+    }
+    const available_bytes = info.size_bytes - file_offset_bytes;
+    const range_bytes = if (length_bytes == length_to_end) available_bytes else length_bytes;
+    if (range_bytes > available_bytes) {
+        return fail(error.OutOfRange, "range [{d}, {d}) ends past the end of {s} ({d} bytes)", .{ file_offset_bytes, file_offset_bytes + range_bytes, path, info.size_bytes });
+    }
+    return .{
+        .source = .{ .fd = fd, .file_offset_bytes = file_offset_bytes, .length_bytes = range_bytes, .writable = writable },
+        .info = info,
+    };
+}

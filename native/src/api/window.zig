@@ -7,7 +7,7 @@ const errors = @import("../errors.zig");
 const layout = @import("../layout.zig");
 const window_module = @import("../window.zig");
 const engine = @import("../engine.zig");
-const Guest = @import("../guest.zig").Guest;
+const guest_module = @import("../guest.zig");
 const Window = window_module.Window;
 const Result = errors.Result;
 const fail = errors.fail;
@@ -24,10 +24,10 @@ pub export fn vmw_window_create(size_bytes: u64, guest_bytes: u64, capacity: u32
     return .ok;
 }
 
-/// Destroys the window's guest (if any) and the window. NULL is a no-op.
+/// Destroys the window's guests (if any) and the window. NULL is a no-op.
 pub export fn vmw_window_destroy(window_opt: ?*Window) void {
     const window = window_opt orelse return;
-    if (window.guest) |guest| Guest.destroy(@ptrCast(@alignCast(guest)));
+    guest_module.destroy_all(window);
     engine.release_provider(window);
     window.destroy();
 }
@@ -71,33 +71,106 @@ comptime {
     assert(@sizeOf(LayoutInfo) == 56);
 }
 
+/// Copies a (pointer, length) path into a NUL-terminated buffer, checking it.
+fn path_arg(buffer: *[std.fs.max_path_bytes]u8, path: ?[*]const u8, path_len: usize) errors.Error![:0]const u8 {
+    const path_bytes = path orelse return fail(error.InvalidArgument, "path is NULL", .{});
+    if (path_len == 0) return fail(error.InvalidArgument, "path is empty", .{});
+    if (path_len >= buffer.len) return fail(error.InvalidArgument, "path is {d} bytes; at most {d} allowed", .{ path_len, buffer.len - 1 });
+    if (std.mem.indexOfScalar(u8, path_bytes[0..path_len], 0) != null) return fail(error.InvalidArgument, "path contains a NUL byte", .{});
+    @memcpy(buffer[0..path_len], path_bytes[0..path_len]);
+    buffer[path_len] = 0;
+    return buffer[0..path_len :0];
+}
+
+fn access_arg(access: u32) errors.Error!window_module.Access {
+    return switch (access) {
+        1 => .read,
+        3 => .read_write,
+        else => fail(error.InvalidArgument, "access must be VMW_ACCESS_READ (1) or VMW_ACCESS_READ_WRITE (3), not {d}", .{access}),
+    };
+}
+
+fn placement_arg(at_offset_bytes: u64) window_module.Placement {
+    return if (at_offset_bytes == 0) .anywhere else .{ .at = at_offset_bytes };
+}
+
+fn name_arg(name: ?[*]const u8, name_len: usize) []const u8 {
+    return if (name) |n| n[0..name_len] else "";
+}
+
+fn region_out(out: ?*window_module.RegionInfo, info: errors.Error!window_module.RegionInfo) Result {
+    const result = info catch |err| return errors.result_from_error(err);
+    out.?.* = result;
+    return .ok;
+}
+
 pub export fn vmw_window_map_file(
     window: *Window,
     path: ?[*]const u8,
     path_len: usize,
+    file_offset_bytes: u64,
+    length_bytes: u64,
     access: u32,
     name: ?[*]const u8,
     name_len: usize,
+    at_offset_bytes: u64,
     out: ?*window_module.RegionInfo,
 ) Result {
     errors.clear();
-    const info = out orelse return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
-    const path_bytes = path orelse return to_result(fail(error.InvalidArgument, "path is NULL", .{}));
-    if (path_len == 0) return to_result(fail(error.InvalidArgument, "path is empty", .{}));
+    if (out == null) return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
     var path_buffer: [std.fs.max_path_bytes]u8 = undefined;
-    if (path_len >= path_buffer.len) return to_result(fail(error.InvalidArgument, "path is {d} bytes; at most {d} allowed", .{ path_len, path_buffer.len - 1 }));
-    if (std.mem.indexOfScalar(u8, path_bytes[0..path_len], 0) != null) return to_result(fail(error.InvalidArgument, "path contains a NUL byte", .{}));
-    @memcpy(path_buffer[0..path_len], path_bytes[0..path_len]);
-    path_buffer[path_len] = 0;
+    const path_z = path_arg(&path_buffer, path, path_len) catch |err| return errors.result_from_error(err);
+    const region_access = access_arg(access) catch |err| return errors.result_from_error(err);
+    return region_out(out, window.map_file(path_z, file_offset_bytes, length_bytes, region_access, name_arg(name, name_len), placement_arg(at_offset_bytes)));
+}
 
-    const region_access: window_module.Access = switch (access) {
-        1 => .read,
-        3 => .read_write,
-        else => return to_result(fail(error.InvalidArgument, "access must be VMW_ACCESS_READ (1) or VMW_ACCESS_READ_WRITE (3), not {d}", .{access})),
-    };
-    const name_bytes: []const u8 = if (name) |n| n[0..name_len] else "";
-    info.* = window.map_file(path_buffer[0..path_len :0], region_access, name_bytes) catch |err| return errors.result_from_error(err);
-    return .ok;
+pub export fn vmw_window_map_anonymous(
+    window: *Window,
+    length_bytes: u64,
+    name: ?[*]const u8,
+    name_len: usize,
+    at_offset_bytes: u64,
+    out: ?*window_module.RegionInfo,
+) Result {
+    errors.clear();
+    if (out == null) return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
+    return region_out(out, window.map_anonymous(length_bytes, name_arg(name, name_len), placement_arg(at_offset_bytes)));
+}
+
+pub export fn vmw_window_remap_file(
+    window: *Window,
+    id: u32,
+    generation: u32,
+    path: ?[*]const u8,
+    path_len: usize,
+    file_offset_bytes: u64,
+    length_bytes: u64,
+    access: u32,
+    out: ?*window_module.RegionInfo,
+) Result {
+    errors.clear();
+    if (out == null) return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
+    var path_buffer: [std.fs.max_path_bytes]u8 = undefined;
+    const path_z = path_arg(&path_buffer, path, path_len) catch |err| return errors.result_from_error(err);
+    const region_access = access_arg(access) catch |err| return errors.result_from_error(err);
+    return region_out(out, window.remap_file(id, generation, path_z, file_offset_bytes, length_bytes, region_access));
+}
+
+pub export fn vmw_window_resize(window: *Window, id: u32, generation: u32, length_bytes: u64, out: ?*window_module.RegionInfo) Result {
+    errors.clear();
+    if (out == null) return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
+    return region_out(out, window.resize(id, generation, length_bytes));
+}
+
+pub export fn vmw_window_flush(window: *Window, id: u32, generation: u32) Result {
+    errors.clear();
+    return to_result(window.flush(id, generation));
+}
+
+pub export fn vmw_window_region(window: *Window, id: u32, out: ?*window_module.RegionInfo) Result {
+    errors.clear();
+    if (out == null) return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
+    return region_out(out, window.region_info(id));
 }
 
 pub export fn vmw_window_unmap(window: *Window, id: u32, generation: u32) Result {

@@ -102,28 +102,37 @@ pub fn unmap_anywhere(memory: []align(std.heap.page_size_min) u8) void {
 }
 
 /// An anonymous shared-memory file of `size_bytes` zero bytes (memfd on Linux, shm elsewhere).
-pub fn shared_memory_file(size_bytes: u64) MapError!posix.fd_t {
+pub fn shared_memory_file(name: [*:0]const u8, size_bytes: u64) MapError!posix.fd_t {
     const fd: posix.fd_t = switch (builtin.os.tag) {
         .linux => blk: {
-            const rc = c.memfd_create("vmwindow-table", 0x0001); // MFD_CLOEXEC
+            const rc = c.memfd_create(name, 0x0001); // MFD_CLOEXEC
             if (rc < 0) return map_error(errno());
             break :blk rc;
         },
         else => blk: {
             var name_buffer: [64]u8 = undefined;
-            const name = std.fmt.bufPrintZ(&name_buffer, "/vmwindow-{d}-{d}", .{ c.getpid(), std.time.nanoTimestamp() }) catch unreachable;
-            const rc = c.shm_open(name, @bitCast(posix.O{ .ACCMODE = .RDWR, .CREAT = true, .EXCL = true, .CLOEXEC = true }), 0o600);
+            const unique_name = std.fmt.bufPrintZ(&name_buffer, "/{s}-{d}-{d}", .{ name, c.getpid(), std.time.nanoTimestamp() }) catch unreachable;
+            const rc = c.shm_open(unique_name, @bitCast(posix.O{ .ACCMODE = .RDWR, .CREAT = true, .EXCL = true, .CLOEXEC = true }), 0o600);
             if (rc < 0) return map_error(errno());
-            _ = c.shm_unlink(name);
+            _ = c.shm_unlink(unique_name);
             break :blk rc;
         },
     };
-    if (c.ftruncate(fd, @intCast(size_bytes)) != 0) {
-        const err = errno();
+    resize_file(fd, size_bytes) catch |err| {
         posix.close(fd);
-        return map_error(err);
-    }
+        return err;
+    };
     return fd;
+}
+
+pub fn resize_file(fd: posix.fd_t, size_bytes: u64) MapError!void {
+    if (c.ftruncate(fd, @intCast(size_bytes)) != 0) return map_error(errno());
+}
+
+/// Writes dirty pages of a shared file mapping back to the file and waits for the write.
+pub fn sync(base: [*]u8, size_bytes: u64) error{Unexpected}!void {
+    check_range(base, size_bytes);
+    if (c.msync(@ptrCast(@alignCast(base)), size_bytes, c.MSF.SYNC) != 0) return error.Unexpected;
 }
 
 pub const FileKind = enum { regular, directory, other };
@@ -131,6 +140,9 @@ pub const FileKind = enum { regular, directory, other };
 pub const FileInfo = struct {
     size_bytes: u64,
     kind: FileKind,
+    /// Identity, to tell whether a path still names the same file.
+    device: u64,
+    inode: u64,
 };
 
 pub const OpenError = error{ NotFound, AccessDenied, IsDirectory, Unexpected, OutOfMemory, NameTooLong };
@@ -155,7 +167,7 @@ pub fn stat_file(fd: posix.fd_t) error{Unexpected}!FileInfo {
         posix.S.IFDIR => .directory,
         else => .other,
     };
-    return .{ .size_bytes = @intCast(st.size), .kind = kind };
+    return .{ .size_bytes = @intCast(st.size), .kind = kind, .device = @intCast(st.dev), .inode = @intCast(st.ino) };
 }
 
 pub fn close(fd: posix.fd_t) void {

@@ -1,69 +1,133 @@
-// A file mapped into a window: its place in the window and a zero-copy view of its bytes.
+// A region of a window: a file (whole or a byte range) or anonymous scratch memory mapped into a
+// slot, with a zero-copy view of its bytes and its lifecycle (remap, resize, flush, unmap).
 import { toArrayBuffer, type Pointer } from "bun:ffi";
 import { closedError } from "./errors.ts";
 
 export type Access = "read" | "readwrite";
+export type RegionKind = "file" | "anonymous";
+
+/** The state of a region as the native library reports it. */
+export interface RegionState {
+  readonly id: number;
+  readonly generation: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly fileOffset: number;
+  readonly slotBytes: number;
+  readonly access: Access;
+  readonly kind: RegionKind;
+}
+
+export interface RemapOptions {
+  /** Byte offset in the file: a multiple of the OS page size (4096). Default 0. */
+  offset?: number;
+  /** Bytes to map. Default: to the end of the file. */
+  length?: number;
+  /** Default: the region's current access for file regions, "read" for anonymous ones. */
+  access?: Access;
+}
 
 /** What a region needs from its window (kept minimal so the two modules stay decoupled). */
 export interface RegionOwner {
   readonly basePointer: Pointer;
   unmapRegion(region: Region): void;
-}
-
-export interface RegionInfo {
-  id: number;
-  generation: number;
-  offset: number;
-  length: number;
-  access: Access;
-  name: string | undefined;
+  remapRegion(region: Region, path: string, options: RemapOptions): RegionState;
+  resizeRegion(region: Region, lengthBytes: number): RegionState;
+  flushRegion(region: Region): void;
 }
 
 export class Region implements Disposable {
-  /** Table id (1..capacity); guests look the region up by it. */
-  readonly id: number;
-  /** Bumped each time the id is reused; (id, generation) names this mapping only. */
-  readonly generation: number;
-  /** Byte offset in the window = the guest address of the first byte. */
-  readonly offset: number;
-  /** Length in bytes (the file's size when mapped). */
-  readonly length: number;
-  readonly access: Access;
+  /** The region's name in the table, if it has one. */
   readonly name: string | undefined;
-
   #owner: RegionOwner;
+  #state: RegionState;
+  #path: string | undefined;
   #buffer: ArrayBuffer | undefined;
   #mapped = true;
 
-  /** @internal Windows create regions; use `Window.mapFile`. */
-  constructor(owner: RegionOwner, info: RegionInfo) {
+  /** @internal Windows create regions; use `Window.mapFile` or `Window.mapAnonymous`. */
+  constructor(owner: RegionOwner, state: RegionState, name: string | undefined, path: string | undefined) {
     this.#owner = owner;
-    this.id = info.id;
-    this.generation = info.generation;
-    this.offset = info.offset;
-    this.length = info.length;
-    this.access = info.access;
-    this.name = info.name;
+    this.#state = state;
+    this.name = name;
+    this.#path = path;
   }
 
+  /** Table id (1..capacity); guests look the region up by it. Stays the same across remap/resize. */
+  get id(): number {
+    return this.#state.id;
+  }
+  /** Changes on every remap, resize and unmap: (id, generation) names one state of the region. */
+  get generation(): number {
+    return this.#state.generation;
+  }
+  /** Byte offset in the window = the guest address of the first byte (64 KiB aligned). */
+  get offset(): number {
+    return this.#state.offset;
+  }
+  /** Length in bytes. */
+  get length(): number {
+    return this.#state.length;
+  }
+  /** Where in the file the region starts (0 for anonymous regions). */
+  get fileOffset(): number {
+    return this.#state.fileOffset;
+  }
+  /** The slot the region occupies: its length rounded up to 64 KiB. */
+  get slotBytes(): number {
+    return this.#state.slotBytes;
+  }
+  get access(): Access {
+    return this.#state.access;
+  }
+  get kind(): RegionKind {
+    return this.#state.kind;
+  }
+  /** The file it maps (undefined for anonymous regions). */
+  get path(): string | undefined {
+    return this.#path;
+  }
   get mapped(): boolean {
     return this.#mapped;
   }
 
   /**
-   * The region's bytes, zero-copy: the same memory the guest reads and writes. Views obtained here
-   * are detached (length 0) when the region is unmapped or its window closes, so a stale view reads
-   * nothing instead of faulting. Do not write through it when `access` is "read".
+   * The region's bytes, zero-copy: the same memory the guest reads and writes. A view is detached
+   * (length 0) when the region is unmapped, remapped or resized, or its window closes, so a stale
+   * view reads nothing instead of faulting; take a fresh one after a change. Do not write through
+   * it when `access` is "read" (the pages are read-only: the process would fault).
    */
   get bytes(): Uint8Array {
-    if (!this.#mapped) throw closedError(`region ${this.id}`);
-    this.#buffer ??= toArrayBuffer(this.#owner.basePointer, this.offset, this.length);
+    this.#check();
+    this.#buffer ??= toArrayBuffer(this.#owner.basePointer, this.#state.offset, this.#state.length);
     return new Uint8Array(this.#buffer);
+  }
+
+  /** Points the region at another file or byte range; it keeps its id and name. */
+  remap(path: string, options: RemapOptions = {}): this {
+    this.#check();
+    const state = this.#owner.remapRegion(this, path, options);
+    this.#apply(state);
+    this.#path = path;
+    return this;
+  }
+
+  /** Changes the length (files: within the file; anonymous: keeps contents, new bytes are zero). */
+  resize(lengthBytes: number): this {
+    this.#check();
+    this.#apply(this.#owner.resizeRegion(this, lengthBytes));
+    return this;
+  }
+
+  /** Writes modified pages of a read-write file region to disk and waits (msync). */
+  flush(): void {
+    this.#check();
+    this.#owner.flushRegion(this);
   }
 
   /** Unmaps the region; its slot traps again for the guest. Throws if already unmapped. */
   unmap(): void {
-    if (!this.#mapped) throw closedError(`region ${this.id}`);
+    this.#check();
     this.#owner.unmapRegion(this);
   }
 
@@ -74,8 +138,21 @@ export class Region implements Disposable {
   /** @internal Called by the window once the native mapping is gone. */
   detach(): void {
     this.#mapped = false;
+    this.#detachViews();
+  }
+
+  #apply(state: RegionState): void {
+    this.#detachViews();
+    this.#state = state;
+  }
+
+  #detachViews(): void {
     // transfer(0) detaches the external buffer: every view over it now has length 0.
     this.#buffer?.transfer(0);
     this.#buffer = undefined;
+  }
+
+  #check(): void {
+    if (!this.#mapped) throw closedError(`region ${this.#state.id}`);
   }
 }

@@ -5,7 +5,7 @@ import type { Pointer } from "bun:ffi";
 import { closedError, throwResult, VmwindowError } from "./errors.ts";
 import { native, Result, takeHandle, utf8 } from "./ffi.ts";
 import { Guest, type GuestOwner } from "./guest.ts";
-import { Region, type Access, type RegionOwner } from "./region.ts";
+import { Region, type Access, type RegionOwner, type RegionState, type RemapOptions } from "./region.ts";
 
 export const PAGE_BYTES = 65_536;
 export const DEFAULT_WINDOW_BYTES = 2 ** 31;
@@ -22,11 +22,20 @@ export interface WindowOptions {
   capacity?: number;
 }
 
-export interface MapOptions {
+export interface PlaceOptions {
+  /** A name published in the region table (at most 24 UTF-8 bytes), for guests to find it by. */
+  name?: string;
+  /** Window offset to map at (64 KiB aligned, free, in the slot area). Default: first fit. */
+  at?: number;
+}
+
+export interface MapOptions extends PlaceOptions {
   /** "read" (default) or "readwrite" (guest and host writes go to the file). */
   access?: Access;
-  /** A name published in the region table (at most 24 UTF-8 bytes). */
-  name?: string;
+  /** Byte offset in the file: a multiple of the OS page size (4096). Default 0. */
+  offset?: number;
+  /** Bytes to map. Default: from `offset` to the end of the file. */
+  length?: number;
 }
 
 /** Where things are in the window (byte offsets, which are also guest addresses). */
@@ -41,6 +50,8 @@ export interface WindowLayout {
 }
 
 const ACCESS_CODES: Record<Access, number> = { read: 1, readwrite: 3 };
+const LENGTH_TO_END = 0xffff_ffff_ffff_ffffn;
+const REGION_INFO_BYTES = 48;
 
 export class Window implements Disposable, RegionOwner, GuestOwner {
   readonly layout: WindowLayout;
@@ -48,7 +59,8 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   #base: Pointer;
   #regions = new Map<number, Region>();
   #guest: Guest | undefined;
-  #regionOut = new BigUint64Array(4);
+  #regionOut = new BigUint64Array(REGION_INFO_BYTES / 8);
+  #regionWords = new Uint32Array(this.#regionOut.buffer, 32, 4);
 
   private constructor(handle: Pointer) {
     this.#handle = handle;
@@ -102,45 +114,32 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     return this.#guest;
   }
 
-  /** Maps a whole regular file into a free slot. Empty files and directories are refused. */
+  /**
+   * Maps a regular file — whole, or `length` bytes from `offset` — into a slot. Empty files and
+   * directories are refused; see MapOptions.
+   */
   mapFile(path: string, options: MapOptions = {}): Region {
     const handle = this.#open();
-    if (typeof path !== "string" || path.length === 0) {
-      throw new VmwindowError("INVALID_ARGUMENT", `path must be a non-empty string, got ${JSON.stringify(path)}`);
-    }
-    const access = options.access ?? "read";
-    const accessCode = ACCESS_CODES[access];
-    if (accessCode === undefined) {
-      throw new VmwindowError("INVALID_ARGUMENT", `access must be "read" or "readwrite", got ${JSON.stringify(access)}`);
-    }
-    const name = options.name;
-    const nameBytes = name === undefined ? null : utf8(name);
-    if (nameBytes && nameBytes.length > NAME_MAX_BYTES) {
-      throw new VmwindowError("INVALID_ARGUMENT", `region name ${JSON.stringify(name)} is ${nameBytes.length} bytes; at most ${NAME_MAX_BYTES}`);
-    }
-    const pathBytes = utf8(path);
-    const out = this.#regionOut;
-    const result = native.vmw_window_map_file(
-      handle,
-      pathBytes,
-      pathBytes.length,
-      accessCode,
-      nameBytes && nameBytes.length > 0 ? nameBytes : null,
-      nameBytes?.length ?? 0,
-      out,
-    );
+    const pathBytes = pathArgument(path);
+    const access = accessCode(options.access ?? "read");
+    const fileOffset = byteCount("offset", options.offset ?? 0, true);
+    const length = options.length === undefined ? LENGTH_TO_END : byteCount("length", options.length, false);
+    const name = nameArgument(options.name);
+    const at = atArgument(options.at);
+    const result = native.vmw_window_map_file(handle, pathBytes, pathBytes.length, fileOffset, length, access, name, name?.length ?? 0, at, this.#regionOut);
     if (result !== Result.OK) throwResult(result);
-    const words = new Uint32Array(out.buffer, 16, 3);
-    const region = new Region(this, {
-      offset: Number(out[0]),
-      length: Number(out[1]),
-      id: words[0]!,
-      generation: words[1]!,
-      access,
-      name,
-    });
-    this.#regions.set(region.id, region);
-    return region;
+    return this.#adopt(new Region(this, this.#readState(), options.name, path));
+  }
+
+  /** Maps `lengthBytes` of zero-filled read-write scratch memory (not backed by a file). */
+  mapAnonymous(lengthBytes: number, options: PlaceOptions = {}): Region {
+    const handle = this.#open();
+    const length = byteCount("lengthBytes", lengthBytes, false);
+    const name = nameArgument(options.name);
+    const at = atArgument(options.at);
+    const result = native.vmw_window_map_anonymous(handle, length, name, name?.length ?? 0, at, this.#regionOut);
+    if (result !== Result.OK) throwResult(result);
+    return this.#adopt(new Region(this, this.#readState(), options.name, undefined));
   }
 
   /** Compiles and instantiates a guest module (bytes, or a path to a .wasm file) over this window. */
@@ -184,12 +183,39 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
 
   /** @internal */
   unmapRegion(region: Region): void {
-    const handle = this.#open();
-    if (this.#regions.get(region.id) !== region) throw closedError(`region ${region.id}`);
+    const handle = this.#owned(region);
     // Detach host views before the pages go away.
     region.detach();
     this.#regions.delete(region.id);
     const result = native.vmw_window_unmap(handle, region.id, region.generation);
+    if (result !== Result.OK) throwResult(result);
+  }
+
+  /** @internal */
+  remapRegion(region: Region, path: string, options: RemapOptions): RegionState {
+    const handle = this.#owned(region);
+    const pathBytes = pathArgument(path);
+    const access = accessCode(options.access ?? (region.kind === "file" ? region.access : "read"));
+    const fileOffset = byteCount("offset", options.offset ?? 0, true);
+    const length = options.length === undefined ? LENGTH_TO_END : byteCount("length", options.length, false);
+    const result = native.vmw_window_remap_file(handle, region.id, region.generation, pathBytes, pathBytes.length, fileOffset, length, access, this.#regionOut);
+    if (result !== Result.OK) throwResult(result);
+    return this.#readState();
+  }
+
+  /** @internal */
+  resizeRegion(region: Region, lengthBytes: number): RegionState {
+    const handle = this.#owned(region);
+    const length = byteCount("lengthBytes", lengthBytes, false);
+    const result = native.vmw_window_resize(handle, region.id, region.generation, length, this.#regionOut);
+    if (result !== Result.OK) throwResult(result);
+    return this.#readState();
+  }
+
+  /** @internal */
+  flushRegion(region: Region): void {
+    const handle = this.#owned(region);
+    const result = native.vmw_window_flush(handle, region.id, region.generation);
     if (result !== Result.OK) throwResult(result);
   }
 
@@ -205,6 +231,69 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     if (this.#handle === null) throw closedError("window");
     return this.#handle;
   }
+
+  #owned(region: Region): Pointer {
+    const handle = this.#open();
+    if (this.#regions.get(region.id) !== region) throw closedError(`region ${region.id}`);
+    return handle;
+  }
+
+  #adopt(region: Region): Region {
+    this.#regions.set(region.id, region);
+    return region;
+  }
+
+  #readState(): RegionState {
+    const out = this.#regionOut;
+    const words = this.#regionWords;
+    return {
+      offset: Number(out[0]),
+      length: Number(out[1]),
+      fileOffset: Number(out[2]),
+      slotBytes: Number(out[3]),
+      id: words[0]!,
+      generation: words[1]!,
+      access: words[2] === ACCESS_CODES.readwrite ? "readwrite" : "read",
+      kind: words[3] === 1 ? "anonymous" : "file",
+    };
+  }
+}
+
+function pathArgument(path: unknown): Uint8Array {
+  if (typeof path !== "string" || path.length === 0) {
+    throw new VmwindowError("INVALID_ARGUMENT", `path must be a non-empty string, got ${JSON.stringify(path)}`);
+  }
+  return utf8(path);
+}
+
+function accessCode(access: unknown): number {
+  const code = ACCESS_CODES[access as Access];
+  if (code === undefined) throw new VmwindowError("INVALID_ARGUMENT", `access must be "read" or "readwrite", got ${JSON.stringify(access)}`);
+  return code;
+}
+
+function nameArgument(name: unknown): Uint8Array | null {
+  if (name === undefined) return null;
+  if (typeof name !== "string") throw new VmwindowError("INVALID_ARGUMENT", `name must be a string, got ${typeof name}`);
+  const bytes = utf8(name);
+  if (bytes.length > NAME_MAX_BYTES) {
+    throw new VmwindowError("INVALID_ARGUMENT", `region name ${JSON.stringify(name)} is ${bytes.length} bytes; at most ${NAME_MAX_BYTES}`);
+  }
+  return bytes.length > 0 ? bytes : null;
+}
+
+/** A byte count or offset: a safe non-negative integer (positive unless `zeroAllowed`). */
+function byteCount(what: string, value: unknown, zeroAllowed: boolean): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || (value === 0 && !zeroAllowed)) {
+    const expected = zeroAllowed ? "a non-negative" : "a positive";
+    throw new VmwindowError("INVALID_ARGUMENT", `${what} must be ${expected} integer number of bytes, got ${String(value)}`);
+  }
+  return value;
+}
+
+function atArgument(at: unknown): number {
+  if (at === undefined) return 0;
+  return byteCount("at", at, false);
 }
 
 function checkSize(what: string, value: unknown): number {

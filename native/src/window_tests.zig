@@ -1,0 +1,243 @@
+//! Tests of the window's region lifecycle through `Window` directly: file ranges, anonymous
+//! regions, placement, remap, resize, flush and every bad input's distinct error. The oracles are
+//! the files' bytes (written by the test), the raw table bytes, and /proc/self/maps.
+
+const std = @import("std");
+const testing = std.testing;
+
+const errors = @import("errors.zig");
+const layout = @import("layout.zig");
+const window_module = @import("window.zig");
+const Window = window_module.Window;
+const to_end = window_module.length_to_end;
+
+const page = layout.page_bytes;
+
+const Fixture = struct {
+    dir: testing.TmpDir,
+    window: *Window,
+    path_buffers: [4][std.fs.max_path_bytes]u8 = undefined,
+
+    fn init(fixture: *Fixture) !void {
+        fixture.dir = testing.tmpDir(.{});
+        fixture.window = try Window.create(testing.allocator, 64 << 20, 1 << 20, 64);
+    }
+
+    fn deinit(fixture: *Fixture) void {
+        fixture.window.destroy();
+        fixture.dir.cleanup();
+    }
+
+    /// Writes a file whose byte i is `pattern(i, seed)` and returns its absolute path.
+    fn file(fixture: *Fixture, index: usize, size_bytes: usize, seed: u8) ![:0]const u8 {
+        var name_buffer: [16]u8 = undefined;
+        const name = try std.fmt.bufPrint(&name_buffer, "f{d}.bin", .{index});
+        const handle = try fixture.dir.dir.createFile(name, .{ .truncate = true });
+        defer handle.close();
+        var chunk: [4096]u8 = undefined;
+        var written: usize = 0;
+        while (written < size_bytes) {
+            const n = @min(chunk.len, size_bytes - written);
+            for (chunk[0..n], 0..) |*byte, i| byte.* = pattern(written + i, seed);
+            try handle.writeAll(chunk[0..n]);
+            written += n;
+        }
+        const path = try fixture.dir.dir.realpath(name, fixture.path_buffers[index][0 .. std.fs.max_path_bytes - 1]);
+        fixture.path_buffers[index][path.len] = 0;
+        return fixture.path_buffers[index][0..path.len :0];
+    }
+
+    fn bytes(fixture: *Fixture, info: window_module.RegionInfo) []const u8 {
+        return fixture.window.base()[info.offset_bytes..][0..info.length_bytes];
+    }
+};
+
+fn pattern(index: usize, seed: u8) u8 {
+    return @truncate((index *% 131) ^ (index >> 9) ^ seed);
+}
+
+fn expect_pattern(bytes: []const u8, first_index: usize, seed: u8) !void {
+    for (bytes, first_index..) |byte, index| {
+        if (byte != pattern(index, seed)) {
+            std.debug.print("byte {d}: {d} != {d}\n", .{ index, byte, pattern(index, seed) });
+            return error.TestUnexpectedResult;
+        }
+    }
+}
+
+test "a byte range of a file, placed at a chosen offset" {
+    var f: Fixture = undefined;
+    try f.init();
+    defer f.deinit();
+    const path = try f.file(0, 300_000, 1);
+    const at = f.window.layout.slots_base + 10 * page;
+    const info = try f.window.map_file(path, 8192, 100_000, .read, "part", .{ .at = at });
+    try testing.expectEqual(at, info.offset_bytes);
+    try testing.expectEqual(@as(u64, 100_000), info.length_bytes);
+    try testing.expectEqual(@as(u64, 8192), info.file_offset_bytes);
+    try expect_pattern(f.bytes(info), 8192, 1);
+    // To the end of the file.
+    const tail = try f.window.map_file(path, 299_008, to_end, .read, "", .anywhere);
+    try testing.expectEqual(@as(u64, 300_000 - 299_008), tail.length_bytes);
+    try expect_pattern(f.bytes(tail), 299_008, 1);
+    // First fit takes the lowest free slot (the range at `at` is above it).
+    try testing.expectEqual(f.window.layout.slots_base, tail.offset_bytes);
+}
+
+test "anonymous regions are zeroed scratch memory that keeps its contents when resized or moved" {
+    var f: Fixture = undefined;
+    try f.init();
+    defer f.deinit();
+    const info = try f.window.map_anonymous(100, "scratch", .anywhere);
+    try testing.expectEqual(@as(u32, @intFromEnum(window_module.Kind.anonymous)), info.kind);
+    const memory = f.window.base() + info.offset_bytes;
+    for (memory[0..4096]) |byte| try testing.expectEqual(@as(u8, 0), byte);
+    memory[0] = 42;
+    memory[99] = 43;
+    // A neighbour right after it forces the next growth to move the region.
+    const neighbour = try f.window.map_anonymous(1, "", .{ .at = info.offset_bytes + page });
+    const grown = try f.window.resize(info.id, info.generation, 3 * page);
+    try testing.expect(grown.offset_bytes != info.offset_bytes);
+    try testing.expect(grown.generation != info.generation);
+    const moved = f.window.base() + grown.offset_bytes;
+    try testing.expectEqual(@as(u8, 42), moved[0]);
+    try testing.expectEqual(@as(u8, 43), moved[99]);
+    try testing.expectEqual(@as(u8, 0), moved[3 * page - 1]);
+    // Shrink in place, then grow back in place: the dropped tail comes back as zeros.
+    moved[2 * page] = 7;
+    const shrunk = try f.window.resize(grown.id, grown.generation, 100);
+    try testing.expectEqual(grown.offset_bytes, shrunk.offset_bytes);
+    const regrown = try f.window.resize(shrunk.id, shrunk.generation, 3 * page);
+    try testing.expectEqual(grown.offset_bytes, regrown.offset_bytes);
+    try testing.expectEqual(@as(u8, 0), moved[2 * page]);
+    try testing.expectEqual(@as(u8, 43), moved[99]);
+    try f.window.unmap(neighbour.id, neighbour.generation);
+}
+
+test "remap points a region at another file in place, or moves it when it does not fit" {
+    var f: Fixture = undefined;
+    try f.init();
+    defer f.deinit();
+    const small = try f.file(0, 5000, 2);
+    const large = try f.file(1, 3 * page + 1, 3);
+    const info = try f.window.map_file(small, 0, to_end, .read, "r", .anywhere);
+    const blocker = try f.window.map_anonymous(1, "", .{ .at = info.offset_bytes + page });
+
+    const same_slot = try f.window.remap_file(info.id, info.generation, small, 4096, to_end, .read);
+    try testing.expectEqual(info.offset_bytes, same_slot.offset_bytes);
+    try testing.expectEqual(@as(u64, 5000 - 4096), same_slot.length_bytes);
+    try expect_pattern(f.bytes(same_slot), 4096, 2);
+
+    const moved = try f.window.remap_file(same_slot.id, same_slot.generation, large, 0, to_end, .read);
+    try testing.expect(moved.offset_bytes != info.offset_bytes);
+    try testing.expectEqual(info.id, moved.id);
+    try expect_pattern(f.bytes(moved), 0, 3);
+    // The old slot is free again.
+    const reuse = try f.window.map_anonymous(page, "", .{ .at = info.offset_bytes });
+    try testing.expectEqual(info.offset_bytes, reuse.offset_bytes);
+    // The old handle is stale everywhere.
+    try testing.expectError(error.Stale, f.window.unmap(info.id, info.generation));
+    try testing.expectError(error.Stale, f.window.resize(info.id, same_slot.generation, 10));
+    try f.window.unmap(blocker.id, blocker.generation);
+}
+
+test "resize of a file region stays within its file and grows in place when it can" {
+    var f: Fixture = undefined;
+    try f.init();
+    defer f.deinit();
+    const path = try f.file(0, 4 * page, 4);
+    const info = try f.window.map_file(path, 0, 1000, .read, "", .anywhere);
+    const grown = try f.window.resize(info.id, info.generation, 2 * page + 5);
+    try testing.expectEqual(info.offset_bytes, grown.offset_bytes);
+    try expect_pattern(f.bytes(grown), 0, 4);
+    try testing.expectError(error.OutOfRange, f.window.resize(grown.id, grown.generation, 4 * page + 1));
+    try testing.expectError(error.InvalidArgument, f.window.resize(grown.id, grown.generation, 0));
+}
+
+test "flush makes writes durable and is a no-op for read-only regions" {
+    var f: Fixture = undefined;
+    try f.init();
+    defer f.deinit();
+    const path = try f.file(0, 10_000, 5);
+    const info = try f.window.map_file(path, 0, to_end, .read_write, "", .anywhere);
+    f.window.base()[info.offset_bytes + 3] = 0xAB;
+    try f.window.flush(info.id, info.generation);
+    var buffer: [10_000]u8 = undefined;
+    const on_disk = try f.dir.dir.readFile("f0.bin", &buffer);
+    try testing.expectEqual(@as(u8, 0xAB), on_disk[3]);
+    const read_only = try f.window.map_file(path, 0, to_end, .read, "", .anywhere);
+    try f.window.flush(read_only.id, read_only.generation);
+}
+
+test "every bad input has its own error and leaves the window unchanged" {
+    var f: Fixture = undefined;
+    try f.init();
+    defer f.deinit();
+    const path = try f.file(0, 10_000, 6);
+    const w = f.window;
+    const slots_base = w.layout.slots_base;
+    try testing.expectError(error.Unaligned, w.map_file(path, 100, to_end, .read, "", .anywhere));
+    try testing.expectError(error.OutOfRange, w.map_file(path, 12_288, to_end, .read, "", .anywhere));
+    try testing.expectError(error.OutOfRange, w.map_file(path, 4096, 6000, .read, "", .anywhere));
+    try testing.expectError(error.InvalidArgument, w.map_file(path, 0, 0, .read, "", .anywhere));
+    try testing.expectError(error.InvalidArgument, w.map_anonymous(0, "", .anywhere));
+    try testing.expectError(error.InvalidArgument, w.map_file(path, 0, to_end, .read, "a name that is far too long", .anywhere));
+    try testing.expectError(error.Unaligned, w.map_file(path, 0, to_end, .read, "", .{ .at = slots_base + 4096 }));
+    try testing.expectError(error.Overlap, w.map_file(path, 0, to_end, .read, "", .{ .at = layout.guest_base }));
+    try testing.expectError(error.OutOfRange, w.map_file(path, 0, to_end, .read, "", .{ .at = w.layout.window_bytes }));
+    const taken = try w.map_file(path, 0, to_end, .read, "", .{ .at = slots_base });
+    try testing.expectError(error.Overlap, w.map_file(path, 0, to_end, .read, "", .{ .at = slots_base }));
+    try testing.expectError(error.NotFound, w.unmap(0, 0));
+    try testing.expectError(error.NotFound, w.unmap(65, 0));
+    try testing.expectError(error.Stale, w.unmap(taken.id, taken.generation + 1));
+    try w.unmap(taken.id, taken.generation);
+    try testing.expectError(error.NotMapped, w.unmap(taken.id, taken.generation));
+    try testing.expectError(error.NotMapped, w.flush(taken.id, taken.generation));
+    try testing.expectEqual(@as(u32, 0), w.table.header.count);
+    try testing.expectEqual(w.layout.slots_bytes(), w.slots.free_bytes());
+}
+
+test "window full, fragmented, and table full are told apart" {
+    var f: Fixture = undefined;
+    try f.init();
+    defer f.deinit();
+    const w = f.window;
+    const slot_pages = w.layout.slots_bytes() / page;
+    // Fill every other page, then free the rest: half is free but no two pages in a row.
+    var infos: [1024]window_module.RegionInfo = undefined;
+    var count: usize = 0;
+    var page_index: u64 = 0;
+    while (page_index < slot_pages and count < 64) : (page_index += 2) {
+        infos[count] = try w.map_anonymous(1, "", .{ .at = w.layout.slots_base + page_index * page });
+        count += 1;
+    }
+    try testing.expectError(error.WindowFull, w.map_anonymous(1, "", .anywhere)); // 64 ids used
+    for (infos[0..count]) |info| if (info.id % 2 == 0) try w.unmap(info.id, info.generation);
+    const free_bytes = w.slots.free_bytes();
+    try testing.expect(free_bytes >= 2 * page);
+    try testing.expectError(error.Fragmented, w.map_anonymous(w.slots.largest_free_bytes() + 1, "", .anywhere));
+    try testing.expectError(error.WindowFull, w.map_anonymous(free_bytes + page, "", .anywhere));
+    try testing.expectError(error.WindowFull, w.map_anonymous(w.layout.window_bytes, "", .anywhere));
+}
+
+test "16,384 regions map and unmap; the mapping count comes back to where it started" {
+    const window = try Window.create(testing.allocator, 2 << 30, 1 << 20, 16_384);
+    defer window.destroy();
+    const maps_before = try count_maps();
+    const infos = try testing.allocator.alloc(window_module.RegionInfo, 16_384);
+    defer testing.allocator.free(infos);
+    for (infos) |*info| info.* = try window.map_anonymous(1, "", .anywhere);
+    try testing.expectEqual(@as(u32, 16_384), window.table.header.count);
+    try testing.expectError(error.WindowFull, window.map_anonymous(1, "", .anywhere));
+    for (infos) |info| try window.unmap(info.id, info.generation);
+    try testing.expectEqual(@as(u32, 0), window.table.header.count);
+    try testing.expectEqual(maps_before, try count_maps());
+}
+
+fn count_maps() !usize {
+    var buffer: [1 << 20]u8 = undefined;
+    const file = try std.fs.openFileAbsolute("/proc/self/maps", .{});
+    defer file.close();
+    const len = try file.readAll(&buffer);
+    return std.mem.count(u8, buffer[0..len], "\n");
+}

@@ -1,7 +1,7 @@
 // The region lifecycle from Bun: byte ranges, anonymous scratch memory, placement, remap, resize,
 // flush, and the distinct error of every bad input. Oracles: the files' bytes, a guest's reads.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { Window, VmwindowError, GuestTrap } from "@vmwindow/bun";
 import { guests, patternBytes, smallWindow, tempFile } from "./helpers.ts";
 
@@ -88,6 +88,23 @@ describe("kinds of region", () => {
     region.bytes[200_000] = 0xee;
     region.flush();
     expect(readFileSync(path)[200_000]).toBe(0xee);
+  });
+
+  test("a 50 GiB (sparse) file viewed piece by piece through a 64 MiB window", () => {
+    const path = tempFile("");
+    const fd = openSync(path, "r+");
+    const GiB = 2 ** 30;
+    writeSync(fd, Buffer.from("piece at 49 GiB"), 0, 15, 49 * GiB + 5);
+    writeSync(fd, Buffer.from("end"), 0, 3, 50 * GiB - 3);
+    closeSync(fd);
+    using window = Window.create(smallWindow);
+    using guest = window.instantiate(guests.probe);
+    using piece = window.mapFile(path, { offset: 49 * GiB, length: 2 ** 20 });
+    expect(new TextDecoder().decode(piece.bytes.subarray(5, 20))).toBe("piece at 49 GiB");
+    expect(guest.call("load_u8", piece.offset + 5)).toBe("p".charCodeAt(0));
+    piece.remap(path, { offset: 50 * GiB - 4096 });
+    expect(piece.length).toBe(4096);
+    expect(new TextDecoder().decode(piece.bytes.subarray(4093))).toBe("end");
   });
 
   test("placement at a chosen offset", () => {

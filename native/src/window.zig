@@ -349,7 +349,7 @@ pub const Window = struct {
         os.map_file(window.reservation + offset_bytes, mapped_bytes, source.fd, source.file_offset_bytes, source.writable) catch |err| {
             return switch (err) {
                 error.AccessDenied => fail(error.AccessDenied, "permission denied mapping {s}", .{what}),
-                error.OutOfMemory => fail(error.OutOfMemory, "out of memory mapping {s}", .{what}),
+                error.OutOfMemory => fail(error.OutOfMemory, "cannot map {s}: out of memory, or the process reached vm.max_map_count mappings (each region takes about two)", .{what}),
                 error.Unexpected => fail(error.Io, "cannot map {s}", .{what}),
             };
         };
@@ -429,7 +429,7 @@ pub const Window = struct {
 
     fn map_zeros(window: *Window, offset_bytes: u64, size_bytes: u64) Error!void {
         os.map_anonymous(window.reservation + offset_bytes, size_bytes) catch |err|
-            return fail(error.OutOfMemory, "cannot map {d} bytes of anonymous memory: {s}", .{ size_bytes, @errorName(err) });
+            return fail(error.OutOfMemory, "cannot map {d} bytes of anonymous memory: {s} (or the process reached vm.max_map_count mappings; each region takes about two)", .{ size_bytes, @errorName(err) });
     }
 
     fn record(window: *Window, region_value: Region, name: []const u8) RegionInfo {

@@ -5,5 +5,6 @@
 //   for (let i: usize = 0, n = bytes.length; i < n; ++i) sum += bytes[i];
 
 export * from "./assembly/abi";
-export { Region, View } from "./assembly/region";
+export { Region, View, RecordView } from "./assembly/region";
+export { log, HOST_REFUSED, HOST_NOT_MAPPED, HOST_FAILED, HOST_TEXT_MAX_BYTES } from "./assembly/host";
 export { RegionTable, regions } from "./assembly/table";

@@ -4,9 +4,10 @@
 
 import {
   ENTRY_OFFSET_BYTES, ENTRY_LENGTH_BYTES, ENTRY_SLOT_BYTES, ENTRY_ID, ENTRY_GENERATION,
-  ENTRY_STATE, ENTRY_ACCESS, ENTRY_NAME, STATE_LIVE, ACCESS_WRITE
+  ENTRY_STATE, ENTRY_ACCESS, ENTRY_NAME, STATE_LIVE, ACCESS_WRITE, NAME_MAX_BYTES
 } from "./abi";
 import { begin, text, number, fail } from "./panic";
+import { flushRegion, encodeText, encodedText } from "./host";
 
 @unmanaged
 export class Region {
@@ -53,6 +54,29 @@ export class Region {
   // @ts-ignore: decorator
   @inline get end(): usize {
     return this.offset + this.length;
+  }
+
+  /**
+   * The region as an array of records of the user's `@unmanaged` class `T` (its fields laid out
+   * by declaration, `offsetof<T>()` bytes per record). Free: the view aliases the table entry.
+   */
+  // @ts-ignore: decorator
+  @inline array<T>(): RecordView<T> {
+    if (!isReference<T>() || isManaged<T>()) ERROR("vmwindow: array<T> needs an @unmanaged class T");
+    return changetype<RecordView<T>>(this);
+  }
+
+  /**
+   * Writes this read-write region's changes to its file (msync) through the host. Returns 0, or
+   * HOST_REFUSED (the host did not allow flushing), HOST_NOT_MAPPED, HOST_FAILED.
+   */
+  flush(): i32 {
+    return flushRegion(this.id);
+  }
+
+  /** Whether the region's name is `name` (compared as UTF-8, at most 24 bytes). */
+  hasName(name: string): bool {
+    return nameMatches(changetype<usize>(this) + ENTRY_NAME, name);
   }
 
   /** A typed view of the region's bytes. Free: the view aliases the table entry. */
@@ -124,4 +148,65 @@ function outOfRangeCold(entry: usize, index: usize): void {
   number(region.length);
   text(" bytes)");
   fail();
+}
+
+/**
+ * Records of an `@unmanaged` class `T` over a region: `length` = floor(bytes / offsetof<T>()),
+ * `[i]` returns the record at `offset + i * offsetof<T>()` (bounds-checked, aborts naming the
+ * region), `unchecked(view[i])` skips the check. A record is a view: its fields load from the file.
+ */
+@unmanaged
+export class RecordView<T> {
+  // @ts-ignore: decorator
+  @inline get region(): Region {
+    return changetype<Region>(this);
+  }
+  /** Bytes per record. */
+  // @ts-ignore: decorator
+  @inline get stride(): usize {
+    return offsetof<T>();
+  }
+  // @ts-ignore: decorator
+  @inline get dataStart(): usize {
+    return <usize>load<u64>(changetype<usize>(this), ENTRY_OFFSET_BYTES);
+  }
+  // @ts-ignore: decorator
+  @inline get length(): usize {
+    return <usize>load<u64>(changetype<usize>(this), ENTRY_LENGTH_BYTES) / offsetof<T>();
+  }
+  // @ts-ignore: decorator
+  @operator("[]") @inline get(index: usize): T {
+    if (index >= this.length) recordOutOfRange(changetype<usize>(this), index, offsetof<T>());
+    return changetype<T>(this.dataStart + index * offsetof<T>());
+  }
+  // @ts-ignore: decorator
+  @operator("{}") @inline getUnchecked(index: usize): T {
+    return changetype<T>(this.dataStart + index * offsetof<T>());
+  }
+}
+
+function recordOutOfRange(entry: usize, index: usize, stride: usize): void {
+  let region = changetype<Region>(entry);
+  begin();
+  text("vmwindow: record ");
+  number(index);
+  text(" out of range for region ");
+  number(region.id);
+  text(" (");
+  number(region.length / stride);
+  text(" records of ");
+  number(stride);
+  text(" bytes)");
+  fail();
+}
+
+/** Compares a NUL-padded 24-byte UTF-8 name at `address` with `name`. */
+export function nameMatches(address: usize, name: string): bool {
+  let len = encodeText(name);
+  if (len > NAME_MAX_BYTES) return false;
+  let encoded = encodedText();
+  for (let i: usize = 0; i < len; ++i) {
+    if (load<u8>(address + i) != load<u8>(encoded + i)) return false;
+  }
+  return len == NAME_MAX_BYTES || load<u8>(address + len) == 0;
 }

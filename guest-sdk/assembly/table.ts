@@ -5,9 +5,10 @@ import {
   MAGIC, ABI_VERSION, TABLE_OFFSET, HEADER_BYTES, ENTRY_BYTES, GUEST_BASE,
   HEADER_MAGIC, HEADER_ABI_VERSION, HEADER_HEADER_BYTES, HEADER_ENTRY_BYTES, HEADER_CAPACITY,
   HEADER_COUNT, HEADER_GENERATION, HEADER_WINDOW_BYTES, HEADER_GUEST_BASE, HEADER_GUEST_BYTES,
-  HEADER_SLOTS_BASE, ENTRY_STATE, STATE_LIVE, entryAddress
+  HEADER_SLOTS_BASE, ENTRY_STATE, ENTRY_NAME, STATE_LIVE, entryAddress
 } from "./abi";
-import { Region } from "./region";
+import { Region, nameMatches } from "./region";
+import { requestMapping } from "./host";
 import { begin, text, number, hex, fail } from "./panic";
 
 // @ts-ignore: decorator
@@ -65,6 +66,55 @@ export class RegionTable {
   @inline get(id: u32): Region {
     if (!this.has(id)) notMapped(id);
     return changetype<Region>(entryAddress(id));
+  }
+
+  /** The live region named `name`, or null. A linear scan of the table (cache the id). */
+  find(name: string): Region | null {
+    let capacity = this.capacity;
+    for (let id: u32 = 1; id <= capacity; ++id) {
+      let entry = entryAddress(id);
+      if (load<u32>(entry, ENTRY_STATE) == STATE_LIVE && nameMatches(entry + ENTRY_NAME, name)) {
+        return changetype<Region>(entry);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The first live region id after `id` (0 when there is none): iterate with
+   * `for (let id = regions.next(0); id != 0; id = regions.next(id)) { let r = regions.get(id); ... }`.
+   */
+  next(id: u32): u32 {
+    let capacity = this.capacity;
+    for (let k = id + 1; k <= capacity && k != 0; ++k) {
+      if (load<u32>(entryAddress(k), ENTRY_STATE) == STATE_LIVE) return k;
+    }
+    return 0;
+  }
+
+  /**
+   * Whether the table changed since `generation` (a value read earlier from `generation`): any
+   * map or unmap bumps it. Keep region lookups cached while this stays false.
+   */
+  // @ts-ignore: decorator
+  @inline changedSince(generation: u32): bool {
+    return load<u32>(TABLE_OFFSET, HEADER_GENERATION) != generation;
+  }
+
+  /** Whether the host is writing the table right now (odd generation; only with host threads). */
+  // @ts-ignore: decorator
+  @inline get changing(): bool {
+    return (load<u32>(TABLE_OFFSET, HEADER_GENERATION) & 1) != 0;
+  }
+
+  /**
+   * Asks the host to map `name` (the host decides what the name means, and may refuse). Returns
+   * the new region, or null if the host refused or failed.
+   */
+  request(name: string, writable: bool = false): Region | null {
+    let id = requestMapping(name, writable);
+    if (id <= 0 || !this.has(<u32>id)) return null;
+    return changetype<Region>(entryAddress(<u32>id));
   }
 
   /** Entry `id` whatever its state (no checks at all). */

@@ -52,6 +52,9 @@ pub fn get() Error!*wt.Engine {
         wt.wasmtime_config_macos_use_mach_ports_set(config, false);
     }
     wt.wasmtime_config_host_memory_creator_set(config, &creator);
+    // Per-call deadlines (ticker.zig). Compiled code checks the epoch at function entries and loop
+    // back-edges: one load and compare each (measured: see the guest-side report in guest.zig).
+    wt.wasmtime_config_epoch_interruption_set(config, true);
     // Takes ownership of `config`.
     const created = wt.wasm_engine_new_with_config(config) orelse return fail(error.Wasmtime, "cannot create the Wasmtime engine", .{});
     engine = created;

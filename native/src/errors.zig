@@ -29,6 +29,8 @@ pub const Result = enum(i32) {
     out_of_range = 18,
     not_mapped = 19,
     fragmented = 20,
+    /// A guest call ran past its deadline (epoch interruption); the guest stays usable.
+    timeout = 21,
 };
 
 /// Zig error set used inside the library; `lib.zig` converts it to a `Result`.
@@ -53,6 +55,7 @@ pub const Error = error{
     OutOfRange,
     NotMapped,
     Fragmented,
+    Timeout,
 };
 
 pub fn result_from_error(err: Error) Result {
@@ -72,6 +75,7 @@ pub fn result_from_error(err: Error) Result {
         error.Stale => .stale,
         error.TypeMismatch => .type_mismatch,
         error.Unsupported => .unsupported,
+        error.Timeout => .timeout,
         error.Unaligned => .unaligned,
         error.Overlap => .overlap,
         error.OutOfRange => .out_of_range,

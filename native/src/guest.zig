@@ -1,13 +1,34 @@
-//! A guest: one WebAssembly module instantiated in its own Wasmtime store over a window, its
-//! exports resolved once, and calls through Wasmtime's unchecked fast path.
+//! Guests: WebAssembly modules instantiated over a window, each in its own Wasmtime store, with
+//! exports resolved once and calls through Wasmtime's unchecked fast path.
+//!
+//! Several guests may share one window. They run one at a time (a window is one address space and
+//! every guest's static data sits at the same guest address, `layout.guest_base`), so each guest
+//! owns a shared-memory file for its guest area, and a call that enters a different guest than the
+//! last one maps that guest's file over `[guest_base, slots_base)` first: one `mmap` per switch.
+//! Regions (the slots) and the table are the window's and are seen by every guest.
+//!
+//! Creating a guest is staged so hosts can add their own imports before instantiation:
+//! `compile` -> `define_import`* -> `instantiate`. `create` does compile + instantiate.
+//!
+//! Host functions every guest may import (`define_builtins`):
+//!   env.abort(msg, file, line, column)   AssemblyScript's abort: traps "abort: msg at file:line:col"
+//!   env.seed() -> f64                    AssemblyScript's Math.random seed
+//!   vmw.log(level, ptr, len)             UTF-8 text; discarded unless the host defines vmw.log
+//!   vmw.flush(id) -> i32                 msync a writable region (if the guest's policy allows)
+//!   vmw.map(name_ptr, name_len, access) -> i32   host-requested mapping: refused (-1) unless the
+//!                                        host defines vmw.map itself (hosts' imports shadow these)
 
 const std = @import("std");
 const assert = std.debug.assert;
+const posix = std.posix;
 
 const wt = @import("wasmtime.zig");
 const errors = @import("errors.zig");
 const engine = @import("engine.zig");
 const layout = @import("layout.zig");
+const ticker = @import("ticker.zig");
+const os = @import("os.zig").impl;
+const table_module = @import("table.zig");
 const Window = @import("window.zig").Window;
 const Error = errors.Error;
 const fail = errors.fail;
@@ -16,6 +37,24 @@ const fail = errors.fail;
 pub const values_max = 16;
 /// Exports a guest can resolve (functions looked up by name, each once).
 pub const exports_max = 1024;
+/// Host-defined imports per guest.
+pub const imports_max = 64;
+/// "module.name" of a host-defined import, for messages.
+pub const import_label_max_bytes = 64;
+/// Guests alive at once in one window.
+pub const guests_per_window_max = 64;
+
+/// Policy bits (`vmw_guest_set_policy`).
+pub const policy_flush: u32 = 1 << 0;
+pub const policy_all: u32 = policy_flush;
+
+/// Results of the `vmw.*` built-in host functions, as the guest sees them.
+pub const host_refused: i32 = -1;
+pub const host_not_mapped: i32 = -2;
+pub const host_failed: i32 = -3;
+
+/// A deadline of "never": far beyond any epoch the ticker reaches, far from u64 overflow.
+const deadline_never_ticks: u64 = 1 << 62;
 
 /// `vmw_export_t`: what the host learns about an exported function.
 pub const ExportInfo = extern struct {
@@ -32,26 +71,90 @@ comptime {
     assert(@sizeOf(ExportInfo) == 48);
 }
 
+/// `vmw_host_callback_t`: runs a host-defined import. Arguments are in `vmw_guest_host_values`
+/// slots 0..param_count-1; it writes results to slots 0..result_count-1 and returns 0, or returns
+/// non-zero to make the guest trap.
+pub const HostCallback = *const fn (user_data: ?*anyopaque, import_index: u32) callconv(.c) i32;
+
 const Export = struct {
     func: wt.Func,
     values_len: u32,
 };
 
+const Import = struct {
+    guest: *Guest,
+    index: u32,
+    param_count: u32,
+    result_count: u32,
+    label_len: u32,
+    label: [import_label_max_bytes]u8,
+};
+
+/// The guests of one window; `window.guest` points here (opaque to window.zig).
+const GuestSet = struct {
+    head: ?*Guest = null,
+    count: u32 = 0,
+    /// The guest whose area file is mapped at `[guest_base, slots_base)`, if any.
+    active: ?*Guest = null,
+    /// A call (or an instantiation) into one of these guests is on the stack: a host function must
+    /// not enter another one (that would swap the guest area under the running guest).
+    running: bool = false,
+};
+
+fn guest_set(window: *Window) Error!*GuestSet {
+    if (window.guest) |set| return @ptrCast(@alignCast(set));
+    const set = window.allocator.create(GuestSet) catch return fail(error.OutOfMemory, "out of memory allocating the window's guest list", .{});
+    set.* = .{};
+    window.guest = set;
+    return set;
+}
+
+/// Destroys every guest of `window` (for `vmw_window_destroy`).
+pub fn destroy_all(window: *Window) void {
+    while (window.guest) |opaque_set| {
+        const set: *GuestSet = @ptrCast(@alignCast(opaque_set));
+        assert(!set.running);
+        // The last destroy frees the set and clears `window.guest`.
+        set.head.?.destroy();
+    }
+}
+
 pub const Guest = struct {
     window: *Window,
+    set: *GuestSet,
+    next: ?*Guest,
     store: *wt.Store,
     context: *wt.Context,
     module: *wt.Module,
+    /// Alive from `compile` until `instantiate`.
+    linker: ?*wt.Linker,
     instance: wt.Instance,
+    instantiated: bool,
+    /// This guest's guest area (static data, stack, heap), mapped into the window while active.
+    area_fd: posix.fd_t,
     exports: [exports_max]Export,
     export_count: u32,
+    imports: [imports_max]Import,
+    import_count: u32,
+    host_callback: ?HostCallback,
+    host_user_data: ?*anyopaque,
+    /// 0: no deadline. Otherwise every call gets this many epoch ticks.
+    deadline_ticks: u64,
+    timeout_ms: u32,
+    policy: u32,
     /// Arguments in, results out; the host writes and reads it directly (`vmw_guest_values`).
     values: [values_max]wt.ValRaw align(16),
+    /// Arguments and results of a host-defined import while it runs (`vmw_guest_host_values`).
+    host_values: [values_max]wt.ValRaw align(16),
 
-    pub fn create(window: *Window, wasm: []const u8) Error!*Guest {
+    /// Compiles `wasm` and prepares a store over the window; the guest is not instantiated yet.
+    pub fn compile(window: *Window, wasm: []const u8) Error!*Guest {
         if (wasm.len == 0) return fail(error.BadModule, "the module is empty (0 bytes)", .{});
-        if (window.guest != null) {
-            return fail(error.Busy, "this window already has a guest; close it first (one guest per window in ABI v1)", .{});
+        const set = try guest_set(window);
+        errdefer if (set.count == 0) free_set(window, set);
+        if (set.running) return fail(error.Busy, "a guest of this window is running; a host function cannot create a guest", .{});
+        if (set.count == guests_per_window_max) {
+            return fail(error.Busy, "this window already has {d} guests (the most one window holds)", .{guests_per_window_max});
         }
         const wasm_engine = try engine.get();
 
@@ -66,50 +169,170 @@ pub const Guest = struct {
         const guest = window.allocator.create(Guest) catch return fail(error.OutOfMemory, "out of memory allocating a guest", .{});
         errdefer window.allocator.destroy(guest);
 
+        const area_fd = os.shared_memory_file("vmwindow-guest-area", window.layout.guest_bytes) catch |err|
+            return fail(error.OutOfMemory, "cannot create the guest's {d}-byte area: {s}", .{ window.layout.guest_bytes, @errorName(err) });
+        errdefer os.close(area_fd);
+
         const store = wt.wasmtime_store_new(wasm_engine, null, null) orelse return fail(error.OutOfMemory, "cannot create a Wasmtime store", .{});
         errdefer wt.wasmtime_store_delete(store);
         const context = wt.wasmtime_store_context(store);
+        // Epoch interruption is on for the engine: without a deadline a store would trap at once.
+        wt.wasmtime_context_set_epoch_deadline(context, deadline_never_ticks);
 
         const memory = try engine.window_memory(window, context);
 
         const linker = wt.wasmtime_linker_new(wasm_engine) orelse return fail(error.OutOfMemory, "cannot create a Wasmtime linker", .{});
-        defer wt.wasmtime_linker_delete(linker);
+        errdefer wt.wasmtime_linker_delete(linker);
+        // Host-defined imports (define_import) replace the built-ins of the same name.
+        wt.wasmtime_linker_allow_shadowing(linker, true);
         if (wt.wasmtime_linker_define(linker, context, "env", 3, "memory", 6, &memory)) |err| {
             return engine.fail_wasmtime(error.Link, "cannot define env.memory", err);
         }
-        try define_host_functions(linker, window);
 
         guest.* = .{
             .window = window,
+            .set = set,
+            .next = set.head,
             .store = store,
             .context = context,
             .module = module,
+            .linker = linker,
             .instance = undefined,
+            .instantiated = false,
+            .area_fd = area_fd,
             .exports = undefined,
             .export_count = 0,
+            .imports = undefined,
+            .import_count = 0,
+            .host_callback = null,
+            .host_user_data = null,
+            .deadline_ticks = 0,
+            .timeout_ms = 0,
+            .policy = 0,
             .values = std.mem.zeroes([values_max]wt.ValRaw),
+            .host_values = std.mem.zeroes([values_max]wt.ValRaw),
         };
-        var trap: ?*wt.Trap = null;
-        if (wt.wasmtime_linker_instantiate(linker, context, module, &guest.instance, &trap)) |err| {
-            return engine.fail_wasmtime(error.Link, "cannot instantiate the guest", err);
-        }
-        if (trap) |t| return fail_trap("the guest's start function trapped", t);
+        try define_builtins(linker, guest);
 
-        window.guest = guest;
+        set.head = guest;
+        set.count += 1;
         return guest;
+    }
+
+    /// compile + instantiate, for hosts without imports of their own.
+    pub fn create(window: *Window, wasm: []const u8) Error!*Guest {
+        const guest = try compile(window, wasm);
+        errdefer guest.destroy();
+        try guest.instantiate();
+        return guest;
+    }
+
+    /// Defines import `module_name.name` with the given value kinds, run by the host callback;
+    /// returns the index the callback receives. Only before `instantiate`.
+    pub fn define_import(guest: *Guest, module_name: []const u8, name: []const u8, params: []const u8, results: []const u8) Error!u32 {
+        if (guest.instantiated) return fail(error.InvalidArgument, "imports must be defined before the guest is instantiated", .{});
+        if (guest.import_count == imports_max) return fail(error.Unsupported, "more than {d} host imports on one guest", .{imports_max});
+        if (params.len > values_max or results.len > values_max) {
+            return fail(error.Unsupported, "import {s}.{s} has {d} parameters and {d} results; at most {d} each are supported", .{ module_name, name, params.len, results.len, values_max });
+        }
+        for (params) |kind| _ = try numeric_kind(name, kind);
+        for (results) |kind| _ = try numeric_kind(name, kind);
+        if (module_name.len == 0 or name.len == 0) return fail(error.InvalidArgument, "an import needs a module and a name", .{});
+
+        const index = guest.import_count;
+        const import = &guest.imports[index];
+        import.* = .{
+            .guest = guest,
+            .index = index,
+            .param_count = @intCast(params.len),
+            .result_count = @intCast(results.len),
+            .label_len = 0,
+            .label = undefined,
+        };
+        const label = std.fmt.bufPrint(&import.label, "{s}.{s}", .{ module_name, name }) catch import.label[0..];
+        import.label_len = @intCast(label.len);
+        try define(guest.linker.?, module_name, name, params, results, host_import, import);
+        guest.import_count += 1;
+        return index;
+    }
+
+    pub fn set_host_callback(guest: *Guest, callback: ?HostCallback, user_data: ?*anyopaque) void {
+        guest.host_callback = callback;
+        guest.host_user_data = user_data;
+    }
+
+    /// Links and instantiates the compiled guest (runs its start function).
+    pub fn instantiate(guest: *Guest) Error!void {
+        if (guest.instantiated) return fail(error.InvalidArgument, "the guest is already instantiated", .{});
+        const set = guest.set;
+        if (set.running) return fail(error.Busy, "a guest of this window is running; a host function cannot instantiate a guest", .{});
+        // Data segments are written into the guest area: it must be this guest's.
+        try guest.activate();
+        const linker = guest.linker.?;
+        var trap: ?*wt.Trap = null;
+        set.running = true;
+        const err_opt = wt.wasmtime_linker_instantiate(linker, guest.context, guest.module, &guest.instance, &trap);
+        set.running = false;
+        if (err_opt) |err| return engine.fail_wasmtime(error.Link, "cannot instantiate the guest", err);
+        if (trap) |t| return fail_trap("the guest's start function trapped", t);
+        wt.wasmtime_linker_delete(linker);
+        guest.linker = null;
+        guest.instantiated = true;
     }
 
     pub fn destroy(guest: *Guest) void {
         const window = guest.window;
-        assert(window.guest == @as(?*anyopaque, guest));
+        const set = guest.set;
+        assert(window.guest == @as(?*anyopaque, set));
+        assert(!set.running);
+        assert(set.count > 0);
+        if (guest.deadline_ticks != 0) ticker.release();
+        if (guest.linker) |linker| wt.wasmtime_linker_delete(linker);
         wt.wasmtime_store_delete(guest.store);
         wt.wasmtime_module_delete(guest.module);
-        window.guest = null;
+
+        var link: *?*Guest = &set.head;
+        while (link.*) |item| : (link = &item.next) {
+            if (item == guest) break;
+        } else unreachable;
+        link.* = guest.next;
+        set.count -= 1;
+
+        if (set.active == guest) {
+            // Drop this guest's pages from the window; zeros until the next guest is entered.
+            os.map_anonymous(window.base() + layout.guest_base, window.layout.guest_bytes) catch {};
+            set.active = null;
+        }
+        os.close(guest.area_fd);
         window.allocator.destroy(guest);
+        if (set.count == 0) free_set(window, set);
+    }
+
+    /// Every later call gets `timeout_ms` (0: none) before it traps with `error.Timeout`.
+    pub fn set_timeout(guest: *Guest, timeout_ms: u32) Error!void {
+        if (timeout_ms > ticker.deadline_max_ms) {
+            return fail(error.InvalidArgument, "timeout {d} ms is longer than the maximum {d} ms", .{ timeout_ms, ticker.deadline_max_ms });
+        }
+        const had_deadline = guest.deadline_ticks != 0;
+        if (timeout_ms != 0 and !had_deadline) {
+            ticker.acquire(try engine.get()) catch return fail(error.OutOfMemory, "cannot start the epoch ticker thread", .{});
+        }
+        if (timeout_ms == 0 and had_deadline) {
+            ticker.release();
+            wt.wasmtime_context_set_epoch_deadline(guest.context, deadline_never_ticks);
+        }
+        guest.timeout_ms = timeout_ms;
+        guest.deadline_ticks = if (timeout_ms == 0) 0 else ticker.deadline_ticks(timeout_ms);
+    }
+
+    pub fn set_policy(guest: *Guest, policy: u32) Error!void {
+        if (policy & ~policy_all != 0) return fail(error.InvalidArgument, "unknown policy bits 0x{x}", .{policy & ~policy_all});
+        guest.policy = policy;
     }
 
     /// Resolves an exported function once; later calls use `info.index`.
     pub fn find_export(guest: *Guest, name: []const u8) Error!ExportInfo {
+        if (!guest.instantiated) return fail(error.InvalidArgument, "the guest is not instantiated yet", .{});
         var item: wt.Extern = undefined;
         if (!wt.wasmtime_instance_export_get(guest.context, &guest.instance, name.ptr, name.len, &item)) {
             return fail(error.NotFound, "the guest has no export named \"{s}\"", .{name});
@@ -146,14 +369,34 @@ pub const Guest = struct {
         return info;
     }
 
+    /// The name and kind (`wt.extern_kind_*`) of export number `index`, or NotFound past the end.
+    pub fn export_nth(guest: *Guest, index: u32) Error!struct { name: []const u8, kind: u8 } {
+        if (!guest.instantiated) return fail(error.InvalidArgument, "the guest is not instantiated yet", .{});
+        var name_ptr: [*]const u8 = undefined;
+        var name_len: usize = 0;
+        var item: wt.Extern = undefined;
+        if (!wt.wasmtime_instance_export_nth(guest.context, &guest.instance, index, &name_ptr, &name_len, &item)) {
+            return fail(error.NotFound, "the guest has no export number {d}", .{index});
+        }
+        return .{ .name = name_ptr[0..name_len], .kind = item.kind };
+    }
+
     /// Calls export `index` with the arguments in `values`; the results replace them.
     pub fn call(guest: *Guest, index: u32) Error!void {
         if (index >= guest.export_count) {
             return fail(error.InvalidArgument, "export index {d} was never resolved ({d} resolved)", .{ index, guest.export_count });
         }
+        const set = guest.set;
+        if (set.running) return fail(error.Busy, "a guest of this window is already running: a host function cannot call into a guest of the same window", .{});
+        if (set.active != guest) try guest.activate();
+        if (guest.deadline_ticks != 0) wt.wasmtime_context_set_epoch_deadline(guest.context, guest.deadline_ticks);
+
         const target = &guest.exports[index];
         var trap: ?*wt.Trap = null;
-        if (wt.wasmtime_func_call_unchecked(guest.context, &target.func, &guest.values, target.values_len, &trap)) |err| {
+        set.running = true;
+        const err_opt = wt.wasmtime_func_call_unchecked(guest.context, &target.func, &guest.values, target.values_len, &trap);
+        set.running = false;
+        if (err_opt) |err| {
             // A trap raised by a host function (abort) arrives as an error with the trap as its cause.
             var message: wt.ByteVec = .{ .size = 0, .data = null };
             wt.wasmtime_error_message(err, &message);
@@ -161,14 +404,38 @@ pub const Guest = struct {
             wt.wasmtime_error_delete(err);
             return fail_trap_text("guest trapped", byte_vec_slice(&message));
         }
-        if (trap) |t| return fail_trap("guest trapped", t);
+        if (trap) |t| {
+            var code: u8 = 0;
+            if (wt.wasmtime_trap_code(t, &code) and code == wt.trap_code_interrupt) {
+                wt.wasm_trap_delete(t);
+                return fail(error.Timeout, "guest call timed out: it ran past its {d} ms deadline and was interrupted (the guest stays usable)", .{guest.timeout_ms});
+            }
+            return fail_trap("guest trapped", t);
+        }
+    }
+
+    /// Maps this guest's area file over the window's guest area.
+    fn activate(guest: *Guest) Error!void {
+        const window = guest.window;
+        assert(!guest.set.running);
+        os.map_file(window.base() + layout.guest_base, window.layout.guest_bytes, guest.area_fd, 0, true) catch |err|
+            return fail(error.OutOfMemory, "cannot map the guest's area into the window: {s}", .{@errorName(err)});
+        guest.set.active = guest;
     }
 };
+
+fn free_set(window: *Window, set: *GuestSet) void {
+    assert(set.count == 0);
+    assert(set.head == null);
+    assert(window.guest == @as(?*anyopaque, set));
+    window.guest = null;
+    window.allocator.destroy(set);
+}
 
 fn numeric_kind(name: []const u8, kind: u8) Error!u8 {
     return switch (kind) {
         wt.valkind_i32, wt.valkind_i64, wt.valkind_f32, wt.valkind_f64 => kind,
-        else => fail(error.Unsupported, "export \"{s}\" uses a value type (kind {d}) other than i32, i64, f32 or f64", .{ name, kind }),
+        else => fail(error.Unsupported, "\"{s}\" uses a value type (kind {d}) other than i32, i64, f32 or f64", .{ name, kind }),
     };
 }
 
@@ -253,19 +520,23 @@ fn byte_vec_slice(vec: *const wt.ByteVec) []const u8 {
 
 // Host functions -----------------------------------------------------------------------------------
 
-fn define_host_functions(linker: *wt.Linker, window: *Window) Error!void {
-    try define(linker, "abort", &.{ wt.valkind_i32, wt.valkind_i32, wt.valkind_i32, wt.valkind_i32 }, &.{}, host_abort, window);
-    try define(linker, "seed", &.{}, &.{wt.valkind_f64}, host_seed, window);
+fn define_builtins(linker: *wt.Linker, guest: *Guest) Error!void {
+    const i32_kind = wt.valkind_i32;
+    try define(linker, "env", "abort", &.{ i32_kind, i32_kind, i32_kind, i32_kind }, &.{}, host_abort, guest);
+    try define(linker, "env", "seed", &.{}, &.{wt.valkind_f64}, host_seed, guest);
+    try define(linker, "vmw", "log", &.{ i32_kind, i32_kind, i32_kind }, &.{}, host_log_discard, guest);
+    try define(linker, "vmw", "flush", &.{i32_kind}, &.{i32_kind}, host_flush, guest);
+    try define(linker, "vmw", "map", &.{ i32_kind, i32_kind, i32_kind }, &.{i32_kind}, host_map_refused, guest);
 }
 
-fn define(linker: *wt.Linker, name: []const u8, params: []const u8, results: []const u8, callback: wt.UncheckedCallback, window: *Window) Error!void {
+fn define(linker: *wt.Linker, module_name: []const u8, name: []const u8, params: []const u8, results: []const u8, callback: wt.UncheckedCallback, env: *anyopaque) Error!void {
     var param_vec: wt.ValTypeVec = undefined;
     var result_vec: wt.ValTypeVec = undefined;
     value_types(&param_vec, params);
     value_types(&result_vec, results);
     const func_type = wt.wasm_functype_new(&param_vec, &result_vec) orelse return fail(error.OutOfMemory, "cannot create a function type", .{});
     defer wt.wasm_functype_delete(func_type);
-    if (wt.wasmtime_linker_define_func_unchecked(linker, "env", 3, name.ptr, name.len, func_type, callback, window, null)) |err| {
+    if (wt.wasmtime_linker_define_func_unchecked(linker, module_name.ptr, module_name.len, name.ptr, name.len, func_type, callback, env, null)) |err| {
         return engine.fail_wasmtime(error.Link, "cannot define a host function", err);
     }
 }
@@ -279,11 +550,37 @@ fn value_types(out: *wt.ValTypeVec, kinds: []const u8) void {
     wt.wasm_valtype_vec_new(out, kinds.len, &types);
 }
 
+fn guest_of(env: ?*anyopaque) *Guest {
+    return @ptrCast(@alignCast(env.?));
+}
+
+/// A host-defined import: arguments go to `host_values`, the host callback runs, results come back.
+fn host_import(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+    _ = caller;
+    const import: *const Import = @ptrCast(@alignCast(env.?));
+    const guest = import.guest;
+    assert(values_len == @max(import.param_count, import.result_count));
+    assert(guest.set.running);
+    const label = import.label[0..import.label_len];
+    const callback = guest.host_callback orelse return trap_format("host function {s} has no host callback (vmw_guest_set_host_callback)", .{label});
+    @memcpy(guest.host_values[0..import.param_count], values[0..import.param_count]);
+    const status = callback(guest.host_user_data, import.index);
+    if (status != 0) return trap_format("host function {s} failed (status {d})", .{ label, status });
+    @memcpy(values[0..import.result_count], guest.host_values[0..import.result_count]);
+    return null;
+}
+
+fn trap_format(comptime fmt: []const u8, args: anytype) ?*wt.Trap {
+    var buffer: [256]u8 = undefined;
+    const text = std.fmt.bufPrint(&buffer, fmt, args) catch buffer[0..];
+    return wt.wasmtime_trap_new(text.ptr, text.len);
+}
+
 /// AssemblyScript's `abort(message, fileName, line, column)`: a trap whose message carries all four.
 fn host_abort(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
     _ = caller;
     assert(values_len == 4);
-    const window: *Window = @ptrCast(@alignCast(env.?));
+    const window = guest_of(env).window;
     var buffer: [1024]u8 = undefined;
     var len: usize = 0;
     len += copy_text(buffer[len..], "abort: ");
@@ -302,6 +599,49 @@ fn host_seed(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_
     const now: u64 = @truncate(@as(u128, @bitCast(std.time.nanoTimestamp())));
     values[0].f64 = @bitCast(@as(f64, @floatFromInt(now % (1 << 52))));
     return null;
+}
+
+/// `vmw.log(level, ptr, len)` when the host defines no logger: nothing is ever printed.
+fn host_log_discard(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+    _ = env;
+    _ = caller;
+    _ = values;
+    assert(values_len == 3);
+    return null;
+}
+
+/// `vmw.map(name_ptr, name_len, access)` when the host defines no mapping policy: refused.
+fn host_map_refused(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+    _ = env;
+    _ = caller;
+    assert(values_len == 3);
+    values[0] = .{ .i32 = host_refused };
+    return null;
+}
+
+/// `vmw.flush(id) -> i32`: writes a read-write region's dirty pages to its file (msync MS_SYNC).
+/// 0 on success; `host_refused` if the guest's policy does not allow it; `host_not_mapped` if `id`
+/// is not a live read-write region; `host_failed` if msync fails.
+fn host_flush(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+    _ = caller;
+    assert(values_len == 1);
+    const guest = guest_of(env);
+    values[0] = .{ .i32 = flush_region(guest, @bitCast(values[0].i32)) };
+    return null;
+}
+
+fn flush_region(guest: *Guest, id: u32) i32 {
+    if (guest.policy & policy_flush == 0) return host_refused;
+    const window = guest.window;
+    if (id == 0 or id > window.layout.capacity) return host_not_mapped;
+    const entry = window.table.entry(id);
+    if (entry.state != table_module.state_live or entry.access != table_module.access_read_write) return host_not_mapped;
+    assert(entry.offset_bytes % layout.page_bytes == 0);
+    assert(entry.offset_bytes >= window.layout.slots_base);
+    const mapped_bytes = std.mem.alignForward(u64, entry.length_bytes, os.os_page_bytes());
+    const start: *align(std.heap.page_size_min) anyopaque = @ptrCast(@alignCast(window.base() + entry.offset_bytes));
+    if (std.c.msync(start, mapped_bytes, posix.MSF.SYNC) != 0) return host_failed;
+    return 0;
 }
 
 fn copy_text(out: []u8, text: []const u8) usize {
@@ -338,4 +678,8 @@ fn read_guest_string(window: *Window, address: u32, out: []u8) usize {
         len += encoded_len;
     }
     return len;
+}
+
+test {
+    _ = ticker;
 }

@@ -50,7 +50,7 @@ fn create_window() !*Window {
 
 fn map(window: *Window, path: []const u8, access: u32) !RegionInfo {
     var info: RegionInfo = undefined;
-    const result = api_window.vmw_window_map_file(window, path.ptr, path.len, access, "data", 4, &info);
+    const result = api_window.vmw_window_map_file(window, path.ptr, path.len, 0, std.math.maxInt(u64), access, "data", 4, 0, &info);
     if (result != .ok) {
         std.debug.print("map failed: {s}\n", .{errors.last_message_slice()});
         return error.TestUnexpectedResult;
@@ -142,7 +142,7 @@ test "map a file: the window shows its bytes, the table its entry; unmap frees t
     try testing.expectEqualStrings("data", entry[40..44]);
 
     try testing.expectEqual(errors.Result.ok, api_window.vmw_window_unmap(window, region.id, region.generation));
-    try testing.expectEqual(errors.Result.stale, api_window.vmw_window_unmap(window, region.id, region.generation));
+    try testing.expectEqual(errors.Result.not_mapped, api_window.vmw_window_unmap(window, region.id, region.generation));
     try testing.expectEqual(@as(u32, 0), std.mem.readInt(u32, entry[32..36], .little));
     // The slot is free again: the next region takes it.
     const again = try map(window, file.path, 1);
@@ -156,18 +156,18 @@ test "bad input gives distinct errors and messages" {
     defer api_window.vmw_window_destroy(window);
     var info: RegionInfo = undefined;
     const missing = "/nonexistent/vmwindow-test";
-    try testing.expectEqual(errors.Result.not_found, api_window.vmw_window_map_file(window, missing.ptr, missing.len, 1, null, 0, &info));
+    try testing.expectEqual(errors.Result.not_found, api_window.vmw_window_map_file(window, missing.ptr, missing.len, 0, std.math.maxInt(u64), 1, null, 0, 0, &info));
     try testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), missing) != null);
     const dir = "/tmp";
-    try testing.expectEqual(errors.Result.invalid_argument, api_window.vmw_window_map_file(window, dir.ptr, dir.len, 1, null, 0, &info));
+    try testing.expectEqual(errors.Result.invalid_argument, api_window.vmw_window_map_file(window, dir.ptr, dir.len, 0, std.math.maxInt(u64), 1, null, 0, 0, &info));
     try testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), "directory") != null);
 
     var empty: TempFile = undefined;
     try empty.create("");
     defer empty.cleanup();
-    try testing.expectEqual(errors.Result.invalid_argument, api_window.vmw_window_map_file(window, empty.path.ptr, empty.path.len, 1, null, 0, &info));
+    try testing.expectEqual(errors.Result.invalid_argument, api_window.vmw_window_map_file(window, empty.path.ptr, empty.path.len, 0, std.math.maxInt(u64), 1, null, 0, 0, &info));
     try testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), "empty") != null);
-    try testing.expectEqual(errors.Result.invalid_argument, api_window.vmw_window_map_file(window, empty.path.ptr, empty.path.len, 2, null, 0, &info));
+    try testing.expectEqual(errors.Result.invalid_argument, api_window.vmw_window_map_file(window, empty.path.ptr, empty.path.len, 0, std.math.maxInt(u64), 2, null, 0, 0, &info));
     try testing.expectEqual(errors.Result.not_found, api_window.vmw_window_unmap(window, 0, 0));
 
     var created: ?*Window = null;
@@ -187,7 +187,7 @@ test "a file larger than the slot area does not fit" {
     defer f.close();
     try f.setEndPos(test_window_bytes); // sparse
     var info: RegionInfo = undefined;
-    try testing.expectEqual(errors.Result.window_full, api_window.vmw_window_map_file(window, file.path.ptr, file.path.len, 1, null, 0, &info));
+    try testing.expectEqual(errors.Result.window_full, api_window.vmw_window_map_file(window, file.path.ptr, file.path.len, 0, std.math.maxInt(u64), 1, null, 0, 0, &info));
 }
 
 test "guest: reads mapped bytes, traps on a hole and keeps working, writes reach the file" {
@@ -245,7 +245,7 @@ test "guest: reads mapped bytes, traps on a hole and keeps working, writes reach
     try testing.expectEqual(@as(i32, 0xEE), v[0].i32);
 }
 
-test "guest: i64 arguments, abort messages, bad modules, one guest per window" {
+test "guest: i64 arguments, abort messages, bad modules, a second guest" {
     const window = try create_window();
     defer api_window.vmw_window_destroy(window);
     const guest = try create_guest(window);
@@ -266,9 +266,9 @@ test "guest: i64 arguments, abort messages, bad modules, one guest per window" {
     var second: ?*Guest = null;
     var wasm = try compile_wat(probe_wat);
     defer wt.wasm_byte_vec_delete(&wasm);
-    try testing.expectEqual(errors.Result.busy, api_guest.vmw_guest_create(window, wasm.data.?, wasm.size, &second));
-    api_guest.vmw_guest_destroy(guest);
+    // Several guests per window: a second one coexists with the first.
     try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_create(window, wasm.data.?, wasm.size, &second));
+    api_guest.vmw_guest_destroy(guest);
 
     const garbage = "\x00asm\x01\x00\x00\x00garbage";
     var bad: ?*Guest = null;
@@ -278,4 +278,88 @@ test "guest: i64 arguments, abort messages, bad modules, one guest per window" {
     defer wt.wasm_byte_vec_delete(&own_memory);
     try testing.expectEqual(errors.Result.link, api_guest.vmw_guest_create(window, own_memory.data.?, own_memory.size, &bad));
     try testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), "env.memory") != null);
+}
+
+// Guests: several per window, deadlines, host imports ----------------------------------------------
+
+const area_wat =
+    \\(module
+    \\  (import "env" "memory" (memory 1))
+    \\  (import "host" "twice" (func $twice (param i32) (result i32)))
+    \\  (func (export "get") (result i32) (i32.load (i32.const 0x210000)))
+    \\  (func (export "set") (param i32) (i32.store (i32.const 0x210000) (local.get 0)))
+    \\  (func (export "twice_plus_one") (param i32) (result i32) (i32.add (call $twice (local.get 0)) (i32.const 1)))
+    \\  (func (export "spin") (loop $forever (br $forever)))
+    \\  (data (i32.const 0x210000) "\07\00\00\00"))
+;
+
+fn host_twice(user_data: ?*anyopaque, import_index: u32) callconv(.c) i32 {
+    const guest: *Guest = @ptrCast(@alignCast(user_data.?));
+    if (import_index != 0) return 1;
+    const host_values: *[16]wt.ValRaw = @ptrCast(@alignCast(api_guest.vmw_guest_host_values(guest)));
+    host_values[0] = .{ .i32 = host_values[0].i32 * 2 };
+    return 0;
+}
+
+fn create_area_guest(window: *Window, wasm: wt.ByteVec) !*Guest {
+    var guest_opt: ?*Guest = null;
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_compile(window, wasm.data.?, wasm.size, &guest_opt));
+    const guest = guest_opt.?;
+    const i32_kind = [_]u8{wt.valkind_i32};
+    var index: u32 = 99;
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_define_import(guest, "host", 4, "twice", 5, &i32_kind, 1, &i32_kind, 1, &index));
+    try testing.expectEqual(@as(u32, 0), index);
+    api_guest.vmw_guest_set_host_callback(guest, host_twice, guest);
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_instantiate(guest));
+    return guest;
+}
+
+test "guests: each has its own guest area; host imports; deadlines" {
+    const window = try create_window();
+    defer api_window.vmw_window_destroy(window);
+    var wasm = try compile_wat(area_wat);
+    defer wt.wasm_byte_vec_delete(&wasm);
+    const a = try create_area_guest(window, wasm);
+    const b = try create_area_guest(window, wasm);
+    const a_get = try find(a, "get");
+    const a_set = try find(a, "set");
+    const b_get = try find(b, "get");
+    const b_set = try find(b, "set");
+
+    // Both start from their own data segment (7), then diverge.
+    values(a)[0] = .{ .i32 = 1 };
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(a, a_set));
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(b, b_get));
+    try testing.expectEqual(@as(i32, 7), values(b)[0].i32);
+    values(b)[0] = .{ .i32 = 2 };
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(b, b_set));
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(a, a_get));
+    try testing.expectEqual(@as(i32, 1), values(a)[0].i32);
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(b, b_get));
+    try testing.expectEqual(@as(i32, 2), values(b)[0].i32);
+
+    // A host import through the C callback.
+    const twice = try find(a, "twice_plus_one");
+    values(a)[0] = .{ .i32 = 20 };
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(a, twice));
+    try testing.expectEqual(@as(i32, 41), values(a)[0].i32);
+
+    // An endless loop stops at its deadline; the guest and its neighbour stay usable.
+    const spin = try find(b, "spin");
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_set_timeout(b, 30));
+    var timer = try std.time.Timer.start();
+    try testing.expectEqual(errors.Result.timeout, api_guest.vmw_guest_call(b, spin));
+    const elapsed_ms = timer.read() / std.time.ns_per_ms;
+    try testing.expect(elapsed_ms >= 29);
+    try testing.expect(elapsed_ms < 2_000);
+    try testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), "30 ms deadline") != null);
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(b, b_get));
+    try testing.expectEqual(@as(i32, 2), values(b)[0].i32);
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(a, a_get));
+    try testing.expectEqual(@as(i32, 1), values(a)[0].i32);
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_set_timeout(b, 0));
+
+    api_guest.vmw_guest_destroy(a);
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(b, b_get));
+    try testing.expectEqual(@as(i32, 2), values(b)[0].i32);
 }

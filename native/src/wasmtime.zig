@@ -97,6 +97,10 @@ pub const valkind_f32: u8 = 2;
 pub const valkind_f64: u8 = 3;
 pub const valkind_v128: u8 = 4;
 
+/// `wasmtime_trap_code_t` values this library tells apart.
+pub const trap_code_interrupt: u8 = 10; // epoch deadline reached
+pub const trap_code_out_of_fuel: u8 = 11;
+
 pub const GetMemoryCallback = *const fn (env: ?*anyopaque, byte_size: *usize, byte_capacity: *usize) callconv(.c) [*]u8;
 pub const GrowMemoryCallback = *const fn (env: ?*anyopaque, new_size: usize) callconv(.c) ?*Error;
 pub const FinalizerCallback = *const fn (env: ?*anyopaque) callconv(.c) void;
@@ -159,11 +163,15 @@ pub extern fn wasmtime_config_signals_based_traps_set(config: *Config, enable: b
 pub extern fn wasmtime_config_wasm_multi_memory_set(config: *Config, enable: bool) void;
 pub extern fn wasmtime_config_macos_use_mach_ports_set(config: *Config, enable: bool) void;
 pub extern fn wasmtime_config_host_memory_creator_set(config: *Config, creator: *const MemoryCreator) void;
+pub extern fn wasmtime_config_epoch_interruption_set(config: *Config, enable: bool) void;
+pub extern fn wasmtime_engine_increment_epoch(engine: *Engine) void;
 
 // Stores.
 pub extern fn wasmtime_store_new(engine: *Engine, data: ?*anyopaque, finalizer: ?FinalizerCallback) ?*Store;
 pub extern fn wasmtime_store_delete(store: *Store) void;
 pub extern fn wasmtime_store_context(store: *Store) *Context;
+/// The next trap fires once the engine's epoch reaches `current + ticks_beyond_current`.
+pub extern fn wasmtime_context_set_epoch_deadline(cx: *Context, ticks_beyond_current: u64) void;
 
 // Modules.
 pub extern fn wasmtime_module_new(engine: *Engine, wasm: [*]const u8, wasm_len: usize, ret: *?*Module) ?*Error;
@@ -185,6 +193,8 @@ pub extern fn wasmtime_linker_new(engine: *Engine) ?*Linker;
 pub extern fn wasmtime_linker_delete(linker: *Linker) void;
 pub extern fn wasmtime_linker_define(linker: *Linker, cx: *Context, module: [*]const u8, module_len: usize, name: [*]const u8, name_len: usize, item: *const Extern) ?*Error;
 pub extern fn wasmtime_linker_define_func_unchecked(linker: *Linker, module: [*]const u8, module_len: usize, name: [*]const u8, name_len: usize, ty: *const FuncType, cb: UncheckedCallback, data: ?*anyopaque, finalizer: ?FinalizerCallback) ?*Error;
+pub extern fn wasmtime_linker_allow_shadowing(linker: *Linker, allow: bool) void;
+pub extern fn wasmtime_instance_export_nth(cx: *Context, instance: *const Instance, index: usize, name: *[*]const u8, name_len: *usize, item: *Extern) bool;
 pub extern fn wasmtime_linker_instantiate(linker: *const Linker, cx: *Context, module: *const Module, instance: *Instance, trap: *?*Trap) ?*Error;
 
 // Functions and types.

@@ -31,11 +31,20 @@ export class GuestTrap extends VmwindowError {
   }
 }
 
+/** A guest call ran past its deadline (`timeoutMs`) and was interrupted; the guest stays usable. */
+export class GuestTimeout extends VmwindowError {
+  override name = "GuestTimeout";
+  constructor(message: string) {
+    super("TIMEOUT", message);
+  }
+}
+
 /** Throws the error for a failed native call, using the thread's last native error message. */
 export function throwResult(result: number, context?: string): never {
   const message = lastErrorMessage() || `native call failed with result ${result}`;
   const code = resultName(result);
   if (code === "TRAP") throw new GuestTrap(message);
+  if (code === "TIMEOUT") throw new GuestTimeout(message);
   throw new VmwindowError(code, context ? `${context}: ${message}` : message);
 }
 

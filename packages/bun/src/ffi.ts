@@ -24,6 +24,14 @@ const symbols = {
   vmw_guest_export: { args: [ptr, ptr, usize, ptr], returns: i32 },
   vmw_guest_values: { args: [ptr], returns: ptr },
   vmw_guest_call: { args: [ptr, u32], returns: i32 },
+  vmw_guest_compile: { args: [ptr, ptr, usize, ptr], returns: i32 },
+  vmw_guest_define_import: { args: [ptr, ptr, usize, ptr, usize, ptr, u32, ptr, u32, ptr], returns: i32 },
+  vmw_guest_set_host_callback: { args: [ptr, ptr, ptr], returns: FFIType.void },
+  vmw_guest_host_values: { args: [ptr], returns: ptr },
+  vmw_guest_instantiate: { args: [ptr], returns: i32 },
+  vmw_guest_set_timeout: { args: [ptr, u32], returns: i32 },
+  vmw_guest_set_policy: { args: [ptr, u32], returns: i32 },
+  vmw_guest_export_nth: { args: [ptr, u32, ptr, usize, ptr, ptr], returns: i32 },
 } as const;
 
 export const libraryPath = findLibrary();
@@ -57,6 +65,7 @@ export const Result = {
   OUT_OF_RANGE: 18,
   NOT_MAPPED: 19,
   FRAGMENTED: 20,
+  TIMEOUT: 21,
 } as const;
 
 export type ResultName = keyof typeof Result;

@@ -1,0 +1,70 @@
+//! The epoch ticker: one native thread that advances Wasmtime's engine epoch every `tick_ms`
+//! while at least one guest has a call deadline. Guest calls with a deadline set
+//! `wasmtime_context_set_epoch_deadline(ticks)` and trap with `Interrupt` when the epoch passes it.
+//!
+//! The thread never calls into JavaScript or touches a store: it only increments an atomic
+//! counter inside the engine (`wasmtime_engine_increment_epoch` is documented as thread-safe).
+//! With no deadline in use it sleeps on a condition variable and costs nothing.
+
+const std = @import("std");
+const assert = std.debug.assert;
+
+const wt = @import("wasmtime.zig");
+
+/// Granularity of deadlines.
+pub const tick_ms: u32 = 1;
+/// The longest deadline accepted (about 24.8 days): ticks stay far from u64 overflow.
+pub const deadline_max_ms: u32 = std.math.maxInt(i32);
+
+var mutex: std.Thread.Mutex = .{};
+var condition: std.Thread.Condition = .{};
+/// Guests that currently have a deadline; the thread ticks while this is > 0.
+var users: u32 = 0;
+var thread: ?std.Thread = null;
+var engine: ?*wt.Engine = null;
+
+/// Ticks to pass to `wasmtime_context_set_epoch_deadline` for a deadline of `timeout_ms`: one more
+/// than `timeout_ms / tick_ms`, rounded up, because the current tick may be almost over.
+pub fn deadline_ticks(timeout_ms: u32) u64 {
+    assert(timeout_ms > 0);
+    assert(timeout_ms <= deadline_max_ms);
+    return @as(u64, std.math.divCeil(u32, timeout_ms, tick_ms) catch unreachable) + 1;
+}
+
+/// Registers one more deadline user, starting the thread on first use.
+pub fn acquire(wasm_engine: *wt.Engine) error{ThreadSpawn}!void {
+    mutex.lock();
+    defer mutex.unlock();
+    assert(engine == null or engine == wasm_engine);
+    engine = wasm_engine;
+    if (thread == null) {
+        thread = std.Thread.spawn(.{ .stack_size = 64 * 1024 }, run, .{}) catch return error.ThreadSpawn;
+        // The thread lives for the rest of the process, like the engine it ticks.
+        thread.?.detach();
+    }
+    users += 1;
+    condition.signal();
+}
+
+pub fn release() void {
+    mutex.lock();
+    defer mutex.unlock();
+    assert(users > 0);
+    users -= 1;
+}
+
+fn run() void {
+    while (true) {
+        mutex.lock();
+        while (users == 0) condition.wait(&mutex);
+        const wasm_engine = engine.?;
+        mutex.unlock();
+        std.Thread.sleep(@as(u64, tick_ms) * std.time.ns_per_ms);
+        wt.wasmtime_engine_increment_epoch(wasm_engine);
+    }
+}
+
+test "deadline ticks round up and add one" {
+    try std.testing.expectEqual(@as(u64, 2), deadline_ticks(1));
+    try std.testing.expectEqual(@as(u64, 51), deadline_ticks(50));
+}

@@ -88,6 +88,12 @@
 @inline export const ACCESS_READ: u32 = 1;
 // @ts-ignore: decorator
 @inline export const ACCESS_WRITE: u32 = 2;
+/** Anonymous scratch memory (not a file). */
+// @ts-ignore: decorator
+@inline export const ACCESS_ANONYMOUS: u32 = 4;
+/** Part of the region faulted: its file shrank after it was mapped; those pages read as zeros. */
+// @ts-ignore: decorator
+@inline export const ACCESS_DAMAGED: u32 = 8;
 
 /** Window address of entry `id` (1-based; no range check). */
 // @ts-ignore: decorator

@@ -4,7 +4,7 @@
 
 import {
   ENTRY_OFFSET_BYTES, ENTRY_LENGTH_BYTES, ENTRY_SLOT_BYTES, ENTRY_ID, ENTRY_GENERATION,
-  ENTRY_STATE, ENTRY_ACCESS, ENTRY_NAME, STATE_LIVE, ACCESS_WRITE, NAME_MAX_BYTES
+  ENTRY_STATE, ENTRY_ACCESS, ENTRY_NAME, STATE_LIVE, ACCESS_WRITE, ACCESS_ANONYMOUS, ACCESS_DAMAGED, NAME_MAX_BYTES
 } from "./abi";
 import { begin, text, number, fail } from "./panic";
 import { flushRegion, encodeText, encodedText } from "./host";
@@ -44,6 +44,16 @@ export class Region {
   // @ts-ignore: decorator
   @inline get writable(): bool {
     return (load<u32>(changetype<usize>(this), ENTRY_ACCESS) & ACCESS_WRITE) != 0;
+  }
+  /** Anonymous scratch memory rather than a file. */
+  // @ts-ignore: decorator
+  @inline get anonymous(): bool {
+    return (load<u32>(changetype<usize>(this), ENTRY_ACCESS) & ACCESS_ANONYMOUS) != 0;
+  }
+  /** Its file shrank after it was mapped: the lost pages read as zeros (the first access trapped). */
+  // @ts-ignore: decorator
+  @inline get damaged(): bool {
+    return (load<u32>(changetype<usize>(this), ENTRY_ACCESS) & ACCESS_DAMAGED) != 0;
   }
   /** Window address of the NUL-padded UTF-8 name (24 bytes). */
   // @ts-ignore: decorator

@@ -47,6 +47,9 @@ extern "C" {
 /* Region access. */
 #define VMW_ACCESS_READ 1u
 #define VMW_ACCESS_READ_WRITE 3u
+/* Extra bits in vmw_region_t.access and the table entry's access. */
+#define VMW_ACCESS_ANONYMOUS 4u
+#define VMW_ACCESS_DAMAGED 8u /* its file shrank after mapping: those pages trapped once, now read 0 */
 
 /* Value kinds in vmw_export_t (wasm_valkind_t). */
 #define VMW_KIND_I32 0u
@@ -246,11 +249,18 @@ typedef int32_t (*vmw_host_callback_t)(void *user_data, uint32_t import_index);
 vmw_result_t vmw_guest_create(vmw_window_t *window, const uint8_t *wasm, size_t wasm_len,
                               vmw_guest_t **out);
 
+/* vmw_guest_compile flags. */
+#define VMW_GUEST_INTERRUPTIBLE 1u /* allow vmw_guest_set_timeout (an epoch check in every loop) */
+
 /* Compiles a guest module and prepares its store, without instantiating it, so imports can be
- * defined first. VMW_ERR_BAD_MODULE for invalid bytes; VMW_ERR_LINK if it does not import
- * env.memory as described above; VMW_ERR_BUSY if the window is running a guest or is full. */
+ * defined first. With VMW_GUEST_INTERRUPTIBLE the guest is compiled by an engine with epoch
+ * interruption and accepts deadlines (vmw_guest_set_timeout); without it, compiled code carries
+ * no epoch checks (a tight loop runs up to ~2.5x faster) and deadlines are VMW_ERR_UNSUPPORTED.
+ * vmw_guest_create compiles without it. VMW_ERR_BAD_MODULE for invalid bytes; VMW_ERR_LINK if it
+ * does not import env.memory as described above; VMW_ERR_BUSY if the window is running a guest
+ * or is full. */
 vmw_result_t vmw_guest_compile(vmw_window_t *window, const uint8_t *wasm, size_t wasm_len,
-                               vmw_guest_t **out);
+                               uint32_t flags, vmw_guest_t **out);
 
 /* Defines import `module.name` taking `param_count` values of kinds `params` (VMW_KIND_*) and
  * returning `result_count` of kinds `results` (each at most VMW_VALUES_MAX), run by the guest's

@@ -16,7 +16,13 @@ const Window = @import("window.zig").Window;
 const Error = errors.Error;
 const fail = errors.fail;
 
-var engine: ?*wt.Engine = null;
+/// Guests that may get a per-call deadline run in an engine with epoch interruption, which puts an
+/// epoch check in every function entry and loop back-edge (measured: a SIMD scan runs 2.5-2.8x
+/// slower). Guests without deadlines run in a plain engine at full speed.
+pub const Kind = enum(u1) { plain = 0, interruptible = 1 };
+pub const kinds_count = 2;
+
+var engines: [kinds_count]?*wt.Engine = .{ null, null };
 var engine_mutex: std.Thread.Mutex = .{};
 
 /// The window whose memory the next provider instantiation on this thread should return.
@@ -28,12 +34,12 @@ const creator = wt.MemoryCreator{
     .finalizer = null,
 };
 
-/// The process-wide engine, created on first use and kept for the life of the process (Wasmtime's
-/// signal handlers are process-wide anyway).
-pub fn get() Error!*wt.Engine {
+/// The process-wide engine of `kind`, created on first use and kept for the life of the process
+/// (Wasmtime's signal handlers are process-wide anyway).
+pub fn get(kind: Kind) Error!*wt.Engine {
     engine_mutex.lock();
     defer engine_mutex.unlock();
-    if (engine) |e| return e;
+    if (engines[@intFromEnum(kind)]) |e| return e;
 
     const config = wt.wasm_config_new() orelse return fail(error.OutOfMemory, "wasm_config_new failed", .{});
     // Bounds checks are elided for a 32-bit memory when reservation + guard cover 4 GiB + guard;
@@ -52,12 +58,12 @@ pub fn get() Error!*wt.Engine {
         wt.wasmtime_config_macos_use_mach_ports_set(config, false);
     }
     wt.wasmtime_config_host_memory_creator_set(config, &creator);
-    // Per-call deadlines (ticker.zig). Compiled code checks the epoch at function entries and loop
-    // back-edges: one load and compare each (measured: see the guest-side report in guest.zig).
-    wt.wasmtime_config_epoch_interruption_set(config, true);
+    // Per-call deadlines (ticker.zig): compiled code checks the epoch at function entries and loop
+    // back-edges.
+    wt.wasmtime_config_epoch_interruption_set(config, kind == .interruptible);
     // Takes ownership of `config`.
     const created = wt.wasm_engine_new_with_config(config) orelse return fail(error.Wasmtime, "cannot create the Wasmtime engine", .{});
-    engine = created;
+    engines[@intFromEnum(kind)] = created;
     return created;
 }
 
@@ -156,26 +162,28 @@ fn leb128(out: []u8, value: u32) usize {
 }
 
 /// Compiles the window's provider module once.
-fn provider_module(window: *Window) Error!*wt.Module {
-    if (window.provider_module) |module| return @ptrCast(module);
+fn provider_module(window: *Window, kind: Kind) Error!*wt.Module {
+    if (window.provider_modules[@intFromEnum(kind)]) |module| return @ptrCast(module);
     var buffer: [64]u8 = undefined;
     const bytes = provider_bytes(&buffer, window.layout.pages());
     var module: ?*wt.Module = null;
-    if (wt.wasmtime_module_new(try get(), bytes.ptr, bytes.len, &module)) |err| {
+    if (wt.wasmtime_module_new(try get(kind), bytes.ptr, bytes.len, &module)) |err| {
         return fail_wasmtime(error.Wasmtime, "cannot compile the window's memory provider", err);
     }
-    window.provider_module = module.?;
+    window.provider_modules[@intFromEnum(kind)] = module.?;
     return module.?;
 }
 
 pub fn release_provider(window: *Window) void {
-    if (window.provider_module) |module| wt.wasmtime_module_delete(@ptrCast(module));
-    window.provider_module = null;
+    for (&window.provider_modules) |*slot| {
+        if (slot.*) |module| wt.wasmtime_module_delete(@ptrCast(module));
+        slot.* = null;
+    }
 }
 
 /// Creates, inside `context`'s store, a Wasmtime memory that is the window.
-pub fn window_memory(window: *Window, context: *wt.Context) Error!wt.Extern {
-    const module = try provider_module(window);
+pub fn window_memory(window: *Window, context: *wt.Context, kind: Kind) Error!wt.Extern {
+    const module = try provider_module(window, kind);
     assert(pending_window == null);
     pending_window = window;
     defer pending_window = null;

@@ -25,6 +25,7 @@ const posix = std.posix;
 const wt = @import("wasmtime.zig");
 const errors = @import("errors.zig");
 const engine = @import("engine.zig");
+const faults = @import("faults.zig");
 const layout = @import("layout.zig");
 const ticker = @import("ticker.zig");
 const os = @import("os.zig").impl;
@@ -138,6 +139,8 @@ pub const Guest = struct {
     import_count: u32,
     host_callback: ?HostCallback,
     host_user_data: ?*anyopaque,
+    /// Which engine compiled it: only `.interruptible` guests can have deadlines.
+    engine_kind: engine.Kind,
     /// 0: no deadline. Otherwise every call gets this many epoch ticks.
     deadline_ticks: u64,
     timeout_ms: u32,
@@ -148,7 +151,8 @@ pub const Guest = struct {
     host_values: [values_max]wt.ValRaw align(16),
 
     /// Compiles `wasm` and prepares a store over the window; the guest is not instantiated yet.
-    pub fn compile(window: *Window, wasm: []const u8) Error!*Guest {
+    /// Only an `.interruptible` guest accepts a deadline (set_timeout); a `.plain` one runs faster.
+    pub fn compile(window: *Window, wasm: []const u8, engine_kind: engine.Kind) Error!*Guest {
         if (wasm.len == 0) return fail(error.BadModule, "the module is empty (0 bytes)", .{});
         const set = try guest_set(window);
         errdefer if (set.count == 0) free_set(window, set);
@@ -156,7 +160,7 @@ pub const Guest = struct {
         if (set.count == guests_per_window_max) {
             return fail(error.Busy, "this window already has {d} guests (the most one window holds)", .{guests_per_window_max});
         }
-        const wasm_engine = try engine.get();
+        const wasm_engine = try engine.get(engine_kind);
 
         var module_opt: ?*wt.Module = null;
         if (wt.wasmtime_module_new(wasm_engine, wasm.ptr, wasm.len, &module_opt)) |err| {
@@ -176,10 +180,10 @@ pub const Guest = struct {
         const store = wt.wasmtime_store_new(wasm_engine, null, null) orelse return fail(error.OutOfMemory, "cannot create a Wasmtime store", .{});
         errdefer wt.wasmtime_store_delete(store);
         const context = wt.wasmtime_store_context(store);
-        // Epoch interruption is on for the engine: without a deadline a store would trap at once.
-        wt.wasmtime_context_set_epoch_deadline(context, deadline_never_ticks);
+        // With epoch interruption on, a store without a deadline would trap at once.
+        if (engine_kind == .interruptible) wt.wasmtime_context_set_epoch_deadline(context, deadline_never_ticks);
 
-        const memory = try engine.window_memory(window, context);
+        const memory = try engine.window_memory(window, context, engine_kind);
 
         const linker = wt.wasmtime_linker_new(wasm_engine) orelse return fail(error.OutOfMemory, "cannot create a Wasmtime linker", .{});
         errdefer wt.wasmtime_linker_delete(linker);
@@ -206,6 +210,7 @@ pub const Guest = struct {
             .import_count = 0,
             .host_callback = null,
             .host_user_data = null,
+            .engine_kind = engine_kind,
             .deadline_ticks = 0,
             .timeout_ms = 0,
             .policy = 0,
@@ -221,7 +226,7 @@ pub const Guest = struct {
 
     /// compile + instantiate, for hosts without imports of their own.
     pub fn create(window: *Window, wasm: []const u8) Error!*Guest {
-        const guest = try compile(window, wasm);
+        const guest = try compile(window, wasm, .plain);
         errdefer guest.destroy();
         try guest.instantiate();
         return guest;
@@ -313,9 +318,12 @@ pub const Guest = struct {
         if (timeout_ms > ticker.deadline_max_ms) {
             return fail(error.InvalidArgument, "timeout {d} ms is longer than the maximum {d} ms", .{ timeout_ms, ticker.deadline_max_ms });
         }
+        if (guest.engine_kind != .interruptible) {
+            return fail(error.Unsupported, "this guest was compiled without deadline support; compile it with VMW_GUEST_INTERRUPTIBLE (Bun: instantiate with timeoutMs or interruptible: true)", .{});
+        }
         const had_deadline = guest.deadline_ticks != 0;
         if (timeout_ms != 0 and !had_deadline) {
-            ticker.acquire(try engine.get()) catch return fail(error.OutOfMemory, "cannot start the epoch ticker thread", .{});
+            ticker.acquire(try engine.get(.interruptible)) catch return fail(error.OutOfMemory, "cannot start the epoch ticker thread", .{});
         }
         if (timeout_ms == 0 and had_deadline) {
             ticker.release();
@@ -394,8 +402,28 @@ pub const Guest = struct {
         const target = &guest.exports[index];
         var trap: ?*wt.Trap = null;
         set.running = true;
+        faults.enter_guest(guest.window.fault_slot);
         const err_opt = wt.wasmtime_func_call_unchecked(guest.context, &target.func, &guest.values, target.values_len, &trap);
+        faults.leave_guest(guest.window.fault_slot);
         set.running = false;
+        if (err_opt != null or trap != null) return guest.call_failed(err_opt, trap);
+    }
+
+    /// Turns a failed call into an error: a timeout, a trap (with the region named when the fault
+    /// was a file that shrank under its region), or a host function's trap.
+    fn call_failed(guest: *Guest, err_opt: ?*wt.Error, trap: ?*wt.Trap) Error {
+        const result = guest.call_error(err_opt, trap);
+        const damaged_id = guest.window.absorb_faults();
+        if (damaged_id == 0 or result != error.Trap) return result;
+        var original: [errors.message_max_bytes]u8 = undefined;
+        const message = errors.last_message_slice();
+        const kept = original[0..message.len];
+        @memcpy(kept, message);
+        const reason = if (std.mem.startsWith(u8, kept, "guest trapped: ")) kept["guest trapped: ".len..] else kept;
+        return fail(error.Trap, "guest trapped: region {d}'s file is shorter than when it was mapped (truncated by another process?): {s}", .{ damaged_id, reason });
+    }
+
+    fn call_error(guest: *Guest, err_opt: ?*wt.Error, trap: ?*wt.Trap) Error {
         if (err_opt) |err| {
             // A trap raised by a host function (abort) arrives as an error with the trap as its cause.
             var message: wt.ByteVec = .{ .size = 0, .data = null };
@@ -404,14 +432,13 @@ pub const Guest = struct {
             wt.wasmtime_error_delete(err);
             return fail_trap_text("guest trapped", byte_vec_slice(&message));
         }
-        if (trap) |t| {
-            var code: u8 = 0;
-            if (wt.wasmtime_trap_code(t, &code) and code == wt.trap_code_interrupt) {
-                wt.wasm_trap_delete(t);
-                return fail(error.Timeout, "guest call timed out: it ran past its {d} ms deadline and was interrupted (the guest stays usable)", .{guest.timeout_ms});
-            }
-            return fail_trap("guest trapped", t);
+        const t = trap.?;
+        var code: u8 = 0;
+        if (wt.wasmtime_trap_code(t, &code) and code == wt.trap_code_interrupt) {
+            wt.wasm_trap_delete(t);
+            return fail(error.Timeout, "guest call timed out: it ran past its {d} ms deadline and was interrupted (the guest stays usable)", .{guest.timeout_ms});
         }
+        return fail_trap("guest trapped", t);
     }
 
     /// Maps this guest's area file over the window's guest area.

@@ -15,6 +15,8 @@ pub const access_write: u32 = 2;
 pub const access_read_write: u32 = access_read | access_write;
 /// Set for anonymous (zero-filled scratch) regions, which are always read-write.
 pub const access_anonymous: u32 = 4;
+/// Set once part of the region faulted (its file shrank under it): those pages trap or read zeros.
+pub const access_damaged: u32 = 8;
 
 pub const state_free: u32 = 0;
 pub const state_live: u32 = 1;
@@ -130,7 +132,7 @@ pub const Table = struct {
         assert(length_bytes > 0);
         assert(length_bytes <= slot_bytes);
         assert(access & access_read != 0);
-        assert(access & ~@as(u32, access_read | access_write | access_anonymous) == 0);
+        assert(access & ~@as(u32, access_read | access_write | access_anonymous | access_damaged) == 0);
         assert(name.len <= layout.name_max_bytes);
         const was_live = e.state == state_live;
 
@@ -147,6 +149,17 @@ pub const Table = struct {
         assert(table.header.count <= table.header.capacity);
         table.end_change();
         return e.generation;
+    }
+
+    /// Changes a live entry's access bits (e.g. marks it damaged) without changing its generation:
+    /// the region is the same mapping, so handles to it stay valid.
+    pub fn publish_access(table: Table, id: u32, access: u32) void {
+        const e = table.entry(id);
+        assert(e.state == state_live);
+        assert(access & access_read != 0);
+        table.begin_change();
+        e.access = access;
+        table.end_change();
     }
 
     pub fn publish_free(table: Table, id: u32) void {

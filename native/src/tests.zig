@@ -303,7 +303,7 @@ fn host_twice(user_data: ?*anyopaque, import_index: u32) callconv(.c) i32 {
 
 fn create_area_guest(window: *Window, wasm: wt.ByteVec) !*Guest {
     var guest_opt: ?*Guest = null;
-    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_compile(window, wasm.data.?, wasm.size, &guest_opt));
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_compile(window, wasm.data.?, wasm.size, 1, &guest_opt));
     const guest = guest_opt.?;
     const i32_kind = [_]u8{wt.valkind_i32};
     var index: u32 = 99;

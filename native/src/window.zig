@@ -14,6 +14,7 @@ const layout = @import("layout.zig");
 const os = @import("os.zig").impl;
 const table_module = @import("table.zig");
 const Slots = @import("slots.zig").Slots;
+const faults = @import("faults.zig");
 const Error = errors.Error;
 const fail = errors.fail;
 
@@ -64,6 +65,8 @@ const Region = struct {
     inode: u64 = 0,
     name: [layout.name_max_bytes]u8 = std.mem.zeroes([layout.name_max_bytes]u8),
     name_len: u8 = 0,
+    /// Part of it faulted (SIGBUS: the file shrank); see faults.zig.
+    damaged: bool = false,
 
     fn mapped_bytes(region: *const Region) u64 {
         return std.mem.alignForward(u64, region.length_bytes, os.os_page_bytes());
@@ -75,7 +78,8 @@ const Region = struct {
 
     fn table_access(region: *const Region) u32 {
         const anonymous: u32 = if (region.kind == .anonymous) table_module.access_anonymous else 0;
-        return @intFromEnum(region.access) | anonymous;
+        const damaged: u32 = if (region.damaged) table_module.access_damaged else 0;
+        return @intFromEnum(region.access) | anonymous | damaged;
     }
 };
 
@@ -101,10 +105,12 @@ pub const Window = struct {
     /// Stack of free ids; the next id handed out is `free_ids[free_id_count - 1]`.
     free_ids: []u32,
     free_id_count: u32,
+    /// This window's entry in the SIGBUS registry (faults.zig).
+    fault_slot: u32,
     /// Wasmtime memories (one per guest store) currently backed by this window.
     memory_refs: u32 = 0,
     /// Opaque to this file: owned by the Wasmtime glue (`engine.zig`, `guest.zig`).
-    provider_module: ?*anyopaque = null,
+    provider_modules: [2]?*anyopaque = .{ null, null },
     guest: ?*anyopaque = null,
 
     pub fn create(allocator: std.mem.Allocator, window_bytes: u64, guest_bytes: u64, capacity: u32) Error!*Window {
@@ -142,6 +148,9 @@ pub const Window = struct {
         errdefer allocator.free(regions);
         @memset(regions, .{});
         const free_ids = allocator.alloc(u32, capacity) catch return fail(error.OutOfMemory, "out of memory allocating region ids", .{});
+        errdefer allocator.free(free_ids);
+        const fault_slot = faults.register(reservation, window_layout.slots_base, window_layout.window_bytes) catch
+            return fail(error.OutOfMemory, "more than {d} windows are open in this process", .{faults.windows_max});
         // Lowest id on top of the stack, so ids are handed out 1, 2, 3, ...
         for (free_ids, 0..) |*id, index| id.* = capacity - @as(u32, @intCast(index));
 
@@ -156,6 +165,7 @@ pub const Window = struct {
             .regions = regions,
             .free_ids = free_ids,
             .free_id_count = capacity,
+            .fault_slot = fault_slot,
         };
         window.verify();
         return window;
@@ -165,11 +175,12 @@ pub const Window = struct {
     pub fn destroy(window: *Window) void {
         assert(window.guest == null);
         assert(window.memory_refs == 0);
-        assert(window.provider_module == null);
+        assert(window.provider_modules[0] == null and window.provider_modules[1] == null);
         const allocator = window.allocator;
         for (window.regions) |*region| {
             if (region.live) window.forget(region);
         }
+        faults.unregister(window.fault_slot);
         os.release(window.reservation, layout.reservation_bytes);
         os.unmap_anywhere(window.table_memory);
         os.close(window.table_fd);
@@ -187,6 +198,7 @@ pub const Window = struct {
     /// page) into a new region. `length_bytes` may be `length_to_end`.
     pub fn map_file(window: *Window, path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, access: Access, name: []const u8, placement: Placement) Error!RegionInfo {
         window.verify();
+        _ = window.absorb_faults();
         try check_name(name);
         if (window.free_id_count == 0) return fail(error.WindowFull, "the region table is full ({d} regions)", .{window.layout.capacity});
 
@@ -217,6 +229,7 @@ pub const Window = struct {
     /// Maps `length_bytes` of zero-filled read-write scratch memory into a new region.
     pub fn map_anonymous(window: *Window, length_bytes: u64, name: []const u8, placement: Placement) Error!RegionInfo {
         window.verify();
+        _ = window.absorb_faults();
         try check_name(name);
         if (length_bytes == 0) return fail(error.InvalidArgument, "length must be positive", .{});
         if (window.free_id_count == 0) return fail(error.WindowFull, "the region table is full ({d} regions)", .{window.layout.capacity});
@@ -238,6 +251,7 @@ pub const Window = struct {
     /// when the new length fits there (or the slot can grow in place); otherwise it moves.
     pub fn remap_file(window: *Window, id: u32, generation: u32, path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, access: Access) Error!RegionInfo {
         window.verify();
+        _ = window.absorb_faults();
         const region = try window.live_region(id, generation);
         const file = try open_range(path, file_offset_bytes, length_bytes, access == .read_write);
         defer os.close(file.source.fd);
@@ -260,6 +274,7 @@ pub const Window = struct {
     /// gain zeros. The region moves when it cannot grow in place.
     pub fn resize(window: *Window, id: u32, generation: u32, length_bytes: u64) Error!RegionInfo {
         window.verify();
+        _ = window.absorb_faults();
         const region = try window.live_region(id, generation);
         if (length_bytes == 0) return fail(error.InvalidArgument, "length must be positive", .{});
         switch (region.kind) {
@@ -287,6 +302,7 @@ pub const Window = struct {
 
     pub fn unmap(window: *Window, id: u32, generation: u32) Error!void {
         window.verify();
+        _ = window.absorb_faults();
         const region = try window.live_region(id, generation);
         os.map_none(window.reservation + region.offset_bytes, region.slot_bytes) catch |err|
             return fail(error.OutOfMemory, "cannot unmap region {d}: {s}", .{ id, @errorName(err) });
@@ -298,11 +314,36 @@ pub const Window = struct {
     }
 
     pub fn region_info(window: *Window, id: u32) Error!RegionInfo {
+        _ = window.absorb_faults();
         if (id == 0 or id > window.layout.capacity) {
             return fail(error.NotFound, "region id {d} does not exist (ids are 1..{d})", .{ id, window.layout.capacity });
         }
         if (!window.regions[id - 1].live) return fail(error.NotMapped, "region {d} is not mapped", .{id});
         return window.info(id);
+    }
+
+    /// Marks the regions that faulted since the last look (SIGBUS, see faults.zig) as damaged, in
+    /// the host record and the table. Returns the first damaged region's id, 0 if none faulted.
+    pub fn absorb_faults(window: *Window) u32 {
+        const taken = faults.take(window.fault_slot);
+        if (taken.count == 0) return 0;
+        var first_id: u32 = 0;
+        for (taken.recorded()) |offset_bytes| {
+            for (window.regions, 1..) |*region, id| {
+                if (!region.live or offset_bytes < region.offset_bytes or offset_bytes >= region.offset_bytes + region.slot_bytes) continue;
+                if (first_id == 0) first_id = @intCast(id);
+                // A fault during a guest call left the page PROT_NONE so the guest trapped once;
+                // from now on it reads zeros, like the host does, and nothing can fault there again.
+                const page = window.reservation + offset_bytes;
+                os.map_anonymous(page, os.os_page_bytes()) catch {};
+                if (region.access == .read) os.protect_read_only(page, os.os_page_bytes()) catch {};
+                if (!region.damaged) {
+                    region.damaged = true;
+                    window.table.publish_access(@intCast(id), region.table_access());
+                }
+            }
+        }
+        return first_id;
     }
 
     // Internals ------------------------------------------------------------------------------------
@@ -461,7 +502,7 @@ pub const Window = struct {
             .slot_bytes = region.slot_bytes,
             .id = id,
             .generation = window.table.entry(id).generation,
-            .access = @intFromEnum(region.access),
+            .access = @intFromEnum(region.access) | (if (region.damaged) table_module.access_damaged else 0),
             .kind = @intFromEnum(region.kind),
         };
     }

@@ -20,12 +20,17 @@ pub export fn vmw_guest_create(window: *Window, wasm: ?[*]const u8, wasm_len: us
     return .ok;
 }
 
-pub export fn vmw_guest_compile(window: *Window, wasm: ?[*]const u8, wasm_len: usize, out: ?*?*Guest) Result {
+/// `flags` of vmw_guest_compile.
+const flag_interruptible: u32 = 1;
+
+pub export fn vmw_guest_compile(window: *Window, wasm: ?[*]const u8, wasm_len: usize, flags: u32, out: ?*?*Guest) Result {
     errors.clear();
     const out_guest = out orelse return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
     out_guest.* = null;
     const bytes = wasm orelse return to_result(fail(error.InvalidArgument, "wasm is NULL", .{}));
-    out_guest.* = Guest.compile(window, bytes[0..wasm_len]) catch |err| return errors.result_from_error(err);
+    if (flags & ~flag_interruptible != 0) return to_result(fail(error.InvalidArgument, "unknown flags 0x{x}", .{flags & ~flag_interruptible}));
+    const kind: @import("../engine.zig").Kind = if (flags & flag_interruptible != 0) .interruptible else .plain;
+    out_guest.* = Guest.compile(window, bytes[0..wasm_len], kind) catch |err| return errors.result_from_error(err);
     return .ok;
 }
 

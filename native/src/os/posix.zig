@@ -75,6 +75,12 @@ pub fn map_anonymous(base: [*]u8, size_bytes: u64) MapError!void {
     assert(@intFromPtr(rc) == @intFromPtr(base));
 }
 
+/// Makes `[base, base + size_bytes)` read-only.
+pub fn protect_read_only(base: [*]u8, size_bytes: u64) MapError!void {
+    check_range(base, size_bytes);
+    if (c.mprotect(@ptrCast(@alignCast(base)), size_bytes, prot_read) != 0) return map_error(errno());
+}
+
 /// Maps `size_bytes` of `fd` from `file_offset_bytes` over `base`, shared with the file.
 pub fn map_file(base: [*]u8, size_bytes: u64, fd: posix.fd_t, file_offset_bytes: u64, writable: bool) MapError!void {
     check_range(base, size_bytes);

@@ -24,7 +24,7 @@ const symbols = {
   vmw_guest_export: { args: [ptr, ptr, usize, ptr], returns: i32 },
   vmw_guest_values: { args: [ptr], returns: ptr },
   vmw_guest_call: { args: [ptr, u32], returns: i32 },
-  vmw_guest_compile: { args: [ptr, ptr, usize, ptr], returns: i32 },
+  vmw_guest_compile: { args: [ptr, ptr, usize, u32, ptr], returns: i32 },
   vmw_guest_define_import: { args: [ptr, ptr, usize, ptr, usize, ptr, u32, ptr, u32, ptr], returns: i32 },
   vmw_guest_set_host_callback: { args: [ptr, ptr, ptr], returns: FFIType.void },
   vmw_guest_host_values: { args: [ptr], returns: ptr },

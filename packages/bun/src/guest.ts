@@ -18,6 +18,7 @@ const EXPORT_INFO_BYTES = 48;
 const EXPORT_NAME_MAX_BYTES = 4096;
 const EXTERN_FUNC = 0;
 const POLICY_FLUSH = 1;
+const GUEST_INTERRUPTIBLE = 1;
 /** What `vmw.map` returns to the guest when the host refuses (VMW_HOST_REFUSED). */
 const HOST_REFUSED = -1;
 const TIMEOUT_MAX_MS = 2 ** 31 - 1;
@@ -51,6 +52,11 @@ export interface InstantiateOptions {
   imports?: HostImports;
   /** Every call gets this deadline; one still running then throws GuestTimeout. Default: none. */
   timeoutMs?: number;
+  /**
+   * Compile with deadline support, so `setTimeout` works later. Implied by `timeoutMs`. Costs an
+   * epoch check in every loop (a tight scan runs up to ~2.5x slower), so it is off by default.
+   */
+  interruptible?: boolean;
   /** Receives the guest's `log(...)` (SDK: `log`, `vmw.log`). Default: discarded. */
   log?: (level: number, text: string) => void;
   /** Decides the guest's `regions.request(name)` (`vmw.map`). Default: every request is refused. */
@@ -87,7 +93,9 @@ export function createGuest(owner: GuestOwner, windowHandle: Pointer, wasm: Uint
   if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > TIMEOUT_MAX_MS) {
     throw new VmwindowError("INVALID_ARGUMENT", `timeoutMs must be an integer in 0..${TIMEOUT_MAX_MS}, got ${String(timeoutMs)}`);
   }
-  const { result, handle } = takeHandle((out) => native.vmw_guest_compile(windowHandle, bytes, bytes.length, out));
+  const interruptible = options.interruptible === true || timeoutMs !== 0;
+  const flags = interruptible ? GUEST_INTERRUPTIBLE : 0;
+  const { result, handle } = takeHandle((out) => native.vmw_guest_compile(windowHandle, bytes, bytes.length, flags, out));
   if (result !== Result.OK || handle === null) throwResult(result);
   const guest = new Guest(owner, handle);
   try {

@@ -16,6 +16,8 @@ export interface RegionState {
   readonly slotBytes: number;
   readonly access: Access;
   readonly kind: RegionKind;
+  /** Part of the region faulted because its file shrank after it was mapped (see `damaged`). */
+  readonly damaged: boolean;
 }
 
 export interface RemapOptions {
@@ -34,6 +36,7 @@ export interface RegionOwner {
   remapRegion(region: Region, path: string, options: RemapOptions): RegionState;
   resizeRegion(region: Region, lengthBytes: number): RegionState;
   flushRegion(region: Region): void;
+  regionState(region: Region): RegionState;
 }
 
 export class Region implements Disposable {
@@ -82,6 +85,15 @@ export class Region implements Disposable {
   }
   get kind(): RegionKind {
     return this.#state.kind;
+  }
+  /**
+   * True once part of the region faulted because its file was truncated (by another process)
+   * after it was mapped: the guest's first access there trapped, and those pages now read as
+   * zeros for guest and host alike. Remap or unmap the region to recover.
+   */
+  get damaged(): boolean {
+    this.#check();
+    return this.#owner.regionState(this).damaged;
   }
   /** The file it maps (undefined for anonymous regions). */
   get path(): string | undefined {

@@ -50,6 +50,7 @@ export interface WindowLayout {
 
 const ACCESS_CODES: Record<Access, number> = { read: 1, readwrite: 3 };
 const LENGTH_TO_END = 0xffff_ffff_ffff_ffffn;
+const ACCESS_DAMAGED = 8;
 const REGION_INFO_BYTES = 48;
 
 export class Window implements Disposable, RegionOwner, GuestOwner {
@@ -209,6 +210,14 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   }
 
   /** @internal */
+  regionState(region: Region): RegionState {
+    const handle = this.#owned(region);
+    const result = native.vmw_window_region(handle, region.id, this.#regionOut);
+    if (result !== Result.OK) throwResult(result);
+    return this.#readState();
+  }
+
+  /** @internal */
   flushRegion(region: Region): void {
     const handle = this.#owned(region);
     const result = native.vmw_window_flush(handle, region.id, region.generation);
@@ -249,8 +258,9 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
       slotBytes: Number(out[3]),
       id: words[0]!,
       generation: words[1]!,
-      access: words[2] === ACCESS_CODES.readwrite ? "readwrite" : "read",
+      access: (words[2]! & 3) === ACCESS_CODES.readwrite ? "readwrite" : "read",
       kind: words[3] === 1 ? "anonymous" : "file",
+      damaged: (words[2]! & ACCESS_DAMAGED) !== 0,
     };
   }
 }

@@ -1,0 +1,150 @@
+//! SIGBUS inside a window, made survivable (Linux).
+//!
+//! A MAP_SHARED page past the end of its file raises SIGBUS when touched — which happens when
+//! another process truncates a file after we mapped it. Wasmtime does not handle SIGBUS on Linux,
+//! so without this the process dies. A process-wide handler, chained to the previous one,
+//! recognises faults inside a registered window's slot area and replaces the faulting OS page:
+//! - during a guest call on this thread, with PROT_NONE: the access re-executes, faults again as
+//!   SIGSEGV inside the linear memory, and Wasmtime turns it into an ordinary trap;
+//! - otherwise (host code reading a region), with a private zero page: the host reads zeros.
+//! The fault is recorded so the window can mark the region damaged and name it in the error.
+//! Faults anywhere else go to the previous handler (Bun's crash reporter, or the default action).
+//!
+//! The handler only reads atomics, calls gettid and mmap, and writes atomics: async-signal-safe.
+
+const std = @import("std");
+const builtin = @import("builtin");
+const assert = std.debug.assert;
+const posix = std.posix;
+
+pub const supported = builtin.os.tag == .linux;
+
+/// Windows that can be registered at once in a process.
+pub const windows_max = 1024;
+/// Fault addresses remembered per window between two `take` calls.
+pub const recorded_max = 16;
+
+const Entry = struct {
+    /// Window base address; 0 while the entry is free. Published last (release).
+    base: std.atomic.Value(usize) = .init(0),
+    slots_begin_bytes: std.atomic.Value(u64) = .init(0),
+    end_bytes: std.atomic.Value(u64) = .init(0),
+    /// The thread running a guest call in this window, or 0.
+    guest_thread: std.atomic.Value(i32) = .init(0),
+    faults: std.atomic.Value(u32) = .init(0),
+    recorded: [recorded_max]std.atomic.Value(u64) = [_]std.atomic.Value(u64){.init(0)} ** recorded_max,
+};
+
+var entries: [windows_max]Entry = [_]Entry{.{}} ** windows_max;
+var registry_mutex: std.Thread.Mutex = .{};
+var installed = false;
+var previous: posix.Sigaction = undefined;
+
+pub const RegisterError = error{TooManyWindows};
+
+/// Registers a window's slot area `[base + slots_begin_bytes, base + end_bytes)`; returns its slot.
+pub fn register(base: [*]u8, slots_begin_bytes: u64, end_bytes: u64) RegisterError!u32 {
+    assert(slots_begin_bytes < end_bytes);
+    if (!supported) return 0;
+    registry_mutex.lock();
+    defer registry_mutex.unlock();
+    install();
+    for (&entries, 0..) |*entry, index| {
+        if (entry.base.load(.acquire) != 0) continue;
+        entry.slots_begin_bytes.store(slots_begin_bytes, .release);
+        entry.end_bytes.store(end_bytes, .release);
+        entry.guest_thread.store(0, .release);
+        entry.faults.store(0, .release);
+        entry.base.store(@intFromPtr(base), .release);
+        return @intCast(index);
+    }
+    return error.TooManyWindows;
+}
+
+pub fn unregister(slot: u32) void {
+    if (!supported) return;
+    assert(slot < windows_max);
+    assert(entries[slot].base.load(.acquire) != 0);
+    entries[slot].base.store(0, .release);
+}
+
+/// Marks the calling thread as running a guest of the window in `slot` (faults become traps).
+pub fn enter_guest(slot: u32) void {
+    if (!supported) return;
+    entries[slot].guest_thread.store(std.os.linux.gettid(), .release);
+}
+
+pub fn leave_guest(slot: u32) void {
+    if (!supported) return;
+    entries[slot].guest_thread.store(0, .release);
+}
+
+/// Faults recorded since the last call: how many, and up to `recorded_max` window offsets.
+pub const Taken = struct {
+    count: u32,
+    offsets: [recorded_max]u64,
+
+    pub fn recorded(taken: *const Taken) []const u64 {
+        return taken.offsets[0..@min(taken.count, recorded_max)];
+    }
+};
+
+pub fn take(slot: u32) Taken {
+    var taken = Taken{ .count = 0, .offsets = undefined };
+    if (!supported) return taken;
+    const entry = &entries[slot];
+    taken.count = entry.faults.swap(0, .acq_rel);
+    const recorded_count = @min(taken.count, recorded_max);
+    for (taken.offsets[0..recorded_count], entry.recorded[0..recorded_count]) |*offset, *recorded| offset.* = recorded.load(.acquire);
+    return taken;
+}
+
+fn install() void {
+    if (installed) return;
+    var action = posix.Sigaction{
+        .handler = .{ .sigaction = handle_sigbus },
+        .mask = posix.sigemptyset(),
+        .flags = posix.SA.SIGINFO | posix.SA.ONSTACK | posix.SA.NODEFER,
+    };
+    posix.sigaction(posix.SIG.BUS, &action, &previous);
+    installed = true;
+}
+
+fn handle_sigbus(signal: i32, info: *const posix.siginfo_t, context: ?*anyopaque) callconv(.c) void {
+    const address = @intFromPtr(info.fields.sigfault.addr);
+    for (&entries) |*entry| {
+        const base = entry.base.load(.acquire);
+        if (base == 0) continue;
+        if (address < base + entry.slots_begin_bytes.load(.acquire) or address >= base + entry.end_bytes.load(.acquire)) continue;
+        if (replace_page(entry, base, address)) return;
+        break;
+    }
+    chain(signal, info, context);
+}
+
+fn replace_page(entry: *Entry, base: usize, address: usize) bool {
+    const page_bytes = std.heap.pageSize();
+    const page = address & ~(page_bytes - 1);
+    const in_guest = entry.guest_thread.load(.acquire) == std.os.linux.gettid();
+    const linux = std.os.linux;
+    const protection: usize = if (in_guest) linux.PROT.NONE else linux.PROT.READ | linux.PROT.WRITE;
+    const flags: linux.MAP = .{ .TYPE = .PRIVATE, .ANONYMOUS = true, .FIXED = true };
+    const result = linux.mmap(@ptrFromInt(page), page_bytes, @intCast(protection), flags, -1, 0);
+    if (linux.E.init(result) != .SUCCESS) return false;
+    const count = entry.faults.fetchAdd(1, .acq_rel);
+    entry.recorded[count % recorded_max].store(page - base, .release);
+    return true;
+}
+
+/// Hands a fault that is not ours to whoever handled SIGBUS before us.
+fn chain(signal: i32, info: *const posix.siginfo_t, context: ?*anyopaque) void {
+    if (previous.flags & posix.SA.SIGINFO != 0) {
+        if (previous.handler.sigaction) |handler| return handler(signal, info, context);
+    } else if (previous.handler.handler) |handler| {
+        const value = @intFromPtr(handler);
+        if (value != @intFromPtr(posix.SIG.DFL) and value != @intFromPtr(posix.SIG.IGN)) return handler(signal);
+    }
+    // Default action: restore it; returning re-executes the access, which faults again and dies.
+    var default_action = posix.Sigaction{ .handler = .{ .handler = posix.SIG.DFL }, .mask = posix.sigemptyset(), .flags = 0 };
+    posix.sigaction(posix.SIG.BUS, &default_action, null);
+}

@@ -32,6 +32,8 @@ export function runCalls(quick: boolean): { iterations: number; rounds: number; 
 
   const contenders: [string, () => void][] = [
     ["bun:ffi no-op (vmw_abi_version)", () => { for (let i = 0; i < iterations; i++) ffiNoop(); }],
+    ["guest.exports.noop()", () => { const noop = guest.exports.noop!; for (let i = 0; i < iterations; i++) noop(); }],
+    ["guest.exports.sum4(1, 2, 3, i)", () => { const sum4 = guest.exports.sum4!; for (let i = 0; i < iterations; i++) sum4(1, 2, 3, i); }],
     ["guest.call('noop')", () => { for (let i = 0; i < iterations; i++) guest.call("noop"); }],
     ["guest.call('sum4', 1, 2, 3, i)", () => { for (let i = 0; i < iterations; i++) guest.call("sum4", 1, 2, 3, i); }],
     ["Bun WebAssembly noop()", () => { for (let i = 0; i < iterations; i++) jsc.noop(); }],

@@ -68,10 +68,15 @@ pub fn unregister(slot: u32) void {
     entries[slot].base.store(0, .release);
 }
 
+/// The calling thread's id, cached: gettid is a system call (~100 ns), too slow for every guest
+/// call. (The signal handler itself calls gettid: it must not touch thread-local storage.)
+threadlocal var thread_id: i32 = 0;
+
 /// Marks the calling thread as running a guest of the window in `slot` (faults become traps).
 pub fn enter_guest(slot: u32) void {
     if (!supported) return;
-    entries[slot].guest_thread.store(std.os.linux.gettid(), .release);
+    if (thread_id == 0) thread_id = std.os.linux.gettid();
+    entries[slot].guest_thread.store(thread_id, .release);
 }
 
 pub fn leave_guest(slot: u32) void {
@@ -107,7 +112,13 @@ fn install() void {
         .flags = posix.SA.SIGINFO | posix.SA.ONSTACK | posix.SA.NODEFER,
     };
     posix.sigaction(posix.SIG.BUS, &action, &previous);
+    // A forked child has new thread ids: forget the cached one.
+    _ = std.c.pthread_atfork(null, null, forget_thread_id);
     installed = true;
+}
+
+fn forget_thread_id() callconv(.c) void {
+    thread_id = 0;
 }
 
 fn handle_sigbus(signal: i32, info: *const posix.siginfo_t, context: ?*anyopaque) callconv(.c) void {

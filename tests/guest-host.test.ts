@@ -6,7 +6,7 @@ import { describe, expect, test, beforeAll } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GuestTimeout, GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
-import { guests, patternBytes, smallWindow, tempFile } from "./helpers.ts";
+import { guests, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
 
 const HOST = join(import.meta.dir, "build", "host.wasm");
 const IMPORTS = join(import.meta.dir, "build", "imports.wasm");
@@ -18,15 +18,6 @@ beforeAll(async () => {
   }
 }, 120_000);
 
-function thrown<T extends Error>(type: new (...args: never[]) => T, run: () => unknown): T {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(type);
-    return error as T;
-  }
-  throw new Error(`expected a ${type.name}`);
-}
 
 describe("typed views under the real host", () => {
   test("every view type reads what the host wrote and writes what the host reads", () => {

@@ -3,18 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { GuestTrap, Window, VmwindowError } from "@vmwindow/bun";
-import { guests, patternBytes, smallWindow, tempFile } from "./helpers.ts";
+import { guests, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
 
-/** Runs `run`, expects it to throw an instance of `type`, and returns that error. */
-function thrown<T extends Error>(type: new (...args: never[]) => T, run: () => unknown): T {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(type);
-    return error as T;
-  }
-  throw new Error(`expected a ${type.name}`);
-}
 const trapOf = (run: () => unknown) => thrown(GuestTrap, run);
 const errorOf = (run: () => unknown) => thrown(VmwindowError, run);
 

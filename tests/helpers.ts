@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "bun:test";
 
 const root = mkdtempSync(join(tmpdir(), "vmwindow-test-"));
 process.on("exit", () => rmSync(root, { recursive: true, force: true }));
@@ -40,3 +41,14 @@ export const guests = {
 
 /** A small window for tests: 64 MiB memory, 1 MiB guest area. */
 export const smallWindow = { sizeBytes: 64 * 2 ** 20, guestBytes: 2 ** 20 };
+
+/** Runs `run`, expects it to throw an instance of `type`, and returns that error. */
+export function thrown<T extends Error>(type: new (...args: never[]) => T, run: () => unknown): T {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(type);
+    return error as T;
+  }
+  throw new Error(`expected a ${type.name}`);
+}

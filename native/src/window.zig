@@ -258,7 +258,7 @@ pub const Window = struct {
         const owned_path = window.allocator.dupeZ(u8, path) catch return fail(error.OutOfMemory, "out of memory recording {s}", .{path});
         errdefer window.allocator.free(owned_path);
 
-        try window.replace(region, file.source, path);
+        try window.reslot(region, file.source.length_bytes, .{ .file = .{ .source = file.source, .what = path } });
         window.drop_backing(region);
         region.kind = .file;
         region.access = access;
@@ -285,9 +285,9 @@ pub const Window = struct {
                 if (file.info.device != region.device or file.info.inode != region.inode) {
                     return fail(error.Stale, "{s} was replaced by another file since region {d} mapped it; remap instead", .{ path, id });
                 }
-                try window.replace(region, file.source, path);
+                try window.reslot(region, length_bytes, .{ .file = .{ .source = file.source, .what = path } });
             },
-            .anonymous => try window.resize_anonymous(region, length_bytes),
+            .anonymous => try window.reslot(region, length_bytes, .anonymous_kept),
         }
         return window.publish(id);
     }
@@ -396,57 +396,37 @@ pub const Window = struct {
         };
     }
 
-    /// Maps `source` as `region`'s new contents: in its slot if it fits or the slot can grow in
-    /// place, else in a new slot. Frees what the region no longer uses. Changes offset/length/slot.
-    fn replace(window: *Window, region: *Region, source: Source, what: []const u8) Error!void {
-        const new_slot_bytes = std.mem.alignForward(u64, source.length_bytes, layout.page_bytes);
-        const new_mapped_bytes = std.mem.alignForward(u64, source.length_bytes, os.os_page_bytes());
-        const old_mapped_bytes = region.mapped_bytes();
-        const fits = new_slot_bytes <= region.slot_bytes or
-            window.slots.acquire_at(region.offset_bytes + region.slot_bytes, new_slot_bytes - region.slot_bytes);
-        if (fits) {
-            const grown = new_slot_bytes > region.slot_bytes;
-            errdefer if (grown) window.slots.release(region.offset_bytes + region.slot_bytes, new_slot_bytes - region.slot_bytes);
-            // MAP_FIXED replaces the old pages atomically: the guest never sees a hole.
-            try window.map_source(region.offset_bytes, source, what);
-            if (new_mapped_bytes < old_mapped_bytes) {
-                os.map_none(window.reservation + region.offset_bytes + new_mapped_bytes, old_mapped_bytes - new_mapped_bytes) catch
-                    return fail(error.OutOfMemory, "cannot release the tail of region {d}", .{region_id(window, region)});
-            }
-            if (new_slot_bytes < region.slot_bytes) {
-                window.slots.release(region.offset_bytes + new_slot_bytes, region.slot_bytes - new_slot_bytes);
-            }
-        } else {
-            const slot = try window.take_slot(source.length_bytes, .anywhere);
-            errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
-            try window.map_source(slot.offset_bytes, source, what);
-            os.map_none(window.reservation + region.offset_bytes, region.slot_bytes) catch
-                return fail(error.OutOfMemory, "cannot release region {d}'s old slot", .{region_id(window, region)});
-            window.slots.release(region.offset_bytes, region.slot_bytes);
-            region.offset_bytes = slot.offset_bytes;
-        }
-        region.length_bytes = source.length_bytes;
-        region.slot_bytes = new_slot_bytes;
-    }
+    /// Where a region's contents come from when its slot changes: a file range mapped afresh, or
+    /// the region's own anonymous memory, kept (moved with a copy if the region must move).
+    const Contents = union(enum) {
+        file: struct { source: Source, what: []const u8 },
+        anonymous_kept,
+    };
 
-    /// Anonymous memory keeps its contents: it grows in place when the slot (or the free space
-    /// after it) allows, and otherwise moves to a new slot with a copy (the only copy vmwindow makes).
-    fn resize_anonymous(window: *Window, region: *Region, length_bytes: u64) Error!void {
-        assert(region.kind == .anonymous);
+    /// Gives `region` a slot for `length_bytes` and fills it: in place when the new length fits its
+    /// slot or the slot can grow into the free space after it, else in a new slot (the region
+    /// moves). Frees what the region no longer uses; updates offset, length and slot size.
+    fn reslot(window: *Window, region: *Region, length_bytes: u64, contents: Contents) Error!void {
+        assert(length_bytes > 0);
         const new_slot_bytes = std.mem.alignForward(u64, length_bytes, layout.page_bytes);
         if (new_slot_bytes > window.layout.slots_bytes()) {
             return fail(error.WindowFull, "{d} bytes do not fit in the window's slot area ({d} bytes)", .{ length_bytes, window.layout.slots_bytes() });
         }
         const new_mapped_bytes = std.mem.alignForward(u64, length_bytes, os.os_page_bytes());
         const old_mapped_bytes = region.mapped_bytes();
-        const fits = new_slot_bytes <= region.slot_bytes or
+        const in_place = new_slot_bytes <= region.slot_bytes or
             window.slots.acquire_at(region.offset_bytes + region.slot_bytes, new_slot_bytes - region.slot_bytes);
-        if (fits) {
+        if (in_place) {
             const grown = new_slot_bytes > region.slot_bytes;
             errdefer if (grown) window.slots.release(region.offset_bytes + region.slot_bytes, new_slot_bytes - region.slot_bytes);
-            if (new_mapped_bytes > old_mapped_bytes) {
-                try window.map_zeros(region.offset_bytes + old_mapped_bytes, new_mapped_bytes - old_mapped_bytes);
-            } else if (new_mapped_bytes < old_mapped_bytes) {
+            switch (contents) {
+                // MAP_FIXED replaces the old pages atomically: the guest never sees a hole.
+                .file => |file| try window.map_source(region.offset_bytes, file.source, file.what),
+                .anonymous_kept => if (new_mapped_bytes > old_mapped_bytes) {
+                    try window.map_zeros(region.offset_bytes + old_mapped_bytes, new_mapped_bytes - old_mapped_bytes);
+                },
+            }
+            if (new_mapped_bytes < old_mapped_bytes) {
                 os.map_none(window.reservation + region.offset_bytes + new_mapped_bytes, old_mapped_bytes - new_mapped_bytes) catch
                     return fail(error.OutOfMemory, "cannot release the tail of region {d}", .{region_id(window, region)});
             }
@@ -456,9 +436,15 @@ pub const Window = struct {
         } else {
             const slot = try window.take_slot(length_bytes, .anywhere);
             errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
-            try window.map_zeros(slot.offset_bytes, new_mapped_bytes);
-            const keep_bytes = @min(old_mapped_bytes, new_mapped_bytes);
-            @memcpy(window.reservation[slot.offset_bytes..][0..keep_bytes], window.reservation[region.offset_bytes..][0..keep_bytes]);
+            switch (contents) {
+                .file => |file| try window.map_source(slot.offset_bytes, file.source, file.what),
+                .anonymous_kept => {
+                    // The only copy vmwindow ever makes: anonymous memory that has to move.
+                    try window.map_zeros(slot.offset_bytes, new_mapped_bytes);
+                    const kept_bytes = @min(old_mapped_bytes, new_mapped_bytes);
+                    @memcpy(window.reservation[slot.offset_bytes..][0..kept_bytes], window.reservation[region.offset_bytes..][0..kept_bytes]);
+                },
+            }
             os.map_none(window.reservation + region.offset_bytes, region.slot_bytes) catch
                 return fail(error.OutOfMemory, "cannot release region {d}'s old slot", .{region_id(window, region)});
             window.slots.release(region.offset_bytes, region.slot_bytes);

@@ -90,6 +90,12 @@ fn access_arg(access: u32) errors.Error!window_module.Access {
     };
 }
 
+const FileArgs = struct { path: [:0]const u8, access: window_module.Access };
+
+fn file_args(buffer: *[std.fs.max_path_bytes]u8, path: ?[*]const u8, path_len: usize, access: u32) errors.Error!FileArgs {
+    return .{ .path = try path_arg(buffer, path, path_len), .access = try access_arg(access) };
+}
+
 fn placement_arg(at_offset_bytes: u64) window_module.Placement {
     return if (at_offset_bytes == 0) .anywhere else .{ .at = at_offset_bytes };
 }
@@ -119,9 +125,8 @@ pub export fn vmw_window_map_file(
     errors.clear();
     if (out == null) return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
     var path_buffer: [std.fs.max_path_bytes]u8 = undefined;
-    const path_z = path_arg(&path_buffer, path, path_len) catch |err| return errors.result_from_error(err);
-    const region_access = access_arg(access) catch |err| return errors.result_from_error(err);
-    return region_out(out, window.map_file(path_z, file_offset_bytes, length_bytes, region_access, name_arg(name, name_len), placement_arg(at_offset_bytes)));
+    const file = file_args(&path_buffer, path, path_len, access) catch |err| return errors.result_from_error(err);
+    return region_out(out, window.map_file(file.path, file_offset_bytes, length_bytes, file.access, name_arg(name, name_len), placement_arg(at_offset_bytes)));
 }
 
 pub export fn vmw_window_map_anonymous(
@@ -151,9 +156,8 @@ pub export fn vmw_window_remap_file(
     errors.clear();
     if (out == null) return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
     var path_buffer: [std.fs.max_path_bytes]u8 = undefined;
-    const path_z = path_arg(&path_buffer, path, path_len) catch |err| return errors.result_from_error(err);
-    const region_access = access_arg(access) catch |err| return errors.result_from_error(err);
-    return region_out(out, window.remap_file(id, generation, path_z, file_offset_bytes, length_bytes, region_access));
+    const file = file_args(&path_buffer, path, path_len, access) catch |err| return errors.result_from_error(err);
+    return region_out(out, window.remap_file(id, generation, file.path, file_offset_bytes, length_bytes, file.access));
 }
 
 pub export fn vmw_window_resize(window: *Window, id: u32, generation: u32, length_bytes: u64, out: ?*window_module.RegionInfo) Result {

@@ -2,6 +2,9 @@
 //!
 //!   zig build                 -> zig-out/lib/libvmwindow.so (+ libwasmtime.so beside it)
 //!   zig build test            -> unit and integration tests
+//!   zig build check           -> compiles libvmwindow as a static library without Wasmtime (no
+//!                                link step), so any target compiles: -Dtarget=aarch64-macos,
+//!                                x86_64-windows-gnu, aarch64-linux-gnu, ... (tools/cross-check.sh)
 //!   -Dwasmtime-lib=DIR        where libwasmtime.so lives (default: ../.toolchain/wasmtime/lib)
 const std = @import("std");
 
@@ -29,6 +32,19 @@ pub fn build(b: *std.Build) void {
     const run_tests = b.addRunArtifact(tests);
     const test_step = b.step("test", "Run libvmwindow's unit and integration tests");
     test_step.dependOn(&run_tests.step);
+
+    // Wasmtime's C library is only at hand for the host, so other targets cannot link: `check`
+    // compiles everything into a static library (Wasmtime's symbols stay undefined).
+    const check_module = b.createModule(.{
+        .root_source_file = b.path("src/lib.zig"),
+        .target = target,
+        .optimize = optimize,
+        .link_libc = true,
+    });
+    const check_lib = b.addLibrary(.{ .linkage = .static, .name = "vmwindow-check", .root_module = check_module });
+    _ = check_lib.getEmittedBin(); // Code generation too, not only semantic analysis.
+    const check_step = b.step("check", "Compile libvmwindow for -Dtarget without linking Wasmtime");
+    check_step.dependOn(&check_lib.step);
 }
 
 fn vmwindow_module(b: *std.Build, target: std.Build.ResolvedTarget, optimize: std.builtin.OptimizeMode, wasmtime_lib: []const u8) *std.Build.Module {

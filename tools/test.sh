@@ -32,6 +32,15 @@ elif [[ $zig_status -ne 0 ]]; then
 fi
 echo "native: ${zig_counts:-no count} (exit $zig_status)"
 
+# Cross-compilation (tools/cross-check.sh): each target is one check, "cross-check TARGET: ok".
+bash tools/cross-check.sh 2>&1 | tee "$log/cross.txt"
+cross_status=${PIPESTATUS[0]}
+cross_passed="$(grep -cE '^cross-check .*: ok$' "$log/cross.txt")"
+cross_failed="$(grep -cE '^cross-check .*: FAILED$' "$log/cross.txt")"
+passed=$((passed + cross_passed))
+failed=$((failed + cross_failed))
+if [[ $cross_status -ne 0 && $cross_failed -eq 0 ]]; then failed=$((failed + 1)); fi
+
 # Bun tests.
 bun test "$@" 2>&1 | tee "$log/bun.txt"
 bun_status=${PIPESTATUS[0]}
@@ -46,4 +55,4 @@ fi
 if [[ $bun_status -ne 0 && "${bun_failed:-0}" == "0" ]]; then failed=$((failed + 1)); fi
 
 echo "${passed} passed, ${failed} failed"
-[[ $failed -eq 0 && $zig_status -eq 0 && $bun_status -eq 0 ]]
+[[ $failed -eq 0 && $zig_status -eq 0 && $cross_status -eq 0 && $bun_status -eq 0 ]]

@@ -1,23 +1,44 @@
 // Checksum example: an AssemblyScript guest computes CRC-32 of files mapped into its window
 // (zero-copy), and the host prints it next to an independently computed CRC-32 of the same file.
 //
-//   bun examples/checksum/host.ts [FILE...]     (default: a few real files on this machine)
+//   bun examples/checksum/host.ts [--window-bytes SIZE] [FILE...]   (default: a few real files here)
+//
+// SIZE is the window (guest memory) size, e.g. 268435456, 256MiB or 4GiB (default: 4 GiB - 64 KiB);
+// every file has to fit in it at once, so a smaller window rejects big files with WINDOW_FULL.
 import { statSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { fileURLToPath } from "node:url";
-import { Window, libraryPath } from "@vmwindow/bun";
+import { Window, VmwindowError, libraryPath, type Region } from "@vmwindow/bun";
 
 const guestPath = fileURLToPath(new URL("./build/guest.wasm", import.meta.url));
 const defaults = [process.execPath, libraryPath.replace(/libvmwindow\.(so|dylib)$/, "libwasmtime.$1"), "/etc/passwd"];
-const files = process.argv.length > 2 ? process.argv.slice(2) : defaults.filter((path) => statSync(path, { throwIfNoEntry: false })?.isFile());
+const args = process.argv.slice(2);
+let windowBytes = 2 ** 32 - 65_536;
+const at = args.findIndex((arg) => arg === "--window-bytes" || arg.startsWith("--window-bytes="));
+if (at >= 0) {
+  const text = args[at]!.includes("=") ? args[at]!.slice(args[at]!.indexOf("=") + 1) : args[at + 1];
+  args.splice(at, args[at]!.includes("=") ? 1 : 2);
+  windowBytes = parseSize(text ?? "");
+}
+const files = args.length > 0 ? args : defaults.filter((path) => statSync(path, { throwIfNoEntry: false })?.isFile());
 
-using window = Window.create({ sizeBytes: 2 ** 32 - 65_536 });
+using window = Window.create({ sizeBytes: windowBytes });
 using guest = window.instantiate(guestPath);
 
 const rows: string[][] = [["file", "bytes", "guest crc32", "host crc32", "match", "guest GB/s"]];
 let mismatches = 0;
+let failures = 0;
 for (const path of files) {
-  using region = window.mapFile(path, { name: "input" });
+  let mapped: Region;
+  try {
+    mapped = window.mapFile(path, { name: "input" });
+  } catch (error) {
+    if (!(error instanceof VmwindowError)) throw error;
+    console.error(`${path}: ${error.message} [${error.code}]`); // e.g. NOT_FOUND, WINDOW_FULL
+    failures++;
+    continue;
+  }
+  using region = mapped;
   const started = Bun.nanoseconds();
   const fromGuest = (guest.call("crc32", region.id) as number) >>> 0;
   const seconds = (Bun.nanoseconds() - started) / 1e9;
@@ -28,9 +49,19 @@ for (const path of files) {
   rows.push([path, String(region.length), hex(fromGuest), hex(fromHost), match ? "yes" : "NO", (region.length / seconds / 1e9).toFixed(2)]);
 }
 printTable(rows);
-if (mismatches > 0) {
-  console.error(`${mismatches} checksum(s) differ`);
-  process.exit(1);
+if (mismatches > 0) console.error(`${mismatches} checksum(s) differ`);
+if (mismatches > 0 || failures > 0) process.exit(1);
+
+/** "268435456", "256MiB", "4GiB" (binary units): a multiple of 64 KiB of at most 4 GiB. */
+function parseSize(text: string): number {
+  const match = /^(\d+)(|KiB|MiB|GiB)$/i.exec(text);
+  const units: Record<string, number> = { "": 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
+  const bytes = match ? Number(match[1]) * units[match[2]!.toLowerCase()]! : NaN;
+  if (!(bytes > 0 && bytes % 65_536 === 0 && bytes <= 2 ** 32)) {
+    console.error(`--window-bytes expects a multiple of 64 KiB up to 4GiB (e.g. 256MiB), got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return bytes;
 }
 
 function hex(value: number): string {

@@ -10,3 +10,6 @@
 
 import "./tlsf";
 import "~lib/rt/itcms";
+
+// The host resets the shadow stack after a trap (see ./reset).
+export * from "./reset";

@@ -5,3 +5,6 @@
 // Select with `--runtime node_modules/@vmwindow/guest/runtime/minimal`.
 import "./tlsf";
 import "./tcms";
+
+// The host resets the shadow stack after a trap (see ./reset).
+export * from "./reset";

@@ -3,3 +3,6 @@
 // relative to the working directory, not to asconfig.json). Only imports, so that the runtime's
 // functions are not exported from the guest.
 import "./bump";
+
+// The host resets the shadow stack after a trap (see ./reset).
+export * from "./reset";

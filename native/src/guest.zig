@@ -132,7 +132,7 @@ pub const Guest = struct {
     instance: wt.Instance,
     instantiated: bool,
     /// This guest's guest area (static data, stack, heap), mapped into the window while active.
-    area_fd: posix.fd_t,
+    area_fd: os.Handle,
     exports: [exports_max]Export,
     export_count: u32,
     imports: [imports_max]Import,
@@ -149,6 +149,8 @@ pub const Guest = struct {
     values: [values_max]wt.ValRaw align(16),
     /// Arguments and results of a host-defined import while it runs (`vmw_guest_host_values`).
     host_values: [values_max]wt.ValRaw align(16),
+    /// The SDK runtime's `__vmw_reset_stack` export, called after a failed call (see runtime/reset.ts).
+    reset_stack: ?wt.Func,
 
     /// Compiles `wasm` and prepares a store over the window; the guest is not instantiated yet.
     /// Only an `.interruptible` guest accepts a deadline (set_timeout); a `.plain` one runs faster.
@@ -216,6 +218,7 @@ pub const Guest = struct {
             .policy = 0,
             .values = std.mem.zeroes([values_max]wt.ValRaw),
             .host_values = std.mem.zeroes([values_max]wt.ValRaw),
+            .reset_stack = null,
         };
         try define_builtins(linker, guest);
 
@@ -283,6 +286,11 @@ pub const Guest = struct {
         wt.wasmtime_linker_delete(linker);
         guest.linker = null;
         guest.instantiated = true;
+        var reset: wt.Extern = undefined;
+        const reset_name = "__vmw_reset_stack";
+        if (wt.wasmtime_instance_export_get(guest.context, &guest.instance, reset_name, reset_name.len, &reset) and reset.kind == wt.extern_kind_func) {
+            guest.reset_stack = reset.of.func;
+        }
     }
 
     pub fn destroy(guest: *Guest) void {
@@ -413,6 +421,7 @@ pub const Guest = struct {
     /// was a file that shrank under its region), or a host function's trap.
     fn call_failed(guest: *Guest, err_opt: ?*wt.Error, trap: ?*wt.Trap) Error {
         const result = guest.call_error(err_opt, trap);
+        guest.reset_shadow_stack();
         const damaged_id = guest.window.absorb_faults();
         if (damaged_id == 0 or result != error.Trap) return result;
         var original: [errors.message_max_bytes]u8 = undefined;
@@ -421,6 +430,18 @@ pub const Guest = struct {
         @memcpy(kept, message);
         const reason = if (std.mem.startsWith(u8, kept, "guest trapped: ")) kept["guest trapped: ".len..] else kept;
         return fail(error.Trap, "guest trapped: region {d}'s file is shorter than when it was mapped (truncated by another process?): {s}", .{ damaged_id, reason });
+    }
+
+    /// A trap skipped the epilogues that give AssemblyScript's shadow stack back; no guest frame is
+    /// live now, so put its pointer back to the top. Failures are ignored (the call already failed).
+    fn reset_shadow_stack(guest: *Guest) void {
+        const reset = guest.reset_stack orelse return;
+        var values: [1]wt.ValRaw = undefined;
+        var trap: ?*wt.Trap = null;
+        guest.set.running = true;
+        defer guest.set.running = false;
+        if (wt.wasmtime_func_call_unchecked(guest.context, &reset, &values, 0, &trap)) |err| wt.wasmtime_error_delete(err);
+        if (trap) |t| wt.wasm_trap_delete(t);
     }
 
     fn call_error(guest: *Guest, err_opt: ?*wt.Error, trap: ?*wt.Trap) Error {
@@ -666,8 +687,7 @@ fn flush_region(guest: *Guest, id: u32) i32 {
     assert(entry.offset_bytes % layout.page_bytes == 0);
     assert(entry.offset_bytes >= window.layout.slots_base);
     const mapped_bytes = std.mem.alignForward(u64, entry.length_bytes, os.os_page_bytes());
-    const start: *align(std.heap.page_size_min) anyopaque = @ptrCast(@alignCast(window.base() + entry.offset_bytes));
-    if (std.c.msync(start, mapped_bytes, posix.MSF.SYNC) != 0) return host_failed;
+    os.sync(window.base() + entry.offset_bytes, mapped_bytes) catch return host_failed;
     return 0;
 }
 

@@ -85,7 +85,7 @@ const Region = struct {
 
 /// An open file ready to be mapped (what `map_source` needs).
 const Source = struct {
-    fd: posix.fd_t,
+    fd: os.Handle,
     file_offset_bytes: u64,
     length_bytes: u64,
     writable: bool,
@@ -95,7 +95,7 @@ pub const Window = struct {
     allocator: std.mem.Allocator,
     reservation: [*]align(std.heap.page_size_min) u8,
     layout: layout.Layout,
-    table_fd: posix.fd_t,
+    table_fd: os.Handle,
     /// The host's writable mapping of the table; the window holds a read-only mapping of the same file.
     table_memory: []align(std.heap.page_size_min) u8,
     table: table_module.Table,

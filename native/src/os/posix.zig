@@ -10,6 +10,9 @@ const posix = std.posix;
 
 pub const MapError = error{ OutOfMemory, AccessDenied, Unexpected };
 
+/// An open file or shared memory (windows.zig has a handle instead of a descriptor).
+pub const Handle = posix.fd_t;
+
 pub fn os_page_bytes() u64 {
     return std.heap.pageSize();
 }
@@ -82,7 +85,7 @@ pub fn protect_read_only(base: [*]u8, size_bytes: u64) MapError!void {
 }
 
 /// Maps `size_bytes` of `fd` from `file_offset_bytes` over `base`, shared with the file.
-pub fn map_file(base: [*]u8, size_bytes: u64, fd: posix.fd_t, file_offset_bytes: u64, writable: bool) MapError!void {
+pub fn map_file(base: [*]u8, size_bytes: u64, fd: Handle, file_offset_bytes: u64, writable: bool) MapError!void {
     check_range(base, size_bytes);
     assert(file_offset_bytes % os_page_bytes() == 0);
     const prot = if (writable) prot_read_write else prot_read;
@@ -93,7 +96,7 @@ pub fn map_file(base: [*]u8, size_bytes: u64, fd: posix.fd_t, file_offset_bytes:
 }
 
 /// Maps `size_bytes` of `fd` anywhere, shared and read-write (the host's view of the table).
-pub fn map_shared_anywhere(size_bytes: u64, fd: posix.fd_t) MapError![]align(std.heap.page_size_min) u8 {
+pub fn map_shared_anywhere(size_bytes: u64, fd: Handle) MapError![]align(std.heap.page_size_min) u8 {
     assert(size_bytes % os_page_bytes() == 0);
     const flags: c.MAP = .{ .TYPE = .SHARED };
     const rc = c.mmap(null, size_bytes, prot_read_write, flags, fd, 0);
@@ -107,17 +110,25 @@ pub fn unmap_anywhere(memory: []align(std.heap.page_size_min) u8) void {
     assert(rc == 0);
 }
 
+var shm_counter: std.atomic.Value(u32) = .init(0);
+
 /// An anonymous shared-memory file of `size_bytes` zero bytes (memfd on Linux, shm elsewhere).
-pub fn shared_memory_file(name: [*:0]const u8, size_bytes: u64) MapError!posix.fd_t {
-    const fd: posix.fd_t = switch (builtin.os.tag) {
+pub fn shared_memory_file(name: [*:0]const u8, size_bytes: u64) MapError!Handle {
+    const fd: Handle = switch (builtin.os.tag) {
         .linux => blk: {
             const rc = c.memfd_create(name, 0x0001); // MFD_CLOEXEC
             if (rc < 0) return map_error(errno());
             break :blk rc;
         },
         else => blk: {
+            // macOS allows 31 bytes (PSHMNAMLEN): "/vmw.<pid>.<counter>.<time>" in hex, cut short.
             var name_buffer: [64]u8 = undefined;
-            const unique_name = std.fmt.bufPrintZ(&name_buffer, "/{s}-{d}-{d}", .{ name, c.getpid(), std.time.nanoTimestamp() }) catch unreachable;
+            const count = shm_counter.fetchAdd(1, .monotonic);
+            const time: u64 = @truncate(@as(u128, @bitCast(std.time.nanoTimestamp())));
+            const full_name = std.fmt.bufPrint(&name_buffer, "/vmw.{x}.{x}.{x}", .{ c.getpid(), count, time }) catch unreachable;
+            const name_len = @min(full_name.len, 31);
+            name_buffer[name_len] = 0;
+            const unique_name: [*:0]const u8 = name_buffer[0..name_len :0];
             const rc = c.shm_open(unique_name, @bitCast(posix.O{ .ACCMODE = .RDWR, .CREAT = true, .EXCL = true, .CLOEXEC = true }), 0o600);
             if (rc < 0) return map_error(errno());
             _ = c.shm_unlink(unique_name);
@@ -131,7 +142,7 @@ pub fn shared_memory_file(name: [*:0]const u8, size_bytes: u64) MapError!posix.f
     return fd;
 }
 
-pub fn resize_file(fd: posix.fd_t, size_bytes: u64) MapError!void {
+pub fn resize_file(fd: Handle, size_bytes: u64) MapError!void {
     if (c.ftruncate(fd, @intCast(size_bytes)) != 0) return map_error(errno());
 }
 
@@ -153,7 +164,7 @@ pub const FileInfo = struct {
 
 pub const OpenError = error{ NotFound, AccessDenied, IsDirectory, Unexpected, OutOfMemory, NameTooLong };
 
-pub fn open_file(path: [*:0]const u8, writable: bool) OpenError!posix.fd_t {
+pub fn open_file(path: [*:0]const u8, writable: bool) OpenError!Handle {
     const flags: posix.O = .{ .ACCMODE = if (writable) .RDWR else .RDONLY, .CLOEXEC = true };
     return posix.openZ(path, flags, 0) catch |err| switch (err) {
         error.FileNotFound => error.NotFound,
@@ -166,7 +177,7 @@ pub fn open_file(path: [*:0]const u8, writable: bool) OpenError!posix.fd_t {
     };
 }
 
-pub fn stat_file(fd: posix.fd_t) error{Unexpected}!FileInfo {
+pub fn stat_file(fd: Handle) error{Unexpected}!FileInfo {
     const st = posix.fstat(fd) catch return error.Unexpected;
     const kind: FileKind = switch (st.mode & posix.S.IFMT) {
         posix.S.IFREG => .regular,
@@ -176,6 +187,6 @@ pub fn stat_file(fd: posix.fd_t) error{Unexpected}!FileInfo {
     return .{ .size_bytes = @intCast(st.size), .kind = kind, .device = @intCast(st.dev), .inode = @intCast(st.ino) };
 }
 
-pub fn close(fd: posix.fd_t) void {
+pub fn close(fd: Handle) void {
     posix.close(fd);
 }

@@ -87,6 +87,10 @@ interface CallState {
  * @internal Use `Window.instantiate`.
  */
 export function createGuest(owner: GuestOwner, windowHandle: Pointer, wasm: Uint8Array | ArrayBuffer | string, options: InstantiateOptions = {}): Guest {
+  if (options === undefined) options = {};
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new VmwindowError("INVALID_ARGUMENT", `instantiate options must be an object, got ${options === null ? "null" : Array.isArray(options) ? "an array" : typeof options}`);
+  }
   const bytes = moduleBytes(wasm);
   const imports = collectImports(options);
   const timeoutMs = options.timeoutMs ?? 0;
@@ -406,18 +410,25 @@ function makeCallable(target: ResolvedExport, state: CallState, views: Views, fa
   const params = target.params.map((_, i) => `a${i}`);
   const lines: string[] = [];
   lines.push(`const handle = state.handle; if (handle === null) closed();`);
+  // A conversion that JS refuses (a bigint to i32, 1.5 or a string to i64, a symbol) becomes an
+  // INVALID_ARGUMENT VmwindowError; the try costs nothing when nothing throws.
+  if (target.params.length > 0) lines.push(`try {`);
   target.params.forEach((kind, i) => {
-    if (kind === "i64") lines.push(`${slotExpression(kind, i)} = typeof a${i} === "bigint" ? a${i} : BigInt(a${i});`);
-    else lines.push(`${slotExpression(kind, i)} = a${i};`);
+    if (kind === "i64") lines.push(`  ${slotExpression(kind, i)} = typeof a${i} === "bigint" ? a${i} : BigInt(a${i});`);
+    else lines.push(`  ${slotExpression(kind, i)} = a${i};`);
   });
+  if (target.params.length > 0) lines.push(`} catch (error) { badArgument(error); }`);
   lines.push(`const r = call(handle, ${target.index}); if (r !== 0) fail(r);`);
   if (target.results.length === 1) lines.push(`return ${slotExpression(target.results[0]!, 0)};`);
   else if (target.results.length > 1) lines.push(`return [${target.results.map((kind, i) => slotExpression(kind, i)).join(", ")}];`);
   const source = `return function ${safeIdentifier(target.name)}(${params.join(", ")}) {\n  ${lines.join("\n  ")}\n};`;
-  const factory = new Function("state", "call", "fail", "closed", "I32", "I64", "F32", "F64", source);
+  const factory = new Function("state", "call", "fail", "closed", "badArgument", "I32", "I64", "F32", "F64", source);
+  const badArgument = (error: unknown) => {
+    throw new VmwindowError("INVALID_ARGUMENT", `${target.name}(${target.params.join(", ")}): ${(error as Error)?.message ?? String(error)}`);
+  };
   const callable = factory(state, native.vmw_guest_call, fail, () => {
     throw closedError("guest");
-  }, views.i32, views.i64, views.f32, views.f64) as GuestFunction;
+  }, badArgument, views.i32, views.i64, views.f32, views.f64) as GuestFunction;
   Object.defineProperty(callable, "signature", { value: Object.freeze({ name: target.name, params: target.params, results: target.results }) });
   return callable;
 }

@@ -8,3 +8,5 @@ export type { WasmValue, ValueKind, ExportSignature, GuestFunction, HostFunction
 export { VmwindowError, GuestTrap, GuestTimeout } from "./errors.ts";
 export type { ErrorCode } from "./errors.ts";
 export { libraryPath } from "./ffi.ts";
+export { allowDirectory } from "./allow.ts";
+export type { AllowDirectoryOptions } from "./allow.ts";

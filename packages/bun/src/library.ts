@@ -25,6 +25,7 @@ export function findLibrary(): string {
     const require = createRequire(import.meta.url);
     const platformPackage: { libraryPath?: string } = require(platformPackageName());
     if (platformPackage.libraryPath && existsSync(platformPackage.libraryPath)) return platformPackage.libraryPath;
+    tried.push(`${platformPackageName()} (${platformPackage.libraryPath ?? "no libraryPath"} is missing)`);
   } catch {
     tried.push(platformPackageName());
   }

@@ -1,7 +1,7 @@
 // A region of a window: a file (whole or a byte range) or anonymous scratch memory mapped into a
 // slot, with a zero-copy view of its bytes and its lifecycle (remap, resize, flush, unmap).
 import { toArrayBuffer, type Pointer } from "bun:ffi";
-import { closedError } from "./errors.ts";
+import { closedError, VmwindowError } from "./errors.ts";
 
 export type Access = "read" | "readwrite";
 export type RegionKind = "file" | "anonymous";
@@ -111,7 +111,10 @@ export class Region implements Disposable {
    */
   get bytes(): Uint8Array {
     this.#check();
-    this.#buffer ??= toArrayBuffer(this.#owner.basePointer, this.#state.offset, this.#state.length);
+    // A fresh buffer if none yet, or if the caller detached ours (e.g. `bytes.buffer.transfer()`).
+    if (this.#buffer === undefined || this.#buffer.detached) {
+      this.#buffer = guardTransfer(toArrayBuffer(this.#owner.basePointer, this.#state.offset, this.#state.length));
+    }
     return new Uint8Array(this.#buffer);
   }
 
@@ -160,11 +163,28 @@ export class Region implements Disposable {
 
   #detachViews(): void {
     // transfer(0) detaches the external buffer: every view over it now has length 0.
-    this.#buffer?.transfer(0);
+    if (this.#buffer !== undefined && !this.#buffer.detached) transfer.call(this.#buffer, 0);
     this.#buffer = undefined;
   }
 
   #check(): void {
     if (!this.#mapped) throw closedError(`region ${this.#state.id}`);
   }
+}
+
+const transfer = ArrayBuffer.prototype.transfer;
+
+/**
+ * `buffer.transfer()` would move the window memory into an ArrayBuffer the region does not know
+ * about, so unmap could not detach it (a later read would fault). Refuse it on the instance.
+ * (`structuredClone(buffer, { transfer })` / `postMessage` cannot be refused: see
+ * docs/reliability.md.)
+ */
+function guardTransfer(buffer: ArrayBuffer): ArrayBuffer {
+  const refuse = () => {
+    throw new VmwindowError("INVALID_ARGUMENT", "a region's bytes cannot be transferred (the view would outlive the mapping); copy them with slice()");
+  };
+  Object.defineProperty(buffer, "transfer", { value: refuse });
+  Object.defineProperty(buffer, "transferToFixedLength", { value: refuse });
+  return buffer;
 }

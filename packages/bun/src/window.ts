@@ -83,6 +83,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
 
   /** Reserves a new window. See WindowOptions for sizes and defaults. */
   static create(options: WindowOptions = {}): Window {
+    options = optionsArgument("Window.create options", options);
     const sizeBytes = checkSize("sizeBytes", options.sizeBytes ?? DEFAULT_WINDOW_BYTES);
     const guestBytes = checkSize("guestBytes", options.guestBytes ?? DEFAULT_GUEST_BYTES);
     const capacity = options.capacity ?? DEFAULT_CAPACITY;
@@ -116,7 +117,8 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
 
   /** The live region with table id `id`, if any. */
   region(id: number): Region | undefined {
-    return this.#regions[id];
+    // Not `this.#regions[id]` for any id: "length" or "__proto__" would reach the array itself.
+    return Number.isSafeInteger(id) && id > 0 ? this.#regions[id] : undefined;
   }
 
   /** The guests instantiated over this window and not closed yet (several may share a window). */
@@ -130,6 +132,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
    */
   mapFile(path: string, options: MapOptions = {}): Region {
     const handle = this.#open();
+    options = optionsArgument("mapFile options", options);
     const pathBytes = pathArgument(path);
     const access = accessCode(options.access ?? "read");
     const fileOffset = byteCount("offset", options.offset ?? 0, true);
@@ -144,6 +147,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   /** Maps `lengthBytes` of zero-filled read-write scratch memory (not backed by a file). */
   mapAnonymous(lengthBytes: number, options: PlaceOptions = {}): Region {
     const handle = this.#open();
+    options = optionsArgument("mapAnonymous options", options);
     const length = byteCount("lengthBytes", lengthBytes, false);
     const name = nameArgument(options.name);
     const at = atArgument(options.at);
@@ -191,6 +195,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   /** @internal */
   remapRegion(region: Region, path: string, options: RemapOptions): RegionState {
     const handle = this.#owned(region);
+    options = optionsArgument("remap options", options);
     const pathBytes = pathArgument(path);
     const access = accessCode(options.access ?? (region.kind === "file" ? region.access : "read"));
     const fileOffset = byteCount("offset", options.offset ?? 0, true);
@@ -263,6 +268,15 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
       damaged: (words[2]! & ACCESS_DAMAGED) !== 0,
     };
   }
+}
+
+/** An options argument: undefined (defaults) or a plain object. */
+export function optionsArgument<T>(what: string, value: T | undefined): T {
+  if (value === undefined) return {} as T;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new VmwindowError("INVALID_ARGUMENT", `${what} must be an object, got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`);
+  }
+  return value;
 }
 
 function pathArgument(path: unknown): Uint8Array {

@@ -275,3 +275,23 @@ describe("typed callables", () => {
     expect(thrown(VmwindowError, () => guest.fn("nope")).code).toBe("NOT_FOUND");
   });
 });
+
+describe("fuel", () => {
+  test("a metered guest stops when its fuel runs out, deterministically, and stays usable", () => {
+    using window = Window.create(smallWindow);
+    using metered = window.instantiate(HOST, { fuel: 1_000_000 });
+    const error = thrown(GuestTimeout, () => metered.exports.spin!());
+    expect(error.message).toContain("ran out of fuel");
+    expect(error.message).toContain("1000000 units");
+    expect(metered.exports.bump!()).toBe(1);
+    // Enough fuel for a small call, not for a tight endless loop.
+    metered.setFuel(10_000n);
+    expect(metered.exports.bump!()).toBe(2);
+    expect(() => metered.exports.spin!()).toThrow(GuestTimeout);
+    // Plain guests cannot be metered later; bad budgets are clear errors.
+    using plain = window.instantiate(HOST);
+    expect(thrown(VmwindowError, () => plain.setFuel(5)).code).toBe("UNSUPPORTED");
+    expect(thrown(VmwindowError, () => metered.setFuel(0)).code).toBe("INVALID_ARGUMENT");
+    expect(thrown(VmwindowError, () => window.instantiate(HOST, { fuel: -1 })).code).toBe("INVALID_ARGUMENT");
+  });
+});

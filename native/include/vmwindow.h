@@ -82,7 +82,7 @@ typedef enum vmw_result {
   VMW_ERR_OUT_OF_RANGE = 18,    /* a file range starts or ends past the end of the file */
   VMW_ERR_NOT_MAPPED = 19,      /* the region id is valid but nothing is mapped there */
   VMW_ERR_FRAGMENTED = 20,      /* enough free bytes in total, but no free range is long enough */
-  VMW_ERR_TIMEOUT = 21,         /* a guest call ran past its deadline (vmw_guest_set_timeout) */
+  VMW_ERR_TIMEOUT = 21,         /* a guest call ran past its deadline or out of fuel */
 } vmw_result_t;
 
 typedef struct vmw_window vmw_window_t;
@@ -251,6 +251,7 @@ vmw_result_t vmw_guest_create(vmw_window_t *window, const uint8_t *wasm, size_t 
 
 /* vmw_guest_compile flags. */
 #define VMW_GUEST_INTERRUPTIBLE 1u /* allow vmw_guest_set_timeout (an epoch check in every loop) */
+#define VMW_GUEST_METERED 2u       /* also allow vmw_guest_set_fuel (counts every instruction) */
 
 /* Compiles a guest module and prepares its store, without instantiating it, so imports can be
  * defined first. With VMW_GUEST_INTERRUPTIBLE the guest is compiled by an engine with epoch
@@ -288,6 +289,13 @@ vmw_result_t vmw_guest_instantiate(vmw_guest_t *guest);
  * ticker thread that runs only while some guest has a deadline, so a call stops between
  * timeout_ms and timeout_ms + ~2 ms (plus scheduling delay) after it starts. */
 vmw_result_t vmw_guest_set_timeout(vmw_guest_t *guest, uint32_t timeout_ms);
+
+/* Every later call starts with `fuel` units (about one per wasm instruction executed) and stops
+ * with VMW_ERR_TIMEOUT ("ran out of fuel") when they run out; the guest stays usable. Fuel makes a
+ * run limit deterministic (same input, same cut-off), unlike a deadline. Only for guests compiled
+ * with VMW_GUEST_METERED (VMW_ERR_UNSUPPORTED otherwise), which run slower than interruptible ones.
+ * Until set, a metered guest's budget is effectively unlimited. `fuel` must be positive. */
+vmw_result_t vmw_guest_set_fuel(vmw_guest_t *guest, uint64_t fuel);
 
 /* What the guest may ask of the host through built-in imports: VMW_POLICY_FLUSH allows vmw.flush.
  * 0 (the default) refuses everything. VMW_ERR_INVALID_ARGUMENT for unknown bits. */

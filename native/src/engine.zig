@@ -19,10 +19,11 @@ const fail = errors.fail;
 /// Guests that may get a per-call deadline run in an engine with epoch interruption, which puts an
 /// epoch check in every function entry and loop back-edge (measured: a SIMD scan runs 2.5-2.8x
 /// slower). Guests without deadlines run in a plain engine at full speed.
-pub const Kind = enum(u1) { plain = 0, interruptible = 1 };
-pub const kinds_count = 2;
+/// Guests that count instructions (fuel) run in a third engine that has both.
+pub const Kind = enum(u2) { plain = 0, interruptible = 1, metered = 2 };
+pub const kinds_count = 3;
 
-var engines: [kinds_count]?*wt.Engine = .{ null, null };
+var engines: [kinds_count]?*wt.Engine = .{ null, null, null };
 var engine_mutex: std.Thread.Mutex = .{};
 
 /// The window whose memory the next provider instantiation on this thread should return.
@@ -60,7 +61,9 @@ pub fn get(kind: Kind) Error!*wt.Engine {
     wt.wasmtime_config_host_memory_creator_set(config, &creator);
     // Per-call deadlines (ticker.zig): compiled code checks the epoch at function entries and loop
     // back-edges.
-    wt.wasmtime_config_epoch_interruption_set(config, kind == .interruptible);
+    wt.wasmtime_config_epoch_interruption_set(config, kind != .plain);
+    // Fuel: every instruction costs one unit of a per-call budget (guest.zig set_fuel).
+    wt.wasmtime_config_consume_fuel_set(config, kind == .metered);
     // Takes ownership of `config`.
     const created = wt.wasm_engine_new_with_config(config) orelse return fail(error.Wasmtime, "cannot create the Wasmtime engine", .{});
     engines[@intFromEnum(kind)] = created;

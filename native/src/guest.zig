@@ -34,6 +34,9 @@ const Window = @import("window.zig").Window;
 const Error = errors.Error;
 const fail = errors.fail;
 
+/// The fuel of a metered guest before the host sets a budget: effectively unlimited.
+const fuel_unlimited: u64 = std.math.maxInt(u64) / 2;
+
 /// Arguments and results of one call share this many 16-byte value slots.
 pub const values_max = 16;
 /// Exports a guest can resolve (functions looked up by name, each once).
@@ -143,6 +146,8 @@ pub const Guest = struct {
     engine_kind: engine.Kind,
     /// 0: no deadline. Otherwise every call gets this many epoch ticks.
     deadline_ticks: u64,
+    /// `.metered` guests: the fuel (about one unit per wasm instruction) each call starts with.
+    fuel_per_call: u64,
     timeout_ms: u32,
     policy: u32,
     /// Arguments in, results out; the host writes and reads it directly (`vmw_guest_values`).
@@ -183,7 +188,11 @@ pub const Guest = struct {
         errdefer wt.wasmtime_store_delete(store);
         const context = wt.wasmtime_store_context(store);
         // With epoch interruption on, a store without a deadline would trap at once.
-        if (engine_kind == .interruptible) wt.wasmtime_context_set_epoch_deadline(context, deadline_never_ticks);
+        if (engine_kind != .plain) wt.wasmtime_context_set_epoch_deadline(context, deadline_never_ticks);
+        // With fuel on, a store starts with none: give instantiation (the start function) plenty.
+        if (engine_kind == .metered) {
+            if (wt.wasmtime_context_set_fuel(context, fuel_unlimited)) |err| return engine.fail_wasmtime(error.Wasmtime, "cannot set the guest's fuel", err);
+        }
 
         const memory = try engine.window_memory(window, context, engine_kind);
 
@@ -214,6 +223,7 @@ pub const Guest = struct {
             .host_user_data = null,
             .engine_kind = engine_kind,
             .deadline_ticks = 0,
+            .fuel_per_call = fuel_unlimited,
             .timeout_ms = 0,
             .policy = 0,
             .values = std.mem.zeroes([values_max]wt.ValRaw),
@@ -326,12 +336,12 @@ pub const Guest = struct {
         if (timeout_ms > ticker.deadline_max_ms) {
             return fail(error.InvalidArgument, "timeout {d} ms is longer than the maximum {d} ms", .{ timeout_ms, ticker.deadline_max_ms });
         }
-        if (guest.engine_kind != .interruptible) {
+        if (guest.engine_kind == .plain) {
             return fail(error.Unsupported, "this guest was compiled without deadline support; compile it with VMW_GUEST_INTERRUPTIBLE (Bun: instantiate with timeoutMs or interruptible: true)", .{});
         }
         const had_deadline = guest.deadline_ticks != 0;
         if (timeout_ms != 0 and !had_deadline) {
-            ticker.acquire(try engine.get(.interruptible)) catch return fail(error.OutOfMemory, "cannot start the epoch ticker thread", .{});
+            ticker.acquire(try engine.get(guest.engine_kind)) catch return fail(error.OutOfMemory, "cannot start the epoch ticker thread", .{});
         }
         if (timeout_ms == 0 and had_deadline) {
             ticker.release();
@@ -339,6 +349,16 @@ pub const Guest = struct {
         }
         guest.timeout_ms = timeout_ms;
         guest.deadline_ticks = if (timeout_ms == 0) 0 else ticker.deadline_ticks(timeout_ms);
+    }
+
+    /// Every later call starts with `fuel` units (about one per wasm instruction) and traps with
+    /// `error.Timeout` when they run out. Only guests compiled `.metered`.
+    pub fn set_fuel(guest: *Guest, fuel: u64) Error!void {
+        if (guest.engine_kind != .metered) {
+            return fail(error.Unsupported, "this guest was compiled without fuel metering; compile it with VMW_GUEST_METERED (Bun: instantiate with fuel)", .{});
+        }
+        if (fuel == 0) return fail(error.InvalidArgument, "fuel must be positive", .{});
+        guest.fuel_per_call = fuel;
     }
 
     pub fn set_policy(guest: *Guest, policy: u32) Error!void {
@@ -406,6 +426,9 @@ pub const Guest = struct {
         if (set.running) return fail(error.Busy, "a guest of this window is already running: a host function cannot call into a guest of the same window", .{});
         if (set.active != guest) try guest.activate();
         if (guest.deadline_ticks != 0) wt.wasmtime_context_set_epoch_deadline(guest.context, guest.deadline_ticks);
+        if (guest.engine_kind == .metered) {
+            if (wt.wasmtime_context_set_fuel(guest.context, guest.fuel_per_call)) |err| return engine.fail_wasmtime(error.Wasmtime, "cannot set the guest's fuel", err);
+        }
 
         const target = &guest.exports[index];
         var trap: ?*wt.Trap = null;
@@ -458,6 +481,10 @@ pub const Guest = struct {
         if (wt.wasmtime_trap_code(t, &code) and code == wt.trap_code_interrupt) {
             wt.wasm_trap_delete(t);
             return fail(error.Timeout, "guest call timed out: it ran past its {d} ms deadline and was interrupted (the guest stays usable)", .{guest.timeout_ms});
+        }
+        if (wt.wasmtime_trap_code(t, &code) and code == wt.trap_code_out_of_fuel) {
+            wt.wasm_trap_delete(t);
+            return fail(error.Timeout, "guest call ran out of fuel: it used all {d} units of its budget and was stopped (the guest stays usable)", .{guest.fuel_per_call});
         }
         return fail_trap("guest trapped", t);
     }

@@ -162,6 +162,8 @@ pub extern fn wasmtime_config_memory_init_cow_set(config: *Config, enable: bool)
 pub extern fn wasmtime_config_signals_based_traps_set(config: *Config, enable: bool) void;
 pub extern fn wasmtime_config_wasm_multi_memory_set(config: *Config, enable: bool) void;
 pub extern fn wasmtime_config_macos_use_mach_ports_set(config: *Config, enable: bool) void;
+pub extern fn wasmtime_config_consume_fuel_set(config: *Config, enable: bool) void;
+pub extern fn wasmtime_context_set_fuel(cx: *Context, fuel: u64) ?*Error;
 pub extern fn wasmtime_config_host_memory_creator_set(config: *Config, creator: *const MemoryCreator) void;
 pub extern fn wasmtime_config_epoch_interruption_set(config: *Config, enable: bool) void;
 pub extern fn wasmtime_engine_increment_epoch(engine: *Engine) void;

@@ -110,7 +110,7 @@ pub const Window = struct {
     /// Wasmtime memories (one per guest store) currently backed by this window.
     memory_refs: u32 = 0,
     /// Opaque to this file: owned by the Wasmtime glue (`engine.zig`, `guest.zig`).
-    provider_modules: [2]?*anyopaque = .{ null, null },
+    provider_modules: [3]?*anyopaque = .{ null, null, null },
     guest: ?*anyopaque = null,
 
     pub fn create(allocator: std.mem.Allocator, window_bytes: u64, guest_bytes: u64, capacity: u32) Error!*Window {
@@ -175,7 +175,7 @@ pub const Window = struct {
     pub fn destroy(window: *Window) void {
         assert(window.guest == null);
         assert(window.memory_refs == 0);
-        assert(window.provider_modules[0] == null and window.provider_modules[1] == null);
+        for (window.provider_modules) |module| assert(module == null);
         const allocator = window.allocator;
         for (window.regions) |*region| {
             if (region.live) window.forget(region);

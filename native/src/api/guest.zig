@@ -22,14 +22,16 @@ pub export fn vmw_guest_create(window: *Window, wasm: ?[*]const u8, wasm_len: us
 
 /// `flags` of vmw_guest_compile.
 const flag_interruptible: u32 = 1;
+const flag_metered: u32 = 2;
+const flags_all = flag_interruptible | flag_metered;
 
 pub export fn vmw_guest_compile(window: *Window, wasm: ?[*]const u8, wasm_len: usize, flags: u32, out: ?*?*Guest) Result {
     errors.clear();
     const out_guest = out orelse return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
     out_guest.* = null;
     const bytes = wasm orelse return to_result(fail(error.InvalidArgument, "wasm is NULL", .{}));
-    if (flags & ~flag_interruptible != 0) return to_result(fail(error.InvalidArgument, "unknown flags 0x{x}", .{flags & ~flag_interruptible}));
-    const kind: @import("../engine.zig").Kind = if (flags & flag_interruptible != 0) .interruptible else .plain;
+    if (flags & ~flags_all != 0) return to_result(fail(error.InvalidArgument, "unknown flags 0x{x}", .{flags & ~flags_all}));
+    const kind: @import("../engine.zig").Kind = if (flags & flag_metered != 0) .metered else if (flags & flag_interruptible != 0) .interruptible else .plain;
     out_guest.* = Guest.compile(window, bytes[0..wasm_len], kind) catch |err| return errors.result_from_error(err);
     return .ok;
 }
@@ -75,6 +77,11 @@ pub export fn vmw_guest_instantiate(guest: *Guest) Result {
 pub export fn vmw_guest_set_timeout(guest: *Guest, timeout_ms: u32) Result {
     errors.clear();
     return to_result(guest.set_timeout(timeout_ms));
+}
+
+pub export fn vmw_guest_set_fuel(guest: *Guest, fuel: u64) Result {
+    errors.clear();
+    return to_result(guest.set_fuel(fuel));
 }
 
 pub export fn vmw_guest_set_policy(guest: *Guest, policy: u32) Result {

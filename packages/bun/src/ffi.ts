@@ -29,6 +29,7 @@ const symbols = {
   vmw_guest_set_host_callback: { args: [ptr, ptr, ptr], returns: FFIType.void },
   vmw_guest_host_values: { args: [ptr], returns: ptr },
   vmw_guest_instantiate: { args: [ptr], returns: i32 },
+  vmw_guest_set_fuel: { args: [ptr, u64], returns: i32 },
   vmw_guest_set_timeout: { args: [ptr, u32], returns: i32 },
   vmw_guest_set_policy: { args: [ptr, u32], returns: i32 },
   vmw_guest_export_nth: { args: [ptr, u32, ptr, usize, ptr, ptr], returns: i32 },

@@ -19,6 +19,7 @@ const EXPORT_NAME_MAX_BYTES = 4096;
 const EXTERN_FUNC = 0;
 const POLICY_FLUSH = 1;
 const GUEST_INTERRUPTIBLE = 1;
+const GUEST_METERED = 2;
 /** What `vmw.map` returns to the guest when the host refuses (VMW_HOST_REFUSED). */
 const HOST_REFUSED = -1;
 const TIMEOUT_MAX_MS = 2 ** 31 - 1;
@@ -57,6 +58,12 @@ export interface InstantiateOptions {
    * epoch check in every loop (a tight scan runs up to ~2.5x slower), so it is off by default.
    */
   interruptible?: boolean;
+  /**
+   * Fuel per call: about one unit per wasm instruction; a call that uses it all throws
+   * GuestTimeout ("ran out of fuel"). Deterministic, unlike a deadline, but every instruction is
+   * counted, so metered guests run slower. Enables `setFuel` later. Default: not metered.
+   */
+  fuel?: number | bigint;
   /** Receives the guest's `log(...)` (SDK: `log`, `vmw.log`). Default: discarded. */
   log?: (level: number, text: string) => void;
   /** Decides the guest's `regions.request(name)` (`vmw.map`). Default: every request is refused. */
@@ -97,8 +104,9 @@ export function createGuest(owner: GuestOwner, windowHandle: Pointer, wasm: Uint
   if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > TIMEOUT_MAX_MS) {
     throw new VmwindowError("INVALID_ARGUMENT", `timeoutMs must be an integer in 0..${TIMEOUT_MAX_MS}, got ${String(timeoutMs)}`);
   }
+  const fuel = options.fuel === undefined ? undefined : fuelArgument(options.fuel);
   const interruptible = options.interruptible === true || timeoutMs !== 0;
-  const flags = interruptible ? GUEST_INTERRUPTIBLE : 0;
+  const flags = fuel !== undefined ? GUEST_METERED : interruptible ? GUEST_INTERRUPTIBLE : 0;
   const { result, handle } = takeHandle((out) => native.vmw_guest_compile(windowHandle, bytes, bytes.length, flags, out));
   if (result !== Result.OK || handle === null) throwResult(result);
   const guest = new Guest(owner, handle);
@@ -107,6 +115,7 @@ export function createGuest(owner: GuestOwner, windowHandle: Pointer, wasm: Uint
     const instantiated = native.vmw_guest_instantiate(handle);
     if (instantiated !== Result.OK) guest._fail(instantiated);
     if (timeoutMs !== 0) check(native.vmw_guest_set_timeout(handle, timeoutMs));
+    if (fuel !== undefined) check(native.vmw_guest_set_fuel(handle, fuel));
     if (options.allowFlush) check(native.vmw_guest_set_policy(handle, POLICY_FLUSH));
     guest._resolveAll();
   } catch (error) {
@@ -188,6 +197,11 @@ export class Guest implements Disposable {
     const results: WasmValue[] = [];
     for (let i = 0; i < count; i++) results.push(this.#read(i, target.results[i]!));
     return results;
+  }
+
+  /** Changes the fuel each call starts with (only for guests instantiated with `fuel`). */
+  setFuel(fuel: number | bigint): void {
+    check(native.vmw_guest_set_fuel(this.#open(), fuelArgument(fuel)));
   }
 
   /** Changes the per-call deadline (0: none). */
@@ -547,4 +561,12 @@ function check(result: number): void {
 function argumentError(name: string, slot: number, expected: string, value: unknown): VmwindowError {
   const shown = typeof value === "bigint" ? `${value}n` : typeof value === "string" ? JSON.stringify(value) : String(value);
   return new VmwindowError("INVALID_ARGUMENT", `${name}: argument ${slot + 1} must be ${expected}, got ${shown}`);
+}
+
+function fuelArgument(fuel: unknown): bigint {
+  const value = typeof fuel === "number" && Number.isSafeInteger(fuel) ? BigInt(fuel) : fuel;
+  if (typeof value !== "bigint" || value <= 0n || value >= 2n ** 63n) {
+    throw new VmwindowError("INVALID_ARGUMENT", `fuel must be a positive integer (number or bigint) below 2**63, got ${String(fuel)}`);
+  }
+  return value;
 }

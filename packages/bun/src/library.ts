@@ -1,5 +1,5 @@
-// Finds libvmwindow for this platform: $VMWINDOW_LIB, then the platform's optional npm package,
-// then a from-source build in this repository (native/zig-out/lib).
+// Finds libvmwindow for this platform: $VMWINDOW_LIB, then a from-source build when running inside
+// the vmwindow repository (native/zig-out/lib), then the platform's optional npm package.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,11 @@ export function findLibrary(): string {
     if (existsSync(fromEnv)) return fromEnv;
     tried.push(`$VMWINDOW_LIB=${fromEnv}`);
   }
+  // Inside the vmwindow repository (this file at packages/bun/src), the library just built from
+  // source wins over the platform package's copy of it, which is only refreshed by `./dev build`.
+  const fromSource = fileURLToPath(new URL(`../../../native/zig-out/lib/${fileName}`, import.meta.url));
+  if (existsSync(fromSource)) return fromSource;
+  tried.push(fromSource);
   try {
     const require = createRequire(import.meta.url);
     const platformPackage: { libraryPath?: string } = require(platformPackageName());
@@ -29,9 +34,6 @@ export function findLibrary(): string {
   } catch {
     tried.push(platformPackageName());
   }
-  const fromSource = fileURLToPath(new URL(`../../../native/zig-out/lib/${fileName}`, import.meta.url));
-  if (existsSync(fromSource)) return fromSource;
-  tried.push(fromSource);
   throw new Error(
     `vmwindow: cannot find ${fileName} (tried ${tried.join(", ")}). ` +
       `Install ${platformPackageName()}, set VMWINDOW_LIB, or build from source with ./dev build.`,

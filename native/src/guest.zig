@@ -10,7 +10,7 @@
 //! Creating a guest is staged so hosts can add their own imports before instantiation:
 //! `compile` -> `define_import`* -> `instantiate`. `create` does compile + instantiate.
 //!
-//! Host functions every guest may import (`define_builtins`):
+//! Host functions every guest may import (host_functions.zig):
 //!   env.abort(msg, file, line, column)   AssemblyScript's abort: traps "abort: msg at file:line:col"
 //!   env.seed() -> f64                    AssemblyScript's Math.random seed
 //!   vmw.log(level, ptr, len)             UTF-8 text; discarded unless the host defines vmw.log
@@ -33,6 +33,11 @@ const table_module = @import("table.zig");
 const Window = @import("window.zig").Window;
 const Error = errors.Error;
 const fail = errors.fail;
+const traps = @import("traps.zig");
+const host_functions = @import("host_functions.zig");
+const fail_trap = traps.fail_trap;
+const fail_trap_text = traps.fail_trap_text;
+const byte_vec_slice = traps.byte_vec_slice;
 
 /// The fuel of a metered guest before the host sets a budget: effectively unlimited.
 const fuel_unlimited: u64 = std.math.maxInt(u64) / 2;
@@ -85,7 +90,7 @@ const Export = struct {
     values_len: u32,
 };
 
-const Import = struct {
+pub const Import = struct {
     guest: *Guest,
     index: u32,
     param_count: u32,
@@ -230,7 +235,7 @@ pub const Guest = struct {
             .host_values = std.mem.zeroes([values_max]wt.ValRaw),
             .reset_stack = null,
         };
-        try define_builtins(linker, guest);
+        try host_functions.define_builtins(linker, guest);
 
         set.head = guest;
         set.count += 1;
@@ -269,7 +274,7 @@ pub const Guest = struct {
         };
         const label = std.fmt.bufPrint(&import.label, "{s}.{s}", .{ module_name, name }) catch import.label[0..];
         import.label_len = @intCast(label.len);
-        try define(guest.linker.?, module_name, name, params, results, host_import, import);
+        try host_functions.define(guest.linker.?, module_name, name, params, results, host_functions.host_import, import);
         guest.import_count += 1;
         return index;
     }
@@ -514,52 +519,6 @@ fn numeric_kind(name: []const u8, kind: u8) Error!u8 {
     };
 }
 
-fn fail_trap(what: []const u8, trap: *wt.Trap) Error {
-    var message: wt.ByteVec = .{ .size = 0, .data = null };
-    wt.wasm_trap_message(trap, &message);
-    defer wt.wasm_byte_vec_delete(&message);
-    wt.wasm_trap_delete(trap);
-    return fail_trap_text(what, byte_vec_slice(&message));
-}
-
-/// Formats a trap as "what: <reason>" on the first line and Wasmtime's full text (with the wasm
-/// backtrace) after it. Wasmtime's cause chain reads "0: memory fault at wasm address 0x...",
-/// "1: wasm trap: out of bounds memory access"; the reason puts the trap first, its detail after.
-fn fail_trap_text(what: []const u8, message: []const u8) Error {
-    var text = message;
-    // wasm_message_t may include the terminating NUL.
-    if (text.len > 0 and text[text.len - 1] == 0) text = text[0 .. text.len - 1];
-    text = std.mem.trim(u8, text, " \n");
-
-    const caused_by = "Caused by:";
-    const index = std.mem.lastIndexOf(u8, text, caused_by) orelse {
-        const end = std.mem.indexOfScalar(u8, text, '\n') orelse text.len;
-        if (end == text.len) return fail(error.Trap, "{s}: {s}", .{ what, text });
-        return fail(error.Trap, "{s}: {s}\n{s}", .{ what, text[0..end], text });
-    };
-    var first: []const u8 = "";
-    var last: []const u8 = "";
-    var lines = std.mem.tokenizeScalar(u8, text[index + caused_by.len ..], '\n');
-    while (lines.next()) |raw_line| {
-        const line = strip_cause_number(std.mem.trim(u8, raw_line, " \t"));
-        if (line.len == 0) continue;
-        if (first.len == 0) first = line;
-        last = line;
-    }
-    const wasm_trap = "wasm trap: ";
-    if (std.mem.startsWith(u8, last, wasm_trap)) last = last[wasm_trap.len..];
-    if (first.ptr == last.ptr or first.len == 0) return fail(error.Trap, "{s}: {s}\n{s}", .{ what, last, text });
-    return fail(error.Trap, "{s}: {s} ({s})\n{s}", .{ what, last, first, text });
-}
-
-/// "12: text" -> "text"
-fn strip_cause_number(line: []const u8) []const u8 {
-    var digits: usize = 0;
-    while (digits < line.len and std.ascii.isDigit(line[digits])) digits += 1;
-    if (digits == 0 or !std.mem.startsWith(u8, line[digits..], ": ")) return line;
-    return line[digits + 2 ..];
-}
-
 /// Refuses modules that do not take the window as `env.memory`, before any store is made.
 fn check_imports(module: *wt.Module) Error!void {
     var imports: wt.ImportTypeVec = .{ .size = 0, .data = null };
@@ -587,171 +546,6 @@ fn check_imports(module: *wt.Module) Error!void {
     if (!imports_memory) {
         return fail(error.Link, "the guest does not import env.memory, so it cannot see the window (build it with asc --importMemory)", .{});
     }
-}
-
-fn byte_vec_slice(vec: *const wt.ByteVec) []const u8 {
-    return if (vec.data) |data| data[0..vec.size] else "";
-}
-
-// Host functions -----------------------------------------------------------------------------------
-
-fn define_builtins(linker: *wt.Linker, guest: *Guest) Error!void {
-    const i32_kind = wt.valkind_i32;
-    try define(linker, "env", "abort", &.{ i32_kind, i32_kind, i32_kind, i32_kind }, &.{}, host_abort, guest);
-    try define(linker, "env", "seed", &.{}, &.{wt.valkind_f64}, host_seed, guest);
-    try define(linker, "vmw", "log", &.{ i32_kind, i32_kind, i32_kind }, &.{}, host_log_discard, guest);
-    try define(linker, "vmw", "flush", &.{i32_kind}, &.{i32_kind}, host_flush, guest);
-    try define(linker, "vmw", "map", &.{ i32_kind, i32_kind, i32_kind }, &.{i32_kind}, host_map_refused, guest);
-}
-
-fn define(linker: *wt.Linker, module_name: []const u8, name: []const u8, params: []const u8, results: []const u8, callback: wt.UncheckedCallback, env: *anyopaque) Error!void {
-    var param_vec: wt.ValTypeVec = undefined;
-    var result_vec: wt.ValTypeVec = undefined;
-    value_types(&param_vec, params);
-    value_types(&result_vec, results);
-    const func_type = wt.wasm_functype_new(&param_vec, &result_vec) orelse return fail(error.OutOfMemory, "cannot create a function type", .{});
-    defer wt.wasm_functype_delete(func_type);
-    if (wt.wasmtime_linker_define_func_unchecked(linker, module_name.ptr, module_name.len, name.ptr, name.len, func_type, callback, env, null)) |err| {
-        return engine.fail_wasmtime(error.Link, "cannot define a host function", err);
-    }
-}
-
-fn value_types(out: *wt.ValTypeVec, kinds: []const u8) void {
-    assert(kinds.len <= values_max);
-    if (kinds.len == 0) return wt.wasm_valtype_vec_new_empty(out);
-    var types: [values_max]?*wt.ValType = undefined;
-    for (kinds, 0..) |kind, i| types[i] = wt.wasm_valtype_new(kind);
-    // Takes ownership of each value type.
-    wt.wasm_valtype_vec_new(out, kinds.len, &types);
-}
-
-fn guest_of(env: ?*anyopaque) *Guest {
-    return @ptrCast(@alignCast(env.?));
-}
-
-/// A host-defined import: arguments go to `host_values`, the host callback runs, results come back.
-fn host_import(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
-    _ = caller;
-    const import: *const Import = @ptrCast(@alignCast(env.?));
-    const guest = import.guest;
-    assert(values_len == @max(import.param_count, import.result_count));
-    assert(guest.set.running);
-    const label = import.label[0..import.label_len];
-    const callback = guest.host_callback orelse return trap_format("host function {s} has no host callback (vmw_guest_set_host_callback)", .{label});
-    @memcpy(guest.host_values[0..import.param_count], values[0..import.param_count]);
-    const status = callback(guest.host_user_data, import.index);
-    if (status != 0) return trap_format("host function {s} failed (status {d})", .{ label, status });
-    @memcpy(values[0..import.result_count], guest.host_values[0..import.result_count]);
-    return null;
-}
-
-fn trap_format(comptime fmt: []const u8, args: anytype) ?*wt.Trap {
-    var buffer: [256]u8 = undefined;
-    const text = std.fmt.bufPrint(&buffer, fmt, args) catch buffer[0..];
-    return wt.wasmtime_trap_new(text.ptr, text.len);
-}
-
-/// AssemblyScript's `abort(message, fileName, line, column)`: a trap whose message carries all four.
-fn host_abort(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
-    _ = caller;
-    assert(values_len == 4);
-    const window = guest_of(env).window;
-    var buffer: [1024]u8 = undefined;
-    var len: usize = 0;
-    len += copy_text(buffer[len..], "abort: ");
-    len += read_guest_string(window, @bitCast(values[0].i32), buffer[len..]);
-    len += copy_text(buffer[len..], " at ");
-    len += read_guest_string(window, @bitCast(values[1].i32), buffer[len..]);
-    const position = std.fmt.bufPrint(buffer[len..], ":{d}:{d}", .{ @as(u32, @bitCast(values[2].i32)), @as(u32, @bitCast(values[3].i32)) }) catch "";
-    len += position.len;
-    return wt.wasmtime_trap_new(&buffer, len);
-}
-
-fn host_seed(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
-    _ = env;
-    _ = caller;
-    assert(values_len == 1);
-    const now: u64 = @truncate(@as(u128, @bitCast(std.time.nanoTimestamp())));
-    values[0].f64 = @bitCast(@as(f64, @floatFromInt(now % (1 << 52))));
-    return null;
-}
-
-/// `vmw.log(level, ptr, len)` when the host defines no logger: nothing is ever printed.
-fn host_log_discard(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
-    _ = env;
-    _ = caller;
-    _ = values;
-    assert(values_len == 3);
-    return null;
-}
-
-/// `vmw.map(name_ptr, name_len, access)` when the host defines no mapping policy: refused.
-fn host_map_refused(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
-    _ = env;
-    _ = caller;
-    assert(values_len == 3);
-    values[0] = .{ .i32 = host_refused };
-    return null;
-}
-
-/// `vmw.flush(id) -> i32`: writes a read-write region's dirty pages to its file (msync MS_SYNC).
-/// 0 on success; `host_refused` if the guest's policy does not allow it; `host_not_mapped` if `id`
-/// is not a live read-write region; `host_failed` if msync fails.
-fn host_flush(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
-    _ = caller;
-    assert(values_len == 1);
-    const guest = guest_of(env);
-    values[0] = .{ .i32 = flush_region(guest, @bitCast(values[0].i32)) };
-    return null;
-}
-
-fn flush_region(guest: *Guest, id: u32) i32 {
-    if (guest.policy & policy_flush == 0) return host_refused;
-    const window = guest.window;
-    if (id == 0 or id > window.layout.capacity) return host_not_mapped;
-    const entry = window.table.entry(id);
-    if (entry.state != table_module.state_live or entry.access != table_module.access_read_write) return host_not_mapped;
-    assert(entry.offset_bytes % layout.page_bytes == 0);
-    assert(entry.offset_bytes >= window.layout.slots_base);
-    const mapped_bytes = std.mem.alignForward(u64, entry.length_bytes, os.os_page_bytes());
-    os.sync(window.base() + entry.offset_bytes, mapped_bytes) catch return host_failed;
-    return 0;
-}
-
-fn copy_text(out: []u8, text: []const u8) usize {
-    const len = @min(out.len, text.len);
-    @memcpy(out[0..len], text[0..len]);
-    return len;
-}
-
-/// Decodes an AssemblyScript string (UTF-16LE, byte length in the u32 before it) as UTF-8.
-/// Reads only from the guest area, which is always mapped: a bad pointer gives a placeholder,
-/// never a host fault.
-fn read_guest_string(window: *Window, address: u32, out: []u8) usize {
-    const area_start = layout.guest_base;
-    const area_end = window.layout.slots_base;
-    if (address == 0) return copy_text(out, "(null)");
-    if (address < area_start + 4 or address >= area_end or address % 2 != 0) return copy_text(out, "(unreadable)");
-    const base = window.base();
-    const length_bytes = std.mem.readInt(u32, base[address - 4 ..][0..4], .little);
-    if (length_bytes > area_end - address) return copy_text(out, "(unreadable)");
-    const units_ptr: [*]const u16 = @ptrCast(@alignCast(base + address));
-    const units = units_ptr[0 .. length_bytes / 2];
-    var len: usize = 0;
-    var iterator = std.unicode.Utf16LeIterator.init(units);
-    while (true) {
-        const next = iterator.nextCodepoint() catch 0xFFFD;
-        const code_point = next orelse break;
-        var encoded: [4]u8 = undefined;
-        const encoded_len = std.unicode.utf8Encode(code_point, &encoded) catch blk: {
-            encoded[0..3].* = .{ 0xEF, 0xBF, 0xBD }; // U+FFFD for a lone surrogate
-            break :blk 3;
-        };
-        if (len + encoded_len > out.len) break;
-        @memcpy(out[len..][0..encoded_len], encoded[0..encoded_len]);
-        len += encoded_len;
-    }
-    return len;
 }
 
 test {

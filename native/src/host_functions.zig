@@ -1,0 +1,182 @@
+//! The imports libvmwindow gives every guest (AssemblyScript's `env.abort` and `env.seed`, and
+//! `vmw.log`, `vmw.map`, `vmw.flush`), and the trampoline that runs host-defined imports through
+//! the guest's host callback. All use Wasmtime's unchecked host-function path.
+
+const std = @import("std");
+const assert = std.debug.assert;
+
+const wt = @import("wasmtime.zig");
+const errors = @import("errors.zig");
+const engine = @import("engine.zig");
+const layout = @import("layout.zig");
+const os = @import("os.zig").impl;
+const table_module = @import("table.zig");
+const guest_module = @import("guest.zig");
+const Guest = guest_module.Guest;
+const Window = @import("window.zig").Window;
+const Error = errors.Error;
+const fail = errors.fail;
+const values_max = guest_module.values_max;
+const host_refused = guest_module.host_refused;
+const host_not_mapped = guest_module.host_not_mapped;
+const host_failed = guest_module.host_failed;
+const policy_flush = guest_module.policy_flush;
+
+pub fn define_builtins(linker: *wt.Linker, guest: *Guest) Error!void {
+    const i32_kind = wt.valkind_i32;
+    try define(linker, "env", "abort", &.{ i32_kind, i32_kind, i32_kind, i32_kind }, &.{}, host_abort, guest);
+    try define(linker, "env", "seed", &.{}, &.{wt.valkind_f64}, host_seed, guest);
+    try define(linker, "vmw", "log", &.{ i32_kind, i32_kind, i32_kind }, &.{}, host_log_discard, guest);
+    try define(linker, "vmw", "flush", &.{i32_kind}, &.{i32_kind}, host_flush, guest);
+    try define(linker, "vmw", "map", &.{ i32_kind, i32_kind, i32_kind }, &.{i32_kind}, host_map_refused, guest);
+}
+
+pub fn define(linker: *wt.Linker, module_name: []const u8, name: []const u8, params: []const u8, results: []const u8, callback: wt.UncheckedCallback, env: *anyopaque) Error!void {
+    var param_vec: wt.ValTypeVec = undefined;
+    var result_vec: wt.ValTypeVec = undefined;
+    value_types(&param_vec, params);
+    value_types(&result_vec, results);
+    const func_type = wt.wasm_functype_new(&param_vec, &result_vec) orelse return fail(error.OutOfMemory, "cannot create a function type", .{});
+    defer wt.wasm_functype_delete(func_type);
+    if (wt.wasmtime_linker_define_func_unchecked(linker, module_name.ptr, module_name.len, name.ptr, name.len, func_type, callback, env, null)) |err| {
+        return engine.fail_wasmtime(error.Link, "cannot define a host function", err);
+    }
+}
+
+pub fn value_types(out: *wt.ValTypeVec, kinds: []const u8) void {
+    assert(kinds.len <= values_max);
+    if (kinds.len == 0) return wt.wasm_valtype_vec_new_empty(out);
+    var types: [values_max]?*wt.ValType = undefined;
+    for (kinds, 0..) |kind, i| types[i] = wt.wasm_valtype_new(kind);
+    // Takes ownership of each value type.
+    wt.wasm_valtype_vec_new(out, kinds.len, &types);
+}
+
+fn guest_of(env: ?*anyopaque) *Guest {
+    return @ptrCast(@alignCast(env.?));
+}
+
+/// A host-defined import: arguments go to `host_values`, the host callback runs, results come back.
+pub fn host_import(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+    _ = caller;
+    const import: *const guest_module.Import = @ptrCast(@alignCast(env.?));
+    const guest = import.guest;
+    assert(values_len == @max(import.param_count, import.result_count));
+    assert(guest.set.running);
+    const label = import.label[0..import.label_len];
+    const callback = guest.host_callback orelse return trap_format("host function {s} has no host callback (vmw_guest_set_host_callback)", .{label});
+    @memcpy(guest.host_values[0..import.param_count], values[0..import.param_count]);
+    const status = callback(guest.host_user_data, import.index);
+    if (status != 0) return trap_format("host function {s} failed (status {d})", .{ label, status });
+    @memcpy(values[0..import.result_count], guest.host_values[0..import.result_count]);
+    return null;
+}
+
+fn trap_format(comptime fmt: []const u8, args: anytype) ?*wt.Trap {
+    var buffer: [256]u8 = undefined;
+    const text = std.fmt.bufPrint(&buffer, fmt, args) catch buffer[0..];
+    return wt.wasmtime_trap_new(text.ptr, text.len);
+}
+
+/// AssemblyScript's `abort(message, fileName, line, column)`: a trap whose message carries all four.
+fn host_abort(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+    _ = caller;
+    assert(values_len == 4);
+    const window = guest_of(env).window;
+    var buffer: [1024]u8 = undefined;
+    var len: usize = 0;
+    len += copy_text(buffer[len..], "abort: ");
+    len += read_guest_string(window, @bitCast(values[0].i32), buffer[len..]);
+    len += copy_text(buffer[len..], " at ");
+    len += read_guest_string(window, @bitCast(values[1].i32), buffer[len..]);
+    const position = std.fmt.bufPrint(buffer[len..], ":{d}:{d}", .{ @as(u32, @bitCast(values[2].i32)), @as(u32, @bitCast(values[3].i32)) }) catch "";
+    len += position.len;
+    return wt.wasmtime_trap_new(&buffer, len);
+}
+
+fn host_seed(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+    _ = env;
+    _ = caller;
+    assert(values_len == 1);
+    const now: u64 = @truncate(@as(u128, @bitCast(std.time.nanoTimestamp())));
+    values[0].f64 = @bitCast(@as(f64, @floatFromInt(now % (1 << 52))));
+    return null;
+}
+
+/// `vmw.log(level, ptr, len)` when the host defines no logger: nothing is ever printed.
+fn host_log_discard(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+    _ = env;
+    _ = caller;
+    _ = values;
+    assert(values_len == 3);
+    return null;
+}
+
+/// `vmw.map(name_ptr, name_len, access)` when the host defines no mapping policy: refused.
+fn host_map_refused(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+    _ = env;
+    _ = caller;
+    assert(values_len == 3);
+    values[0] = .{ .i32 = host_refused };
+    return null;
+}
+
+/// `vmw.flush(id) -> i32`: writes a read-write region's dirty pages to its file (msync MS_SYNC).
+/// 0 on success; `host_refused` if the guest's policy does not allow it; `host_not_mapped` if `id`
+/// is not a live read-write region; `host_failed` if msync fails.
+fn host_flush(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+    _ = caller;
+    assert(values_len == 1);
+    const guest = guest_of(env);
+    values[0] = .{ .i32 = flush_region(guest, @bitCast(values[0].i32)) };
+    return null;
+}
+
+fn flush_region(guest: *Guest, id: u32) i32 {
+    if (guest.policy & policy_flush == 0) return host_refused;
+    const window = guest.window;
+    if (id == 0 or id > window.layout.capacity) return host_not_mapped;
+    const entry = window.table.entry(id);
+    if (entry.state != table_module.state_live or entry.access != table_module.access_read_write) return host_not_mapped;
+    assert(entry.offset_bytes % layout.page_bytes == 0);
+    assert(entry.offset_bytes >= window.layout.slots_base);
+    const mapped_bytes = std.mem.alignForward(u64, entry.length_bytes, os.os_page_bytes());
+    os.sync(window.base() + entry.offset_bytes, mapped_bytes) catch return host_failed;
+    return 0;
+}
+
+fn copy_text(out: []u8, text: []const u8) usize {
+    const len = @min(out.len, text.len);
+    @memcpy(out[0..len], text[0..len]);
+    return len;
+}
+
+/// Decodes an AssemblyScript string (UTF-16LE, byte length in the u32 before it) as UTF-8.
+/// Reads only from the guest area, which is always mapped: a bad pointer gives a placeholder,
+/// never a host fault.
+fn read_guest_string(window: *Window, address: u32, out: []u8) usize {
+    const area_start = layout.guest_base;
+    const area_end = window.layout.slots_base;
+    if (address == 0) return copy_text(out, "(null)");
+    if (address < area_start + 4 or address >= area_end or address % 2 != 0) return copy_text(out, "(unreadable)");
+    const base = window.base();
+    const length_bytes = std.mem.readInt(u32, base[address - 4 ..][0..4], .little);
+    if (length_bytes > area_end - address) return copy_text(out, "(unreadable)");
+    const units_ptr: [*]const u16 = @ptrCast(@alignCast(base + address));
+    const units = units_ptr[0 .. length_bytes / 2];
+    var len: usize = 0;
+    var iterator = std.unicode.Utf16LeIterator.init(units);
+    while (true) {
+        const next = iterator.nextCodepoint() catch 0xFFFD;
+        const code_point = next orelse break;
+        var encoded: [4]u8 = undefined;
+        const encoded_len = std.unicode.utf8Encode(code_point, &encoded) catch blk: {
+            encoded[0..3].* = .{ 0xEF, 0xBF, 0xBD }; // U+FFFD for a lone surrogate
+            break :blk 3;
+        };
+        if (len + encoded_len > out.len) break;
+        @memcpy(out[len..][0..encoded_len], encoded[0..encoded_len]);
+        len += encoded_len;
+    }
+    return len;
+}

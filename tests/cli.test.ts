@@ -86,6 +86,7 @@ describe("vmwindow run", () => {
     ["a trap (region not mapped)", () => ["run", guests.checksum, "--call", "crc32", "7"], 21, /^vmwindow: guest trapped: abort: vmwindow: region 7 is not mapped.*\[TRAP\]$/],
     ["a trap (null page)", () => ["run", guests.probe, "--call", "load_u8", "0"], 21, /guest trapped: out of bounds memory access.*\[TRAP\]$/],
     ["a deadline", () => ["run", join(import.meta.dir, "build", "host.wasm"), "--call", "spin", "--timeout", "50"], 31, /timed out: it ran past its 50 ms deadline.*\[TIMEOUT\]$/],
+    ["fuel spent", () => ["run", join(import.meta.dir, "build", "host.wasm"), "--call", "spin", "--fuel", "100000"], 31, /ran out of fuel: it used all 100000 units.*\[TIMEOUT\]$/],
     ["not a module", () => ["run", tempFile("hello")], 19, /\[BAD_MODULE\]$/],
   ];
   test.each(errorCases)("%s: exit status and one line on stderr", async (_, args, status, message) => {

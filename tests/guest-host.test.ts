@@ -295,3 +295,15 @@ describe("fuel", () => {
     expect(thrown(VmwindowError, () => window.instantiate(HOST, { fuel: -1 })).code).toBe("INVALID_ARGUMENT");
   });
 });
+
+test("deadlines and fuel together, with interruptible and metered guests in one process", () => {
+  using window = Window.create(smallWindow);
+  using timed = window.instantiate(HOST, { timeoutMs: 20 });
+  using both = window.instantiate(HOST, { timeoutMs: 20, fuel: 2n ** 40n });
+  // Fuel is plentiful: the deadline stops the metered guest.
+  expect(thrown(GuestTimeout, () => both.exports.spin!()).message).toContain("20 ms deadline");
+  expect(thrown(GuestTimeout, () => timed.exports.spin!()).message).toContain("20 ms deadline");
+  both.setFuel(100_000);
+  expect(thrown(GuestTimeout, () => both.exports.spin!()).message).toContain("ran out of fuel");
+  expect(timed.exports.bump!()).toBe(1);
+});

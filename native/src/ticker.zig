@@ -1,4 +1,5 @@
-//! The epoch ticker: one native thread that advances Wasmtime's engine epoch every `tick_ms`
+//! The epoch ticker: one native thread that advances the epoch of every engine with epoch
+//! interruption (engine.zig: interruptible and metered) every `tick_ms`
 //! while at least one guest has a call deadline. Guest calls with a deadline set
 //! `wasmtime_context_set_epoch_deadline(ticks)` and trap with `Interrupt` when the epoch passes it.
 //!
@@ -21,7 +22,9 @@ var condition: std.Thread.Condition = .{};
 /// Guests that currently have a deadline; the thread ticks while this is > 0.
 var users: u32 = 0;
 var thread: ?std.Thread = null;
-var engine: ?*wt.Engine = null;
+/// Every engine with epoch interruption that a deadline was set in (interruptible, metered).
+const engines_max = 4;
+var engines: [engines_max]?*wt.Engine = .{null} ** engines_max;
 
 /// Ticks to pass to `wasmtime_context_set_epoch_deadline` for a deadline of `timeout_ms`: one more
 /// than `timeout_ms / tick_ms`, rounded up, because the current tick may be almost over.
@@ -35,8 +38,13 @@ pub fn deadline_ticks(timeout_ms: u32) u64 {
 pub fn acquire(wasm_engine: *wt.Engine) error{ThreadSpawn}!void {
     mutex.lock();
     defer mutex.unlock();
-    assert(engine == null or engine == wasm_engine);
-    engine = wasm_engine;
+    for (&engines) |*slot| {
+        if (slot.* == wasm_engine) break;
+        if (slot.* == null) {
+            slot.* = wasm_engine;
+            break;
+        }
+    } else unreachable; // More engine kinds than engines_max.
     if (thread == null) {
         thread = std.Thread.spawn(.{ .stack_size = 64 * 1024 }, run, .{}) catch return error.ThreadSpawn;
         // The thread lives for the rest of the process, like the engine it ticks.
@@ -57,10 +65,10 @@ fn run() void {
     while (true) {
         mutex.lock();
         while (users == 0) condition.wait(&mutex);
-        const wasm_engine = engine.?;
+        const ticked = engines;
         mutex.unlock();
         std.Thread.sleep(@as(u64, tick_ms) * std.time.ns_per_ms);
-        wt.wasmtime_engine_increment_epoch(wasm_engine);
+        for (ticked) |wasm_engine| if (wasm_engine) |e| wt.wasmtime_engine_increment_epoch(e);
     }
 }
 

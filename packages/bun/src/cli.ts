@@ -2,7 +2,7 @@
 // The `vmwindow` command (bin of @vmwindow/bun):
 //
 //   vmwindow run GUEST.wasm [--map NAME=PATH[:ro|:rw]]... [--scratch NAME=SIZE]... [--call FN [ARG...]]
-//                           [--timeout MS] [--window-bytes SIZE] [--guest-bytes SIZE] [--format signed|unsigned|hex]
+//                           [--timeout MS] [--fuel N] [--window-bytes SIZE] [--guest-bytes SIZE] [--format signed|unsigned|hex]
 //   vmwindow inspect GUEST.wasm [--json]
 //
 // Errors are one line on stderr and a non-zero exit status: 2 for usage errors, 10 + the native
@@ -33,6 +33,7 @@ const USAGE = `usage:
       --call FN [ARG...]                  call export FN; ARGs are converted per its signature
                                           (i64 as bigint); @NAME is the id of region NAME
       --timeout MS                        deadline for the call (GuestTimeout past it)
+      --fuel N                            fuel for the call (~1 unit per wasm instruction; TIMEOUT when spent)
       --window-bytes SIZE                 window size (default 4GiB); SIZE like 65536, 64MiB, 1GiB
       --guest-bytes SIZE                  the guest's own area (default 16MiB)
       --format signed|unsigned|hex        how integer results print (default signed)
@@ -110,6 +111,7 @@ interface RunOptions {
   call: string | undefined;
   args: string[];
   timeoutMs: number;
+  fuel: bigint | undefined;
   windowBytes: number;
   guestBytes: number;
   format: "signed" | "unsigned" | "hex";
@@ -124,6 +126,7 @@ export function parseRun(argv: string[]): RunOptions {
     call: undefined,
     args: [],
     timeoutMs: 0,
+    fuel: undefined,
     windowBytes: MAX_WINDOW_BYTES,
     guestBytes: DEFAULT_GUEST_BYTES,
     format: "signed",
@@ -160,6 +163,12 @@ export function parseRun(argv: string[]): RunOptions {
       case "--timeout":
         options.timeoutMs = parseInteger("--timeout", value(), 1, 2 ** 31 - 1);
         break;
+      case "--fuel": {
+        const text = value();
+        if (!/^\d+$/.test(text) || BigInt(text) === 0n || BigInt(text) >= 1n << 63n) throw new UsageError(`--fuel expects a positive integer, got ${JSON.stringify(text)}`);
+        options.fuel = BigInt(text);
+        break;
+      }
       case "--window-bytes":
         options.windowBytes = parseSize("--window-bytes", value());
         break;
@@ -260,6 +269,7 @@ function run(options: RunOptions): number {
   progress.start(`compiling ${basename(options.guest)}`);
   using guest = window.instantiate(options.guest, {
     timeoutMs: options.timeoutMs,
+    ...(options.fuel === undefined ? {} : { fuel: options.fuel }),
     allowFlush: true,
     log: (level, text) => {
       progress.clear();

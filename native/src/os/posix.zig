@@ -152,17 +152,10 @@ pub fn sync(base: [*]u8, size_bytes: u64) error{Unexpected}!void {
     if (c.msync(@ptrCast(@alignCast(base)), size_bytes, c.MSF.SYNC) != 0) return error.Unexpected;
 }
 
-pub const FileKind = enum { regular, directory, other };
-
-pub const FileInfo = struct {
-    size_bytes: u64,
-    kind: FileKind,
-    /// Identity, to tell whether a path still names the same file.
-    device: u64,
-    inode: u64,
-};
-
-pub const OpenError = error{ NotFound, AccessDenied, IsDirectory, Unexpected, OutOfMemory, NameTooLong };
+const types = @import("types.zig");
+pub const FileKind = types.FileKind;
+pub const FileInfo = types.FileInfo;
+pub const OpenError = types.OpenError;
 
 pub fn open_file(path: [*:0]const u8, writable: bool) OpenError!Handle {
     const flags: posix.O = .{ .ACCMODE = if (writable) .RDWR else .RDONLY, .CLOEXEC = true };

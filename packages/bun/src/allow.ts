@@ -3,7 +3,7 @@
 import { realpathSync, statSync } from "node:fs";
 import { isAbsolute, join, sep } from "node:path";
 import { VmwindowError } from "./errors.ts";
-import type { MapRequestHandler } from "./guest.ts";
+import type { MapRequestHandler } from "./guest-options.ts";
 import type { Region } from "./region.ts";
 import { NAME_MAX_BYTES, type Window } from "./window.ts";
 

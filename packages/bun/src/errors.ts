@@ -1,5 +1,5 @@
 // The errors vmwindow throws: one class, a `code` naming the native result, and GuestTrap for traps.
-import { lastErrorMessage, resultName, type ResultName } from "./ffi.ts";
+import { lastErrorMessage, Result, resultName, type ResultName } from "./ffi.ts";
 
 export type ErrorCode = ResultName | "CLOSED";
 
@@ -46,6 +46,11 @@ export function throwResult(result: number, context?: string): never {
   if (code === "TRAP") throw new GuestTrap(message);
   if (code === "TIMEOUT") throw new GuestTimeout(message);
   throw new VmwindowError(code, context ? `${context}: ${message}` : message);
+}
+
+/** Throws (see throwResult) unless `result` is OK. */
+export function check(result: number): void {
+  if (result !== Result.OK) throwResult(result);
 }
 
 export function closedError(what: string): VmwindowError {

@@ -1,5 +1,5 @@
 // The thin bun:ffi layer: libvmwindow's C ABI (native/include/vmwindow.h) as JS functions, plus
-// helpers for its out-parameters and errors. No policy lives here; see window.ts, guest.ts.
+// helpers for its out-parameters and errors. No policy lives here; see window.ts, guest.ts, callables.ts, host-imports.ts.
 import { CString, dlopen, FFIType, type Pointer } from "bun:ffi";
 import { findLibrary } from "./library.ts";
 

@@ -4,7 +4,9 @@ export type { WindowOptions, MapOptions, PlaceOptions, WindowLayout } from "./wi
 export { Region } from "./region.ts";
 export type { Access, RegionKind, RegionState, RemapOptions } from "./region.ts";
 export { Guest } from "./guest.ts";
-export type { WasmValue, ValueKind, ExportSignature, GuestFunction, HostFunction, HostImports, InstantiateOptions, MapRequestHandler } from "./guest.ts";
+export type { WasmValue, ValueKind } from "./values.ts";
+export type { ExportSignature, GuestFunction } from "./callables.ts";
+export type { HostFunction, HostImports, InstantiateOptions, MapRequestHandler } from "./guest-options.ts";
 export { VmwindowError, GuestTrap, GuestTimeout } from "./errors.ts";
 export type { ErrorCode } from "./errors.ts";
 export { libraryPath } from "./ffi.ts";

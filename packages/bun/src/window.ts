@@ -3,7 +3,8 @@
 import type { Pointer } from "bun:ffi";
 import { closedError, throwResult, VmwindowError } from "./errors.ts";
 import { native, Result, takeHandle, utf8 } from "./ffi.ts";
-import { createGuest, type Guest, type GuestOwner, type InstantiateOptions } from "./guest.ts";
+import { createGuest, type Guest, type GuestOwner } from "./guest.ts";
+import type { InstantiateOptions } from "./guest-options.ts";
 import { Region, type Access, type RegionOwner, type RegionState, type RemapOptions } from "./region.ts";
 
 export const PAGE_BYTES = 65_536;
@@ -159,7 +160,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   /**
    * Compiles and instantiates a guest module (bytes, or a path to a .wasm file) over this window,
    * with its own guest area. Options: host imports, a per-call deadline, logging, mapping and
-   * flushing policy (see InstantiateOptions in guest.ts).
+   * flushing policy (see InstantiateOptions in guest-options.ts).
    */
   instantiate(wasm: Uint8Array | ArrayBuffer | string, options?: InstantiateOptions): Guest {
     const guest = createGuest(this, this.#open(), wasm, options);

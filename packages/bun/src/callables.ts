@@ -1,0 +1,101 @@
+// A guest's exports as typed callables: each export's signature read from the native side, and a
+// callable generated per signature that writes its arguments into the fixed value-slot array and
+// calls the native unchecked fast path (no per-call allocation except what JS itself needs: a
+// bigint for an i64 result, an array for several results).
+import type { Pointer } from "bun:ffi";
+import { closedError, throwResult, VmwindowError } from "./errors.ts";
+import { native, Result, utf8 } from "./ffi.ts";
+import { kinds, slotExpression, type ValueKind, type Views } from "./values.ts";
+
+const EXPORT_INFO_BYTES = 48;
+const EXPORT_NAME_MAX_BYTES = 4096;
+const EXTERN_FUNC = 0;
+
+export interface ExportSignature {
+  readonly name: string;
+  readonly params: readonly ValueKind[];
+  readonly results: readonly ValueKind[];
+}
+
+/** An export's signature and its index for the native call. */
+export interface ResolvedExport extends ExportSignature {
+  readonly index: number;
+}
+
+/** A typed callable for one export. */
+export type GuestFunction = ((...args: any[]) => any) & { readonly signature: ExportSignature };
+
+/** What a guest's callables share: `handle` becomes null on close. */
+export interface CallState {
+  handle: Pointer | null;
+}
+
+/** Looks up exported function `name` of the guest `handle`. */
+export function resolveExport(handle: Pointer, name: string): ResolvedExport {
+  if (typeof name !== "string") throw new VmwindowError("INVALID_ARGUMENT", `export name must be a string, got ${typeof name}`);
+  const info = new Uint8Array(EXPORT_INFO_BYTES);
+  const nameBytes = utf8(name);
+  const result = native.vmw_guest_export(handle, nameBytes, nameBytes.length, info);
+  if (result !== Result.OK) throwResult(result);
+  const words = new Uint32Array(info.buffer, 0, 4);
+  return {
+    name,
+    index: words[0]!,
+    params: Object.freeze(Array.from(info.subarray(16, 16 + words[1]!), (kind) => kinds[kind]!)),
+    results: Object.freeze(Array.from(info.subarray(32, 32 + words[2]!), (kind) => kinds[kind]!)),
+  };
+}
+
+/** The names of the guest's exported functions, in export order. */
+export function* exportedFunctionNames(handle: Pointer): Generator<string> {
+  const nameBuffer = new Uint8Array(EXPORT_NAME_MAX_BYTES);
+  const lengthOut = new BigUint64Array(1);
+  const kindOut = new Uint32Array(1);
+  const decoder = new TextDecoder();
+  for (let index = 0; ; index++) {
+    const result = native.vmw_guest_export_nth(handle, index, nameBuffer, nameBuffer.length, lengthOut, kindOut);
+    if (result === Result.NOT_FOUND) return;
+    if (result !== Result.OK) throwResult(result);
+    if (kindOut[0] !== EXTERN_FUNC) continue;
+    yield decoder.decode(nameBuffer.subarray(0, Number(lengthOut[0])));
+  }
+}
+
+/**
+ * Generates a callable specialised to one signature: one typed-array store per argument, one
+ * native call, one load per result. Conversions follow the WebAssembly JS API: i32 arguments are
+ * ToInt32'd, f32/f64 ToNumber'd, i64 take a bigint (or an integer number); an i64 result is a
+ * bigint, an i32 result a signed number.
+ */
+export function makeCallable(target: ResolvedExport, state: CallState, views: Views, fail: (result: number) => never): GuestFunction {
+  const params = target.params.map((_, i) => `a${i}`);
+  const lines: string[] = [];
+  lines.push(`const handle = state.handle; if (handle === null) closed();`);
+  // A conversion that JS refuses (a bigint to i32, 1.5 or a string to i64, a symbol) becomes an
+  // INVALID_ARGUMENT VmwindowError; the try costs nothing when nothing throws.
+  if (target.params.length > 0) lines.push(`try {`);
+  target.params.forEach((kind, i) => {
+    if (kind === "i64") lines.push(`  ${slotExpression(kind, i)} = typeof a${i} === "bigint" ? a${i} : BigInt(a${i});`);
+    else lines.push(`  ${slotExpression(kind, i)} = a${i};`);
+  });
+  if (target.params.length > 0) lines.push(`} catch (error) { badArgument(error); }`);
+  lines.push(`const r = call(handle, ${target.index}); if (r !== 0) fail(r);`);
+  if (target.results.length === 1) lines.push(`return ${slotExpression(target.results[0]!, 0)};`);
+  else if (target.results.length > 1) lines.push(`return [${target.results.map((kind, i) => slotExpression(kind, i)).join(", ")}];`);
+  const source = `return function ${safeIdentifier(target.name)}(${params.join(", ")}) {\n  ${lines.join("\n  ")}\n};`;
+  const factory = new Function("state", "call", "fail", "closed", "badArgument", "I32", "I64", "F32", "F64", source);
+  const badArgument = (error: unknown) => {
+    throw new VmwindowError("INVALID_ARGUMENT", `${target.name}(${target.params.join(", ")}): ${(error as Error)?.message ?? String(error)}`);
+  };
+  const callable = factory(state, native.vmw_guest_call, fail, () => {
+    throw closedError("guest");
+  }, badArgument, views.i32, views.i64, views.f32, views.f64) as GuestFunction;
+  Object.defineProperty(callable, "signature", { value: Object.freeze({ name: target.name, params: target.params, results: target.results }) });
+  return callable;
+}
+
+/** A JS identifier close to an export's name, so stack traces name the export. */
+function safeIdentifier(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9_$]/g, "_");
+  return /^[A-Za-z_$]/.test(cleaned) ? cleaned : `_${cleaned}`;
+}

@@ -1,0 +1,119 @@
+// `vmwindow inspect`: a module's imports, exports with signatures and memory, and whether it fits
+// a window (fitChecks).
+import { DEFAULT_GUEST_BYTES, PAGE_BYTES, VmwindowError } from "../index.ts";
+import { MAX_WINDOW_BYTES, type InspectOptions } from "./args.ts";
+import { formatBytes } from "./format.ts";
+import { parseModule, type ModuleInfo } from "./wasm-sections.ts";
+
+/** Where every window's guest area starts (libvmwindow's fixed layout). */
+const GUEST_BASE = 0x21_0000;
+/** Built into every guest by libvmwindow; other imports need host functions `run` cannot give. */
+const BUILTIN_IMPORTS = new Set(["env.abort", "env.seed", "vmw.log", "vmw.flush", "vmw.map"]);
+
+export interface FitCheck {
+  ok: boolean;
+  what: string;
+}
+
+/** Whether a module can run in a window with a `guestBytes` guest area (the default 16 MiB). */
+export function fitChecks(info: ModuleInfo, guestBytes = DEFAULT_GUEST_BYTES): FitCheck[] {
+  const checks: FitCheck[] = [];
+  const memory = info.memoryImport;
+  const otherMemoryImports = info.imports.filter((i) => i.kind === "memory" && !(i.module === "env" && i.name === "memory"));
+  checks.push({
+    ok: memory !== undefined && otherMemoryImports.length === 0,
+    what: memory ? "imports env.memory (the window)" : "does not import env.memory (build with asc --importMemory, or the SDK's asconfig.json)",
+  });
+  if (memory) {
+    checks.push({ ok: !memory.memory64, what: memory.memory64 ? "env.memory is 64-bit; windows are 32-bit memories" : "env.memory is a 32-bit memory" });
+    checks.push({ ok: !memory.shared, what: memory.shared ? "env.memory is shared; the window is not" : "env.memory is not shared" });
+    const minBytes = memory.min * PAGE_BYTES;
+    checks.push({
+      ok: minBytes <= MAX_WINDOW_BYTES,
+      what: `expects at least ${memory.min} pages (${formatBytes(minBytes)}); a window of ${formatBytes(Math.max(minBytes, GUEST_BASE + guestBytes + PAGE_BYTES))} or more fits`,
+    });
+    if (memory.max !== undefined) {
+      checks.push({ ok: true, what: `declares at most ${memory.max} pages: the window must be no larger (${formatBytes(memory.max * PAGE_BYTES)})` });
+    }
+  }
+  checks.push({
+    ok: info.ownMemories.length === 0,
+    what: info.ownMemories.length === 0 ? "defines no memory of its own" : `defines ${info.ownMemories.length} memor${info.ownMemories.length === 1 ? "y" : "ies"} of its own (build with --importMemory)`,
+  });
+  const areaEnd = GUEST_BASE + guestBytes;
+  const outside = info.data.filter((d) => d.start === undefined || d.start < GUEST_BASE || d.start + d.length > areaEnd);
+  if (info.data.length > 0) {
+    const low = Math.min(...info.data.map((d) => d.start ?? Infinity));
+    const high = Math.max(...info.data.map((d) => (d.start ?? -Infinity) + d.length));
+    const span = Number.isFinite(low) && Number.isFinite(high) ? ` at ${hex(low)}..${hex(high)}` : "";
+    checks.push({
+      ok: outside.length === 0,
+      what:
+        outside.length === 0
+          ? `${info.data.length} data segment${info.data.length === 1 ? "" : "s"}${span}, inside the guest area [${hex(GUEST_BASE)}, ${hex(areaEnd)})`
+          : `${outside.length} of ${info.data.length} data segments lie outside the guest area [${hex(GUEST_BASE)}, ${hex(areaEnd)})${span} (build with --memoryBase ${GUEST_BASE}, or the SDK's asconfig.json)`,
+    });
+  } else {
+    checks.push({ ok: true, what: "no active data segments" });
+  }
+  const needed = info.imports.filter((i) => i.kind !== "memory" && !BUILTIN_IMPORTS.has(`${i.module}.${i.name}`));
+  checks.push({
+    ok: needed.length === 0,
+    what:
+      needed.length === 0
+        ? "every other import is built in (env.abort, env.seed, vmw.log, vmw.flush, vmw.map)"
+        : `needs host imports that \`vmwindow run\` cannot provide (pass them with window.instantiate(wasm, { imports })): ${needed.map((i) => `${i.module}.${i.name}`).join(", ")}`,
+  });
+  return checks;
+}
+
+function hex(value: number): string {
+  return `0x${value.toString(16)}`;
+}
+
+/** Prints the report; false when the text report says the module does not fit (--json: always true). */
+export async function inspect({ path, json }: InspectOptions): Promise<boolean> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Bun.file(path).bytes();
+  } catch (error) {
+    throw new VmwindowError("NOT_FOUND", `cannot read guest module ${path}: ${(error as Error).message}`);
+  }
+  if (bytes.length === 0) throw new VmwindowError("BAD_MODULE", `${path} is empty (0 bytes)`);
+  // Validation and the import/export lists from the engine; signatures and layout from our parser.
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(bytes);
+  } catch (error) {
+    throw new VmwindowError("BAD_MODULE", `${path} is not a valid WebAssembly module: ${(error as Error).message}`);
+  }
+  const info = parseModule(bytes);
+  const engineImports = WebAssembly.Module.imports(module);
+  const engineExports = WebAssembly.Module.exports(module);
+  if (engineImports.length !== info.imports.length || engineExports.length !== info.exports.length) {
+    throw new VmwindowError("BAD_MODULE", `${path}: the section parser and the engine disagree on imports/exports`);
+  }
+  const checks = fitChecks(info);
+  const fits = checks.every((c) => c.ok);
+  if (json) {
+    console.log(JSON.stringify({ path, bytes: bytes.length, ...info, fits, checks }, null, 2));
+    return true;
+  }
+  const out: string[] = [`${path}: ${formatBytes(bytes.length)}${info.start ? ", has a start function" : ""}`];
+  out.push("imports:");
+  for (const i of info.imports) out.push(`  ${`${i.module}.${i.name}`.padEnd(24)} ${i.kind.padEnd(8)} ${i.type}`);
+  if (info.imports.length === 0) out.push("  (none)");
+  out.push("exports:");
+  const width = Math.max(24, ...info.exports.map((e) => e.name.length));
+  for (const e of info.exports) out.push(`  ${e.name.padEnd(width)} ${e.kind.padEnd(8)} ${e.type}`);
+  if (info.exports.length === 0) out.push("  (none)");
+  const dataBytes = info.data.reduce((sum, d) => sum + d.length, 0);
+  out.push(
+    `memory: ${info.memoryImport ? `imports env.memory, min ${info.memoryImport.min} pages (${formatBytes(info.memoryImport.min * PAGE_BYTES)}), max ${info.memoryImport.max ?? "none"}` : "does not import env.memory"}; ` +
+      `${info.data.length} active data segment${info.data.length === 1 ? "" : "s"} (${formatBytes(dataBytes)})`,
+  );
+  out.push(`fits a window: ${fits ? "yes" : "no"}`);
+  for (const c of checks) out.push(`  ${c.ok ? "ok " : "NO "} ${c.what}`);
+  console.log(out.join("\n"));
+  return fits;
+}

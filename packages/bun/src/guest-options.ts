@@ -1,0 +1,70 @@
+// What `Window.instantiate` accepts (InstantiateOptions and the host-function types it names), and
+// the checks of those options that `Guest.setTimeout` / `setFuel` share.
+import { VmwindowError } from "./errors.ts";
+import type { ValueKind, WasmValue } from "./values.ts";
+
+const TIMEOUT_MAX_MS = 2 ** 31 - 1;
+
+/** A JS function a guest imports, with its wasm signature. */
+export interface HostFunction {
+  readonly params: readonly ValueKind[];
+  readonly results: readonly ValueKind[];
+  /** Called synchronously on the JS thread while the guest waits. i64 arguments arrive as bigints. */
+  readonly fn: (...args: any[]) => WasmValue | WasmValue[] | void;
+}
+
+/** `{ module: { name: HostFunction } }`, e.g. `{ env: { now: { params: [], results: ["f64"], fn: () => performance.now() } } }`. */
+export type HostImports = Record<string, Record<string, HostFunction>>;
+
+/** What the guest gets for `vmw.map(name, access)`: a region (its id), or null to refuse. */
+export type MapRequestHandler = (name: string, access: "read" | "readwrite") => { readonly id: number } | null | undefined;
+
+export interface InstantiateOptions {
+  /** The guest's own imports, implemented in JS. They replace built-ins of the same name. */
+  imports?: HostImports;
+  /** Every call gets this deadline; one still running then throws GuestTimeout. Default: none. */
+  timeoutMs?: number;
+  /**
+   * Compile with deadline support, so `setTimeout` works later. Implied by `timeoutMs`. Costs an
+   * epoch check in every loop (a tight scan runs up to ~2.5x slower), so it is off by default.
+   */
+  interruptible?: boolean;
+  /**
+   * Fuel per call: about one unit per wasm instruction; a call that uses it all throws
+   * GuestTimeout ("ran out of fuel"). Deterministic, unlike a deadline, but every instruction is
+   * counted, so metered guests run slower. Enables `setFuel` later. Default: not metered.
+   */
+  fuel?: number | bigint;
+  /** Receives the guest's `log(...)` (SDK: `log`, `vmw.log`). Default: discarded. */
+  log?: (level: number, text: string) => void;
+  /** Decides the guest's `regions.request(name)` (`vmw.map`). Default: every request is refused. */
+  map?: MapRequestHandler;
+  /** Allows the guest's `region.flush()` (`vmw.flush`, msync of a read-write region). Default false. */
+  allowFlush?: boolean;
+}
+
+/** The options object itself: undefined means none; anything but a plain object is refused. */
+export function optionsArgument(options: unknown): InstantiateOptions {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new VmwindowError("INVALID_ARGUMENT", `instantiate options must be an object, got ${options === null ? "null" : Array.isArray(options) ? "an array" : typeof options}`);
+  }
+  return options as InstantiateOptions;
+}
+
+/** A per-call deadline in milliseconds (0: none). */
+export function timeoutArgument(timeoutMs: number): number {
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > TIMEOUT_MAX_MS) {
+    throw new VmwindowError("INVALID_ARGUMENT", `timeoutMs must be an integer in 0..${TIMEOUT_MAX_MS}, got ${String(timeoutMs)}`);
+  }
+  return timeoutMs;
+}
+
+/** Fuel per call, as the native layer takes it. */
+export function fuelArgument(fuel: unknown): bigint {
+  const value = typeof fuel === "number" && Number.isSafeInteger(fuel) ? BigInt(fuel) : fuel;
+  if (typeof value !== "bigint" || value <= 0n || value >= 2n ** 63n) {
+    throw new VmwindowError("INVALID_ARGUMENT", `fuel must be a positive integer (number or bigint) below 2**63, got ${String(fuel)}`);
+  }
+  return value;
+}

@@ -1,0 +1,134 @@
+// Host functions a guest imports: the JS functions given in `imports`, the built-ins bound to the
+// options (vmw.log, vmw.map), and their wiring to the native side through one JSCallback that
+// dispatches on the import's index and passes values through the host value-slot array.
+import { JSCallback, FFIType, toArrayBuffer, type Pointer } from "bun:ffi";
+import { check, VmwindowError } from "./errors.ts";
+import { native, utf8 } from "./ffi.ts";
+import type { HostFunction, InstantiateOptions } from "./guest-options.ts";
+import { KIND_CODES, slotExpression, VALUE_BYTES, VALUES_MAX, viewsOf, type ValueKind, type Views } from "./values.ts";
+
+/** What `vmw.map` returns to the guest when the host refuses (VMW_HOST_REFUSED). */
+const HOST_REFUSED = -1;
+
+/** One import to define, in the order the native side numbers them. */
+export interface ImportSpec {
+  module: string;
+  name: string;
+  params: readonly ValueKind[];
+  results: readonly ValueKind[];
+  fn?: HostFunction["fn"];
+  /** Built-ins (vmw.log, vmw.map) read guest memory, so they are bound to the guest once it exists. */
+  builtin?: (memory: GuestMemory) => HostFunction["fn"];
+}
+
+/** The guest's own area, as the built-ins read it. */
+export interface GuestMemory {
+  /** Guest-area bytes `[address, address + length)`, or null if outside the guest area. */
+  _guestBytes(address: number, length: number): Uint8Array | null;
+}
+
+/** Checks `options.imports` and lists them, plus the built-ins the options ask for and do not replace. */
+export function collectImports(options: InstantiateOptions): ImportSpec[] {
+  const specs: ImportSpec[] = [];
+  for (const [module, functions] of Object.entries(options.imports ?? {})) {
+    for (const [name, fn] of Object.entries(functions)) {
+      if (!fn || typeof fn.fn !== "function" || !Array.isArray(fn.params) || !Array.isArray(fn.results)) {
+        throw new VmwindowError("INVALID_ARGUMENT", `import ${module}.${name} must be { params, results, fn }`);
+      }
+      for (const kind of [...fn.params, ...fn.results]) {
+        if (!(kind in KIND_CODES)) throw new VmwindowError("INVALID_ARGUMENT", `import ${module}.${name}: unknown value kind ${JSON.stringify(kind)}`);
+      }
+      specs.push({ module, name, params: fn.params, results: fn.results, fn: fn.fn });
+    }
+  }
+  const has = (module: string, name: string) => specs.some((s) => s.module === module && s.name === name);
+  const { log, map } = options;
+  if (log && !has("vmw", "log")) {
+    specs.push({ module: "vmw", name: "log", params: ["i32", "i32", "i32"], results: [], builtin: (memory) => logBuiltin(memory, log) });
+  }
+  if (map && !has("vmw", "map")) {
+    specs.push({ module: "vmw", name: "map", params: ["i32", "i32", "i32"], results: ["i32"], builtin: (memory) => mapBuiltin(memory, map) });
+  }
+  return specs;
+}
+
+/**
+ * Defines `imports` on the compiled guest `handle` (before instantiation) and installs the
+ * callback that runs them. A host function's exception goes to `onError` (the guest's call then
+ * fails). The caller owns the returned callback and closes it with the guest.
+ */
+export function linkImports(handle: Pointer, imports: readonly ImportSpec[], memory: GuestMemory, onError: (error: unknown) => void): JSCallback {
+  const views = viewsOf(toArrayBuffer(native.vmw_guest_host_values(handle)!, 0, VALUES_MAX * VALUE_BYTES));
+  const handlers: (() => void)[] = [];
+  const indexOut = new Uint32Array(1);
+  for (const spec of imports) {
+    const moduleBytes = utf8(spec.module);
+    const nameBytes = utf8(spec.name);
+    const params = Uint8Array.from(spec.params, (k) => KIND_CODES[k]);
+    const results = Uint8Array.from(spec.results, (k) => KIND_CODES[k]);
+    check(
+      native.vmw_guest_define_import(handle, moduleBytes, moduleBytes.length, nameBytes, nameBytes.length, params.length ? params : null, params.length, results.length ? results : null, results.length, indexOut),
+    );
+    if (indexOut[0] !== handlers.length) throw new Error(`vmwindow: import index ${indexOut[0]} out of order`);
+    const fn = spec.builtin ? spec.builtin(memory) : spec.fn!;
+    handlers.push(makeHostHandler(spec, fn, views));
+  }
+  const callback = new JSCallback(
+    (_userData: Pointer, index: number): number => {
+      try {
+        handlers[index]!();
+        return 0;
+      } catch (error) {
+        onError(error);
+        return 1;
+      }
+    },
+    { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  );
+  native.vmw_guest_set_host_callback(handle, callback.ptr, null);
+  return callback;
+}
+
+const decoder = new TextDecoder();
+
+function guestText(memory: GuestMemory, what: string, address: number, length: number): string {
+  const bytes = memory._guestBytes(address >>> 0, length >>> 0);
+  if (bytes === null) throw new VmwindowError("INVALID_ARGUMENT", `${what}: text at ${address >>> 0} (${length >>> 0} bytes) is outside the guest area`);
+  return decoder.decode(bytes);
+}
+
+function logBuiltin(memory: GuestMemory, log: NonNullable<InstantiateOptions["log"]>): HostFunction["fn"] {
+  return (level: number, address: number, length: number) => log(level, guestText(memory, "vmw.log", address, length));
+}
+
+function mapBuiltin(memory: GuestMemory, map: NonNullable<InstantiateOptions["map"]>): HostFunction["fn"] {
+  return (address: number, length: number, access: number) => {
+    const name = guestText(memory, "vmw.map", address, length);
+    const region = map(name, (access & 2) !== 0 ? "readwrite" : "read");
+    return region ? region.id : HOST_REFUSED;
+  };
+}
+
+/** Reads the arguments from the host value-slot array, calls `fn`, writes its results back. */
+function makeHostHandler(spec: ImportSpec, fn: HostFunction["fn"], views: Views): () => void {
+  const args = spec.params.map((kind, i) => slotExpression(kind, i));
+  const lines = [`const r = fn(${args.join(", ")});`];
+  if (spec.results.length === 1) {
+    lines.push(`${slotExpression(spec.results[0]!, 0)} = ${spec.results[0] === "i64" ? `typeof r === "bigint" ? r : BigInt(r)` : "r"};`);
+  } else if (spec.results.length > 1) {
+    lines.push(`if (!Array.isArray(r) || r.length !== ${spec.results.length}) bad(r);`);
+    spec.results.forEach((kind, i) => lines.push(`${slotExpression(kind, i)} = ${kind === "i64" ? `typeof r[${i}] === "bigint" ? r[${i}] : BigInt(r[${i}])` : `r[${i}]`};`));
+  }
+  const label = `${spec.module}.${spec.name}`;
+  const factory = new Function("fn", "bad", "I32", "I64", "F32", "F64", `return function () {\n  ${lines.join("\n  ")}\n};`);
+  return factory(
+    fn,
+    (r: unknown) => {
+      throw new VmwindowError("INVALID_ARGUMENT", `host function ${label} must return an array of ${spec.results.length} values, got ${String(r)}`);
+    },
+    views.i32,
+    views.i64,
+    views.f32,
+    views.f64,
+  );
+}

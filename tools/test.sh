@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: builds (turbo), the native Zig tests, then `bun test`; prints one final line
-# "N passed, N failed" adding both. Exits non-zero if anything failed or did not run.
+# Runs every test: builds (turbo), the native Zig tests, the cross-compile checks, a strict type
+# check of @vmwindow/bun, then `bun test`; prints one final line "N passed, N failed" adding them
+# all. Exits non-zero if anything failed or did not run.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -41,6 +42,17 @@ passed=$((passed + cross_passed))
 failed=$((failed + cross_failed))
 if [[ $cross_status -ne 0 && $cross_failed -eq 0 ]]; then failed=$((failed + 1)); fi
 
+# Type check of the host package (strict, noUncheckedIndexedAccess): one check.
+if tsc -p packages/bun; then
+  echo "typecheck packages/bun: ok"
+  passed=$((passed + 1))
+  typecheck_status=0
+else
+  echo "typecheck packages/bun: FAILED"
+  failed=$((failed + 1))
+  typecheck_status=1
+fi
+
 # Bun tests.
 bun test "$@" 2>&1 | tee "$log/bun.txt"
 bun_status=${PIPESTATUS[0]}
@@ -55,4 +67,4 @@ fi
 if [[ $bun_status -ne 0 && "${bun_failed:-0}" == "0" ]]; then failed=$((failed + 1)); fi
 
 echo "${passed} passed, ${failed} failed"
-[[ $failed -eq 0 && $zig_status -eq 0 && $cross_status -eq 0 && $bun_status -eq 0 ]]
+[[ $failed -eq 0 && $zig_status -eq 0 && $cross_status -eq 0 && $typecheck_status -eq 0 && $bun_status -eq 0 ]]

@@ -3,7 +3,10 @@
 import { CString, dlopen, FFIType, type Pointer } from "bun:ffi";
 import { findLibrary } from "./library.ts";
 
-const { i32, u32, u64, ptr, usize } = FFIType;
+const { i32, u32, u64, ptr } = FFIType;
+/** C `size_t`: 64 bits on every platform vmwindow supports (bun:ffi's runtime `usize` is the same
+ * code as `u64` but is missing from its type definitions). */
+const usize = u64;
 
 const symbols = {
   vmw_abi_version: { args: [], returns: u32 },

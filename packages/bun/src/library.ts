@@ -7,11 +7,14 @@ import { fileURLToPath } from "node:url";
 const suffix = process.platform === "darwin" ? "dylib" : process.platform === "win32" ? "dll" : "so";
 const fileName = process.platform === "win32" ? "vmwindow.dll" : `libvmwindow.${suffix}`;
 
-/** The npm package that carries the prebuilt library for this platform. */
-export function platformPackageName(): string {
-  const arch = process.arch === "x64" ? "x64" : process.arch;
-  const libc = process.platform === "linux" ? "-gnu" : "";
-  return `@vmwindow/${process.platform}-${arch}${libc}`;
+/**
+ * The npm package that carries the prebuilt library for a platform (this one by default):
+ * @vmwindow/linux-x64-gnu, @vmwindow/linux-arm64-gnu, @vmwindow/darwin-arm64 (Linux names carry the
+ * C library, glibc). Other platforms get a name of the same shape, which no package has yet.
+ */
+export function platformPackageName(platform: string = process.platform, arch: string = process.arch): string {
+  const libc = platform === "linux" ? "-gnu" : "";
+  return `@vmwindow/${platform}-${arch}${libc}`;
 }
 
 export function findLibrary(): string {

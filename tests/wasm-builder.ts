@@ -54,6 +54,9 @@ export const op = {
   i32Store: (offset = 0) => [0x36, 2, ...uleb(offset)],
   i64Store: (offset = 0) => [0x37, 3, ...uleb(offset)],
   memorySize: [0x3f, 0],
+  /** memory.fill / memory.copy (bulk memory: the engine does not enable it). */
+  memoryFill: [0xfc, 0x0b, 0],
+  memoryCopy: [0xfc, 0x0a, 0, 0],
   memoryGrow: [0x40, 0],
   i32Add: [0x6a],
   i32Sub: [0x6b],
@@ -98,6 +101,8 @@ export interface ModuleSpec {
   start?: number;
   /** Custom sections, written first. */
   custom?: { name: string; bytes: number[] }[];
+  /** Active data segments for memory 0 at constant offsets. */
+  data?: { offset: number; bytes: number[] }[];
 }
 
 function limits(m: MemoryLimits): number[] {
@@ -155,6 +160,10 @@ export function buildModule(spec: ModuleSpec): Uint8Array {
       return [...uleb(body.length), ...body];
     });
     out.push(...section(10, vec(bodies)));
+  }
+  if (spec.data?.length) {
+    const segments = spec.data.map((d) => [0x00, ...op.i32Const(d.offset), 0x0b, ...uleb(d.bytes.length), ...d.bytes]);
+    out.push(...section(11, vec(segments)));
   }
   return new Uint8Array(out);
 }

@@ -134,7 +134,8 @@ typedef struct vmw_export {
 uint32_t vmw_abi_version(void);
 
 /* The calling thread's message for the last failed call: NUL-terminated UTF-8, owned by the
- * library, valid until the same thread's next vmwindow call. Empty after a success. */
+ * library, valid until the same thread's next vmwindow call. Read it only after a failure: after
+ * a success its content is unspecified (the hot path, vmw_guest_call, does not clear it). */
 const char *vmw_last_error_message(void);
 
 /* Creates a window whose memory is `size_bytes` (a multiple of 64 KiB, at most 4 GiB) with a
@@ -240,7 +241,8 @@ vmw_result_t vmw_window_region(vmw_window_t *window, uint32_t id, vmw_region_t *
  * vmw_guest_instantiate for a start function). Arguments are in vmw_guest_host_values() slots
  * 0..param_count-1; write results to slots 0..result_count-1 and return 0, or return non-zero to
  * make the guest trap ("host function <module>.<name> failed (status N)"). It must not call into
- * any guest of the same window nor destroy one; it may map and unmap regions. */
+ * any guest of the same window nor destroy one, nor destroy the window; it may map and unmap
+ * regions. */
 typedef int32_t (*vmw_host_callback_t)(void *user_data, uint32_t import_index);
 
 /* Compiles and instantiates a guest module over the window (vmw_guest_compile followed by

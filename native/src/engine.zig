@@ -54,6 +54,19 @@ pub fn get(kind: Kind) Error!*wt.Engine {
     wt.wasmtime_config_signals_based_traps_set(config, true);
     // One memory per guest: the window. A module cannot define a second one behind our back.
     wt.wasmtime_config_wasm_multi_memory_set(config, false);
+    // No bulk memory: Wasmtime runs memory.copy / memory.fill / memory.init as host library calls
+    // that only check against the memory's size, and the whole window counts as inside it, so a
+    // copy touching a PROT_NONE page (a free slot, the table, a read-only file) would fault in host
+    // code and kill the process instead of trapping. Without bulk memory, guests copy with plain
+    // loads and stores, which trap. (Reference types and what builds on them require bulk memory.)
+    wt.wasmtime_config_wasm_bulk_memory_set(config, false);
+    wt.wasmtime_config_wasm_reference_types_set(config, false);
+    wt.wasmtime_config_wasm_function_references_set(config, false);
+    wt.wasmtime_config_wasm_gc_set(config, false);
+    wt.wasmtime_config_wasm_exceptions_set(config, false);
+    wt.wasmtime_config_wasm_stack_switching_set(config, false);
+    wt.wasmtime_config_wasm_component_model_async_set(config, false);
+    wt.wasmtime_config_wasm_component_model_set(config, false);
     if (builtin.os.tag == .macos) {
         // Wasmtime's Mach exception port would displace JavaScriptCore's.
         wt.wasmtime_config_macos_use_mach_ports_set(config, false);

@@ -35,12 +35,15 @@ const Error = errors.Error;
 const fail = errors.fail;
 const traps = @import("traps.zig");
 const host_functions = @import("host_functions.zig");
+const module_check = @import("module_check.zig");
 const fail_trap = traps.fail_trap;
 const fail_trap_text = traps.fail_trap_text;
 const byte_vec_slice = traps.byte_vec_slice;
 
 /// The fuel of a metered guest before the host sets a budget: effectively unlimited.
 const fuel_unlimited: u64 = std.math.maxInt(u64) / 2;
+/// Fuel for the shadow-stack reset after a failed call (it is a handful of instructions).
+const reset_fuel: u64 = 1_000;
 
 /// Arguments and results of one call share this many 16-byte value slots.
 pub const values_max = 16;
@@ -181,6 +184,8 @@ pub const Guest = struct {
         const module = module_opt.?;
         errdefer wt.wasmtime_module_delete(module);
         try check_imports(module);
+        // Data segments are written by host code: they must land in the guest area.
+        try module_check.check_data_segments(wasm, layout.guest_base, window.layout.slots_base);
 
         const guest = window.allocator.create(Guest) catch return fail(error.OutOfMemory, "out of memory allocating a guest", .{});
         errdefer window.allocator.destroy(guest);
@@ -294,7 +299,9 @@ pub const Guest = struct {
         const linker = guest.linker.?;
         var trap: ?*wt.Trap = null;
         set.running = true;
+        faults.enter_guest(guest.window.fault_slot);
         const err_opt = wt.wasmtime_linker_instantiate(linker, guest.context, guest.module, &guest.instance, &trap);
+        faults.leave_guest(guest.window.fault_slot);
         set.running = false;
         if (err_opt) |err| return engine.fail_wasmtime(error.Link, "cannot instantiate the guest", err);
         if (trap) |t| return fail_trap("the guest's start function trapped", t);
@@ -466,8 +473,16 @@ pub const Guest = struct {
         const reset = guest.reset_stack orelse return;
         var values: [1]wt.ValRaw = undefined;
         var trap: ?*wt.Trap = null;
+        // After a timeout the deadline has passed and after running out of fuel none is left:
+        // either would stop the reset at its entry.
+        if (guest.engine_kind != .plain) wt.wasmtime_context_set_epoch_deadline(guest.context, deadline_never_ticks);
+        if (guest.engine_kind == .metered) {
+            if (wt.wasmtime_context_set_fuel(guest.context, reset_fuel)) |err| wt.wasmtime_error_delete(err);
+        }
         guest.set.running = true;
         defer guest.set.running = false;
+        faults.enter_guest(guest.window.fault_slot);
+        defer faults.leave_guest(guest.window.fault_slot);
         if (wt.wasmtime_func_call_unchecked(guest.context, &reset, &values, 0, &trap)) |err| wt.wasmtime_error_delete(err);
         if (trap) |t| wt.wasm_trap_delete(t);
     }

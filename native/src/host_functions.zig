@@ -11,6 +11,7 @@ const engine = @import("engine.zig");
 const layout = @import("layout.zig");
 const os = @import("os.zig").impl;
 const table_module = @import("table.zig");
+const faults = @import("faults.zig");
 const guest_module = @import("guest.zig");
 const Guest = guest_module.Guest;
 const Window = @import("window.zig").Window;
@@ -66,7 +67,10 @@ pub fn host_import(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, v
     const label = import.label[0..import.label_len];
     const callback = guest.host_callback orelse return trap_format("host function {s} has no host callback (vmw_guest_set_host_callback)", .{label});
     @memcpy(guest.host_values[0..import.param_count], values[0..import.param_count]);
+    // The callback is host code: a SIGBUS it takes must give it zeros, not a guest trap.
+    faults.leave_guest(guest.window.fault_slot);
     const status = callback(guest.host_user_data, import.index);
+    faults.enter_guest(guest.window.fault_slot);
     if (status != 0) return trap_format("host function {s} failed (status {d})", .{ label, status });
     @memcpy(values[0..import.result_count], guest.host_values[0..import.result_count]);
     return null;
@@ -137,7 +141,7 @@ fn flush_region(guest: *Guest, id: u32) i32 {
     const window = guest.window;
     if (id == 0 or id > window.layout.capacity) return host_not_mapped;
     const entry = window.table.entry(id);
-    if (entry.state != table_module.state_live or entry.access != table_module.access_read_write) return host_not_mapped;
+    if (entry.state != table_module.state_live or entry.access & table_module.access_read_write != table_module.access_read_write) return host_not_mapped;
     assert(entry.offset_bytes % layout.page_bytes == 0);
     assert(entry.offset_bytes >= window.layout.slots_base);
     const mapped_bytes = std.mem.alignForward(u64, entry.length_bytes, os.os_page_bytes());

@@ -22,4 +22,5 @@ test {
     _ = @import("guest.zig");
     _ = @import("tests.zig");
     _ = @import("window_tests.zig");
+    _ = @import("module_check.zig");
 }

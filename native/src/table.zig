@@ -112,9 +112,10 @@ pub const Table = struct {
     }
 
     fn begin_change(table: Table) void {
-        const generation = table.header.generation;
+        // A read-modify-write (acquire + release): the entry writes that follow cannot become
+        // visible before the odd generation (a release store alone would allow that).
+        const generation = @atomicRmw(u32, &table.header.generation, .Add, 1, .acq_rel);
         assert(generation % 2 == 0);
-        @atomicStore(u32, &table.header.generation, generation +% 1, .release);
     }
 
     fn end_change(table: Table) void {

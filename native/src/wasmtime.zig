@@ -162,6 +162,14 @@ pub extern fn wasmtime_config_memory_init_cow_set(config: *Config, enable: bool)
 pub extern fn wasmtime_config_signals_based_traps_set(config: *Config, enable: bool) void;
 pub extern fn wasmtime_config_wasm_multi_memory_set(config: *Config, enable: bool) void;
 pub extern fn wasmtime_config_macos_use_mach_ports_set(config: *Config, enable: bool) void;
+pub extern fn wasmtime_config_wasm_bulk_memory_set(config: *Config, enable: bool) void;
+pub extern fn wasmtime_config_wasm_reference_types_set(config: *Config, enable: bool) void;
+pub extern fn wasmtime_config_wasm_function_references_set(config: *Config, enable: bool) void;
+pub extern fn wasmtime_config_wasm_gc_set(config: *Config, enable: bool) void;
+pub extern fn wasmtime_config_wasm_exceptions_set(config: *Config, enable: bool) void;
+pub extern fn wasmtime_config_wasm_stack_switching_set(config: *Config, enable: bool) void;
+pub extern fn wasmtime_config_wasm_component_model_set(config: *Config, enable: bool) void;
+pub extern fn wasmtime_config_wasm_component_model_async_set(config: *Config, enable: bool) void;
 pub extern fn wasmtime_config_consume_fuel_set(config: *Config, enable: bool) void;
 pub extern fn wasmtime_context_set_fuel(cx: *Context, fuel: u64) ?*Error;
 pub extern fn wasmtime_config_host_memory_creator_set(config: *Config, creator: *const MemoryCreator) void;

@@ -262,6 +262,7 @@ pub const Window = struct {
         window.drop_backing(region);
         region.kind = .file;
         region.access = access;
+        region.damaged = false;
         region.file_offset_bytes = file_offset_bytes;
         region.path = owned_path;
         region.device = file.info.device;
@@ -328,6 +329,7 @@ pub const Window = struct {
         const taken = faults.take(window.fault_slot);
         if (taken.count == 0) return 0;
         var first_id: u32 = 0;
+        if (taken.count > faults.recorded_max) first_id = window.mark_shrunk_files();
         for (taken.recorded()) |offset_bytes| {
             for (window.regions, 1..) |*region, id| {
                 if (!region.live or offset_bytes < region.offset_bytes or offset_bytes >= region.offset_bytes + region.slot_bytes) continue;
@@ -346,12 +348,33 @@ pub const Window = struct {
         return first_id;
     }
 
+    /// More faults came than faults.zig records: find the damaged regions by their files' sizes.
+    /// Returns the first damaged region's id, 0 if none.
+    fn mark_shrunk_files(window: *Window) u32 {
+        var first_id: u32 = 0;
+        for (window.regions, 1..) |*region, id| {
+            if (!region.live or region.kind != .file or region.damaged) continue;
+            const fd = os.open_file(region.path.?, false) catch continue;
+            defer os.close(fd);
+            const file_info = os.stat_file(fd) catch continue;
+            if (file_info.size_bytes >= region.file_offset_bytes + region.length_bytes) continue;
+            region.damaged = true;
+            window.table.publish_access(@intCast(id), region.table_access());
+            if (first_id == 0) first_id = @intCast(id);
+        }
+        return first_id;
+    }
+
     // Internals ------------------------------------------------------------------------------------
 
     const Slot = struct { offset_bytes: u64, slot_bytes: u64 };
 
     fn take_slot(window: *Window, length_bytes: u64, placement: Placement) Error!Slot {
         assert(length_bytes > 0);
+        // Checked before rounding up, which would overflow near 2^64.
+        if (length_bytes > window.layout.slots_bytes()) {
+            return fail(error.WindowFull, "{d} bytes do not fit in the window's slot area ({d} bytes)", .{ length_bytes, window.layout.slots_bytes() });
+        }
         const slot_bytes = std.mem.alignForward(u64, length_bytes, layout.page_bytes);
         if (slot_bytes > window.layout.slots_bytes()) {
             return fail(error.WindowFull, "{d} bytes do not fit in the window's slot area ({d} bytes)", .{ length_bytes, window.layout.slots_bytes() });
@@ -372,10 +395,10 @@ pub const Window = struct {
                     return fail(error.Overlap, "window offset {d} is below the slot area (it starts at {d}: the null page, the table and the guest area come first)", .{ offset_bytes, window.layout.slots_base });
                 }
                 if (offset_bytes > window.layout.window_bytes or slot_bytes > window.layout.window_bytes - offset_bytes) {
-                    return fail(error.OutOfRange, "window range [{d}, {d}) ends past the window ({d} bytes)", .{ offset_bytes, offset_bytes + slot_bytes, window.layout.window_bytes });
+                    return fail(error.OutOfRange, "window range [{d}, {d}) ends past the window ({d} bytes)", .{ offset_bytes, offset_bytes +| slot_bytes, window.layout.window_bytes });
                 }
                 if (!window.slots.acquire_at(offset_bytes, slot_bytes)) {
-                    return fail(error.Overlap, "window range [{d}, {d}) overlaps a mapped region", .{ offset_bytes, offset_bytes + slot_bytes });
+                    return fail(error.Overlap, "window range [{d}, {d}) overlaps a mapped region", .{ offset_bytes, offset_bytes +| slot_bytes });
                 }
                 return .{ .offset_bytes = offset_bytes, .slot_bytes = slot_bytes };
             },
@@ -388,6 +411,9 @@ pub const Window = struct {
     fn map_source(window: *Window, offset_bytes: u64, source: Source, what: []const u8) Error!void {
         const mapped_bytes = std.mem.alignForward(u64, source.length_bytes, os.os_page_bytes());
         os.map_file(window.reservation + offset_bytes, mapped_bytes, source.fd, source.file_offset_bytes, source.writable) catch |err| {
+            // A failed MAP_FIXED may already have removed the range's old mapping: put PROT_NONE
+            // back, so the window never has a hole another mmap could take.
+            os.map_none(window.reservation + offset_bytes, mapped_bytes) catch {};
             return switch (err) {
                 error.AccessDenied => fail(error.AccessDenied, "permission denied mapping {s}", .{what}),
                 error.OutOfMemory => fail(error.OutOfMemory, "cannot map {s}: out of memory, or the process reached vm.max_map_count mappings (each region takes about two)", .{what}),
@@ -408,6 +434,9 @@ pub const Window = struct {
     /// moves). Frees what the region no longer uses; updates offset, length and slot size.
     fn reslot(window: *Window, region: *Region, length_bytes: u64, contents: Contents) Error!void {
         assert(length_bytes > 0);
+        if (length_bytes > window.layout.slots_bytes()) {
+            return fail(error.WindowFull, "{d} bytes do not fit in the window's slot area ({d} bytes)", .{ length_bytes, window.layout.slots_bytes() });
+        }
         const new_slot_bytes = std.mem.alignForward(u64, length_bytes, layout.page_bytes);
         if (new_slot_bytes > window.layout.slots_bytes()) {
             return fail(error.WindowFull, "{d} bytes do not fit in the window's slot area ({d} bytes)", .{ length_bytes, window.layout.slots_bytes() });
@@ -420,10 +449,23 @@ pub const Window = struct {
             const grown = new_slot_bytes > region.slot_bytes;
             errdefer if (grown) window.slots.release(region.offset_bytes + region.slot_bytes, new_slot_bytes - region.slot_bytes);
             switch (contents) {
-                // MAP_FIXED replaces the old pages atomically: the guest never sees a hole.
-                .file => |file| try window.map_source(region.offset_bytes, file.source, file.what),
+                // MAP_FIXED replaces the old pages atomically: the guest never sees a hole. Probe
+                // first, so a file that cannot be mapped leaves the region as it was.
+                .file => |file| {
+                    const probe_bytes = std.mem.alignForward(u64, file.source.length_bytes, os.os_page_bytes());
+                    os.probe_file_mapping(probe_bytes, file.source.fd, file.source.file_offset_bytes, file.source.writable) catch |err| return switch (err) {
+                        error.AccessDenied => fail(error.AccessDenied, "permission denied mapping {s}", .{file.what}),
+                        error.OutOfMemory => fail(error.OutOfMemory, "cannot map {s}: out of memory", .{file.what}),
+                        error.Unexpected => fail(error.Io, "cannot map {s}", .{file.what}),
+                    };
+                    try window.map_source(region.offset_bytes, file.source, file.what);
+                },
                 .anonymous_kept => if (new_mapped_bytes > old_mapped_bytes) {
                     try window.map_zeros(region.offset_bytes + old_mapped_bytes, new_mapped_bytes - old_mapped_bytes);
+                } else if (length_bytes < region.length_bytes) {
+                    // The dropped bytes in the last kept page must read as zeros if it grows back.
+                    const kept_end = @min(region.length_bytes, new_mapped_bytes);
+                    @memset(window.reservation[region.offset_bytes + length_bytes .. region.offset_bytes + kept_end], 0);
                 },
             }
             if (new_mapped_bytes < old_mapped_bytes) {
@@ -455,8 +497,10 @@ pub const Window = struct {
     }
 
     fn map_zeros(window: *Window, offset_bytes: u64, size_bytes: u64) Error!void {
-        os.map_anonymous(window.reservation + offset_bytes, size_bytes) catch |err|
+        os.map_anonymous(window.reservation + offset_bytes, size_bytes) catch |err| {
+            os.map_none(window.reservation + offset_bytes, size_bytes) catch {};
             return fail(error.OutOfMemory, "cannot map {d} bytes of anonymous memory: {s} (or the process reached vm.max_map_count mappings; each region takes about two)", .{ size_bytes, @errorName(err) });
+        };
     }
 
     fn record(window: *Window, region_value: Region, name: []const u8) RegionInfo {
@@ -570,7 +614,7 @@ fn open_range(path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, wri
     const available_bytes = info.size_bytes - file_offset_bytes;
     const range_bytes = if (length_bytes == length_to_end) available_bytes else length_bytes;
     if (range_bytes > available_bytes) {
-        return fail(error.OutOfRange, "range [{d}, {d}) ends past the end of {s} ({d} bytes)", .{ file_offset_bytes, file_offset_bytes + range_bytes, path, info.size_bytes });
+        return fail(error.OutOfRange, "range [{d}, {d}) ends past the end of {s} ({d} bytes)", .{ file_offset_bytes, file_offset_bytes +| range_bytes, path, info.size_bytes });
     }
     return .{
         .source = .{ .fd = fd, .file_offset_bytes = file_offset_bytes, .length_bytes = range_bytes, .writable = writable },

@@ -241,3 +241,31 @@ fn count_maps() !usize {
     const len = try file.readAll(&buffer);
     return std.mem.count(u8, buffer[0..len], "\n");
 }
+
+test "hostile u64 lengths and offsets are errors, not overflows" {
+    var f: Fixture = undefined;
+    try f.init();
+    defer f.deinit();
+    const path = try f.file(0, 10_000, 7);
+    const max = std.math.maxInt(u64);
+    try testing.expectError(error.WindowFull, f.window.map_anonymous(max - 1, "", .anywhere));
+    try testing.expectError(error.Unaligned, f.window.map_anonymous(1, "", .{ .at = max - 5 }));
+    try testing.expectError(error.OutOfRange, f.window.map_anonymous(1, "", .{ .at = 0xFFFF_FFFF_FFFF_0000 }));
+    try testing.expectError(error.OutOfRange, f.window.map_file(path, 4096, max - 16, .read, "", .anywhere));
+    const region = try f.window.map_anonymous(100, "", .anywhere);
+    try testing.expectError(error.WindowFull, f.window.resize(region.id, region.generation, max - 16));
+    try testing.expectEqual(@as(u32, 1), f.window.table.header.count);
+}
+
+test "an anonymous region shrunk and grown again reads zeros where it was cut" {
+    var f: Fixture = undefined;
+    try f.init();
+    defer f.deinit();
+    const region = try f.window.map_anonymous(8192, "", .anywhere);
+    @memset(f.window.base()[region.offset_bytes..][0..8192], 0xFF);
+    const shrunk = try f.window.resize(region.id, region.generation, 100);
+    const grown = try f.window.resize(shrunk.id, shrunk.generation, 8000);
+    const bytes = f.window.base()[grown.offset_bytes..][0..8000];
+    try testing.expectEqual(@as(u8, 0xFF), bytes[99]);
+    for (bytes[100..]) |byte| try testing.expectEqual(@as(u8, 0), byte);
+}

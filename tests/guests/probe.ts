@@ -144,3 +144,16 @@ export function deep(n: i32): i32 {
 export function abort_now(): void {
   throw new Error("boom");
 }
+
+/** AssemblyScript's shadow-stack pointer, to check that failed calls give their frames back. */
+export function stack_pointer(): u32 {
+  return <u32>__stack_pointer;
+}
+
+/** Loops forever while holding a managed local (so it has a shadow-stack frame). */
+export function spin_holding(): i32 {
+  let held = new ArrayBuffer(16);
+  let i = 0;
+  while (held.byteLength > 0) i++;
+  return i;
+}

@@ -95,6 +95,17 @@ pub fn map_file(base: [*]u8, size_bytes: u64, fd: Handle, file_offset_bytes: u64
     assert(@intFromPtr(rc) == @intFromPtr(base));
 }
 
+/// Checks that `fd` can be mapped as `map_file` would map it, without touching the window: maps it
+/// anywhere and unmaps it. (A MAP_FIXED mapping that fails may already have removed what was
+/// there, so a mapping that replaces live contents is probed first.)
+pub fn probe_file_mapping(size_bytes: u64, fd: Handle, file_offset_bytes: u64, writable: bool) MapError!void {
+    assert(size_bytes % os_page_bytes() == 0);
+    const prot = if (writable) prot_read_write else prot_read;
+    const rc = c.mmap(null, size_bytes, prot, .{ .TYPE = .SHARED }, fd, @intCast(file_offset_bytes));
+    if (rc == c.MAP_FAILED) return map_error(errno());
+    assert(c.munmap(@alignCast(rc), size_bytes) == 0);
+}
+
 /// Maps `size_bytes` of `fd` anywhere, shared and read-write (the host's view of the table).
 pub fn map_shared_anywhere(size_bytes: u64, fd: Handle) MapError![]align(std.heap.page_size_min) u8 {
     assert(size_bytes % os_page_bytes() == 0);

@@ -389,3 +389,11 @@ fn create_section(file: HANDLE, protection: DWORD) MapError!HANDLE {
     // Size 0: the section is the file's current size.
     return CreateFileMappingW(file, null, protection, 0, 0, null) orelse last_error();
 }
+
+/// Windows replaces a placeholder only when the view can be created, so there is nothing to probe.
+pub fn probe_file_mapping(size_bytes: u64, handle: Handle, file_offset_bytes: u64, writable: bool) MapError!void {
+    _ = size_bytes;
+    _ = handle;
+    _ = file_offset_bytes;
+    _ = writable;
+}

@@ -11,6 +11,9 @@
 //! Faults anywhere else go to the previous handler (Bun's crash reporter, or the default action).
 //!
 //! The handler only reads atomics, calls gettid and mmap, and writes atomics: async-signal-safe.
+//! Known limit: a SIGBUS on one thread racing the destruction of that same window on another
+//! thread could read the entry just before it is cleared. Windows are used by one thread at a time
+//! (the C ABI's rule), so this needs a host that breaks that rule.
 
 const std = @import("std");
 const builtin = @import("builtin");

@@ -209,7 +209,7 @@ pub const Window = struct {
         try window.map_source(slot.offset_bytes, file.source, path);
 
         const owned_path = window.allocator.dupeZ(u8, path) catch {
-            os.map_none(window.reservation + slot.offset_bytes, slot.slot_bytes) catch unreachable;
+            os.map_none(window.reservation + slot.offset_bytes, slot.slot_bytes) catch {};
             return fail(error.OutOfMemory, "out of memory recording {s}", .{path});
         };
         return window.record(.{

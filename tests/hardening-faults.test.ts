@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { toArrayBuffer } from "bun:ffi";
 import { GuestTrap, VmwindowError, Window, type Guest } from "@vmwindow/bun";
 import { join } from "node:path";
-import { guests, patternBytes, tempFile } from "./helpers.ts";
+import { guests, patternBytes, tempFile, thrown } from "./helpers.ts";
 import { buildModule, envMemory, F64, I32, I64, op, type Func } from "./wasm-builder.ts";
 
 const SIZE = 64 * 2 ** 20;
@@ -43,16 +43,7 @@ const functions: Func[] = [
 ];
 const FAULTS = buildModule({ imports: [envMemory], functions });
 
-/** Runs `run`, expects a GuestTrap, returns it. */
-function trapOf(run: () => unknown): GuestTrap {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(GuestTrap);
-    return error as GuestTrap;
-  }
-  throw new Error("expected a GuestTrap");
-}
+const trapOf = (run: () => unknown) => thrown(GuestTrap, run);
 
 /** The window and `guest` still work: a new file maps, and the guest reads its bytes in place. */
 function expectHealthy(window: Window, guest: Guest): void {

@@ -3,17 +3,9 @@
 import { describe, expect, test } from "bun:test";
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { Window, VmwindowError, GuestTrap } from "@vmwindow/bun";
-import { guests, patternBytes, smallWindow, tempFile } from "./helpers.ts";
+import { guests, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
 
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(VmwindowError);
-    return (error as VmwindowError).code;
-  }
-  throw new Error("expected a VmwindowError");
-}
+const codeOf = (run: () => unknown): string => thrown(VmwindowError, run).code;
 
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 

@@ -2,18 +2,12 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync } from "node:fs";
 import { Window, VmwindowError } from "@vmwindow/bun";
-import { patternBytes, smallWindow, tempDir, tempFile } from "./helpers.ts";
+import { patternBytes, smallWindow, tempDir, tempFile, thrown } from "./helpers.ts";
 
 function expectError(run: () => unknown, code: string, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(VmwindowError);
-  expect((caught as VmwindowError).code).toBe(code);
-  if (message) expect((caught as Error).message).toMatch(message);
+  const error = thrown(VmwindowError, run);
+  expect(error.code).toBe(code);
+  if (message) expect(error.message).toMatch(message);
 }
 
 describe("Window", () => {

@@ -316,10 +316,7 @@ pub const Window = struct {
 
     pub fn region_info(window: *Window, id: u32) Error!RegionInfo {
         _ = window.absorb_faults();
-        if (id == 0 or id > window.layout.capacity) {
-            return fail(error.NotFound, "region id {d} does not exist (ids are 1..{d})", .{ id, window.layout.capacity });
-        }
-        if (!window.regions[id - 1].live) return fail(error.NotMapped, "region {d} is not mapped", .{id});
+        _ = try window.mapped_region(id);
         return window.info(id);
     }
 
@@ -551,15 +548,20 @@ pub const Window = struct {
         region.path = null;
     }
 
-    fn live_region(window: *Window, id: u32, generation: u32) Error!*Region {
+    /// The live region `id`, whatever its generation.
+    fn mapped_region(window: *Window, id: u32) Error!*Region {
         if (id == 0 or id > window.layout.capacity) {
             return fail(error.NotFound, "region id {d} does not exist (ids are 1..{d})", .{ id, window.layout.capacity });
         }
         const region = &window.regions[id - 1];
+        if (!region.live) return fail(error.NotMapped, "region {d} is not mapped (already unmapped?)", .{id});
+        return region;
+    }
+
+    /// The live region named by the handle `(id, generation)`.
+    fn live_region(window: *Window, id: u32, generation: u32) Error!*Region {
+        const region = try window.mapped_region(id);
         const current_generation = window.table.entry(id).generation;
-        if (!region.live) {
-            return fail(error.NotMapped, "region {d} is not mapped (already unmapped?)", .{id});
-        }
         if (current_generation != generation) {
             return fail(error.Stale, "region {d} generation {d} is stale (now {d}): it was unmapped, remapped or resized since", .{ id, generation, current_generation });
         }

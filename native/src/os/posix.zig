@@ -13,9 +13,8 @@ pub const MapError = error{ OutOfMemory, AccessDenied, Unexpected };
 /// An open file or shared memory (windows.zig has a handle instead of a descriptor).
 pub const Handle = posix.fd_t;
 
-pub fn os_page_bytes() u64 {
-    return std.heap.pageSize();
-}
+pub const os_page_bytes = types.os_page_bytes;
+const check_range = types.check_range;
 
 fn errno() posix.E {
     return @enumFromInt(c._errno().*);
@@ -37,12 +36,6 @@ fn anonymous_flags(fixed: bool) c.MAP {
     var flags: c.MAP = .{ .TYPE = .PRIVATE, .ANONYMOUS = true, .FIXED = fixed };
     if (@hasField(c.MAP, "NORESERVE")) flags.NORESERVE = true;
     return flags;
-}
-
-fn check_range(base: [*]u8, size_bytes: u64) void {
-    assert(@intFromPtr(base) % os_page_bytes() == 0);
-    assert(size_bytes > 0);
-    assert(size_bytes % os_page_bytes() == 0);
 }
 
 /// Reserves `size_bytes` of inaccessible address space.

@@ -143,15 +143,8 @@ fn process() HANDLE {
 
 /// The page size (4 KiB). Views and placeholders may start on any page once they replace a
 /// placeholder; the window's own slots are 64 KiB (the allocation granularity) anyway.
-pub fn os_page_bytes() u64 {
-    return std.heap.pageSize();
-}
-
-fn check_range(base: [*]u8, size_bytes: u64) void {
-    assert(@intFromPtr(base) % os_page_bytes() == 0);
-    assert(size_bytes > 0);
-    assert(size_bytes % os_page_bytes() == 0);
-}
+pub const os_page_bytes = types.os_page_bytes;
+const check_range = types.check_range;
 
 /// Reserves `size_bytes` of inaccessible address space: one placeholder.
 pub fn reserve(size_bytes: u64) MapError![*]align(std.heap.page_size_min) u8 {

@@ -15,7 +15,7 @@ import { evict, memoryStatus, resetPeakRss } from "./lib/libc.ts";
 import { countNewlinesJs, sumF64Js } from "./lib/jsscan.ts";
 
 export type Kind = "newlines" | "f64";
-export type ChildContender = "vmwindow" | "vmwindow-ranges" | "bun-js" | "bun-wasm-copy" | "bun-wasm-read";
+export type ChildContender = "vmwindow" | "vmwindow-ranges" | "vmwindow-release" | "bun-js" | "bun-wasm-copy" | "bun-wasm-read";
 
 export interface ChildSpec {
   contender: ChildContender;
@@ -116,6 +116,38 @@ function vmwindowRangesRunner(kind: Kind, setup: { ns: number }): Runner {
   };
 }
 
+/** The whole file mapped at once, but the guest releases each RANGE_BYTES chunk's pages once it has
+ * scanned them (`region.releasePages` in the guest): one mapping, peak RSS about one chunk. */
+function vmwindowReleaseRunner(kind: Kind, setup: { ns: number }): Runner {
+  const started = Bun.nanoseconds();
+  const window = Window.create({ sizeBytes: 2 ** 32 - 65_536 });
+  const guest = window.instantiate(guestPath);
+  setup.ns = Bun.nanoseconds() - started;
+  const fn = kind === "newlines" ? "count_newlines_releasing" : "sum_f64_releasing";
+  const run = (path: string) => {
+    const region = window.mapFile(path);
+    const value = String(guest.call(fn, region.id, RANGE_BYTES));
+    region.unmap();
+    return value;
+  };
+  return {
+    once(path) {
+      const value = run(path);
+      ttrEnd();
+      return value;
+    },
+    scans(path, reps, out) {
+      let value = run(path);
+      for (let i = 0; i < reps; i++) {
+        const t = Bun.nanoseconds();
+        value = run(path);
+        out.push(Bun.nanoseconds() - t);
+      }
+      return value;
+    },
+  };
+}
+
 function jsRunner(kind: Kind): Runner {
   const scan = kind === "newlines" ? countNewlinesJs : sumF64Js;
   return {
@@ -146,6 +178,8 @@ function bunWasmRunner(kind: Kind, direct: boolean): Runner {
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const instance = new WebAssembly.Instance(module, {
       env: { memory, abort: () => { throw new Error("guest abort"); } },
+      // vmwindow-only (the *_releasing scans): never called by the copy-in contenders.
+      vmw: { release: () => { throw new Error("vmw.release is vmwindow's"); } },
     });
     return { memory, exports: instance.exports as unknown as ScanExports };
   };
@@ -205,6 +239,7 @@ export function runChild(spec: ChildSpec): Samples {
   const runner =
     spec.contender === "vmwindow" ? vmwindowRunner(spec.kind, setup)
     : spec.contender === "vmwindow-ranges" ? vmwindowRangesRunner(spec.kind, setup)
+    : spec.contender === "vmwindow-release" ? vmwindowReleaseRunner(spec.kind, setup)
     : spec.contender === "bun-js" ? jsRunner(spec.kind)
     : spec.contender === "bun-wasm-copy" ? bunWasmRunner(spec.kind, false)
     : spec.contender === "bun-wasm-read" ? bunWasmRunner(spec.kind, true)

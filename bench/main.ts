@@ -126,6 +126,7 @@ try {
 const contenders: Contender[] = [
   { id: "vmwindow", label: "vmwindow guest (mapped)", run: child("vmwindow") },
   ...(rangesSupported ? [{ id: "vmwindow-ranges", label: `vmwindow guest, ${RANGE_BYTES / MiB} MiB ranges`, run: child("vmwindow-ranges"), noScan: true }] : []),
+  { id: "vmwindow-release", label: `vmwindow guest, whole file, releasing every ${RANGE_BYTES / MiB} MiB`, run: child("vmwindow-release"), noScan: true },
   { id: "native", label: "native Zig loop (mmap)", run: native("mmap") },
   { id: "wasmtime-copy", label: "Wasmtime, copy-in (own memory)", run: native("wasmtime"), copyIn: true },
   { id: "wasmtime-copy-epoch", label: "  same + epoch interruption (diag.)", run: native("wasmtime", { VMWB_EPOCH: "1" }), warmOnly: true },
@@ -386,7 +387,7 @@ for (const [key, g] of Object.entries(scanGroups)) {
   if (g.temp === "warm") {
     const ratio = vm.scan_gbps / by("native")!.scan_gbps;
     targets.push({ target: `${key}: guest scan / native scan`, value: ratio, goal: ">= 0.8", met: ratio >= 0.8 });
-    const others = g.rows.filter((r) => !["vmwindow", "vmwindow-ranges", "native", "wc", "wasmtime-copy-epoch"].includes(r.id) && Number.isFinite(r.scan_gbps));
+    const others = g.rows.filter((r) => !["vmwindow", "vmwindow-ranges", "vmwindow-release", "native", "wc", "wasmtime-copy-epoch"].includes(r.id) && Number.isFinite(r.scan_gbps));
     const best = others.reduce((a, b) => (b.scan_gbps > a.scan_gbps ? b : a));
     targets.push({ target: `${key}: guest scan / best other (${best.id})`, value: vm.scan_gbps / best.scan_gbps, goal: "> 1", met: vm.scan_gbps > best.scan_gbps });
   }

@@ -6,5 +6,5 @@
 
 export * from "./assembly/abi";
 export { Region, View, RecordView } from "./assembly/region";
-export { log, HOST_REFUSED, HOST_NOT_MAPPED, HOST_FAILED, HOST_TEXT_MAX_BYTES } from "./assembly/host";
+export { log, releaseRegionPages, HOST_REFUSED, HOST_NOT_MAPPED, HOST_FAILED, HOST_TEXT_MAX_BYTES } from "./assembly/host";
 export { RegionTable, regions } from "./assembly/table";

@@ -6,7 +6,7 @@ import { describe, expect, test, beforeAll } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GuestTimeout, GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
-import { guests, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
+import { guests, mappingRssKiB, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
 
 const HOST = join(import.meta.dir, "build", "host.wasm");
 const IMPORTS = join(import.meta.dir, "build", "imports.wasm");
@@ -158,6 +158,40 @@ describe("host calls", () => {
     expect(allowed.exports.write_and_flush!(region.id, 9)).toBe(0);
     expect(readFileSync(path)[0]).toBe(9);
     expect(thrown(GuestTrap, () => allowed.exports.write_and_flush!(ro.id, 1)).reason).toContain("out of bounds"); // read-only
+  });
+
+  test("release: a guest scanning a file releases what it read; RSS stays near one chunk", () => {
+    const size = 8 * 2 ** 20;
+    const file = patternBytes(size);
+    const expected = file.reduce((sum, byte) => sum + byte, 0);
+    using window = Window.create(smallWindow);
+    using guest = window.instantiate(HOST);
+    using region = window.mapFile(tempFile(file));
+    const address = Number(window.basePointer) + region.offset;
+    expect(guest.exports.sum_releasing!(region.id, 2 ** 20)).toBe(BigInt(expected));
+    expect(mappingRssKiB(address)).toBeLessThanOrEqual(1024 + 64);
+    // The oracle for the oracle: the same scan without releasing keeps the whole file resident.
+    using probe = window.instantiate(guests.probe);
+    expect(probe.exports.region_sum_u8!(region.id)).toBe(BigInt(expected));
+    expect(mappingRssKiB(address)).toBeGreaterThanOrEqual(size / 1024);
+  });
+
+  test("release: answers for bad ids, anonymous regions, unaligned and outside ranges", () => {
+    using window = Window.create(smallWindow);
+    using guest = window.instantiate(HOST);
+    using file = window.mapFile(tempFile(patternBytes(3 * 4096)));
+    using scratch = window.mapAnonymous(4096);
+    const release = guest.exports.release!;
+    expect(release(file.id, 4096, 8192)).toBe(0);
+    expect(release(file.id, 100, 4096)).toBe(-1); // unaligned
+    expect(release(file.id, 0, 4 * 4096)).toBe(-1); // past the end
+    expect(release(scratch.id, 0, 4096)).toBe(-1); // anonymous: its bytes would be lost
+    expect(release(9999, 0, 4096)).toBe(-2);
+    expect(release(0, 0, 4096)).toBe(-2);
+    const gone = window.mapFile(tempFile(patternBytes(4096)));
+    const id = gone.id;
+    gone.unmap();
+    expect(release(id, 0, 4096)).toBe(-2);
   });
 
   test("a Bun host's own imports: i32, i64 (bigint), f32/f64, and a throwing import", () => {

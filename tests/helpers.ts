@@ -1,5 +1,5 @@
 // Shared test helpers: temporary files with known contents, and the compiled guests' paths.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "bun:test";
@@ -51,4 +51,15 @@ export function thrown<T extends Error>(type: new (...args: never[]) => T, run: 
     return error as T;
   }
   throw new Error(`expected a ${type.name}`);
+}
+
+/** The resident size (`Rss:` in /proc/self/smaps, KiB) of the mapping that starts at `address`:
+ * what one region's pages add to the process's RSS, independent of everything else it maps. */
+export function mappingRssKiB(address: number): number {
+  const prefix = `${address.toString(16)}-`;
+  const lines = readFileSync("/proc/self/smaps", "utf8").split("\n");
+  const start = lines.findIndex((line) => line.startsWith(prefix));
+  if (start < 0) throw new Error(`no mapping starts at 0x${address.toString(16)}`);
+  const rss = lines.slice(start + 1).find((line) => line.startsWith("Rss:"));
+  return Number(/(\d+)/.exec(rss ?? "")![1]);
 }

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { Window, VmwindowError, GuestTrap } from "@vmwindow/bun";
-import { guests, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
+import { guests, mappingRssKiB, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
 
 const codeOf = (run: () => unknown): string => thrown(VmwindowError, run).code;
 
@@ -97,6 +97,36 @@ describe("kinds of region", () => {
     piece.remap(path, { offset: 50 * GiB - 4096 });
     expect(piece.length).toBe(4096);
     expect(new TextDecoder().decode(piece.bytes.subarray(4093))).toBe("end");
+  });
+
+  test("releasePages drops a file region's pages from RSS; bytes and unflushed writes stay", () => {
+    const size = 4 * 2 ** 20;
+    const contents = patternBytes(size, 11);
+    const path = tempFile(contents);
+    using window = Window.create(smallWindow);
+    using region = window.mapFile(path, { access: "readwrite" });
+    const address = Number(window.basePointer) + region.offset;
+    const bytes = region.bytes;
+    expect(same(bytes, contents)).toBe(true); // faults every page in
+    expect(mappingRssKiB(address)).toBeGreaterThanOrEqual(size / 1024);
+    bytes[123] = contents[123]! ^ 0xff; // dirty, not flushed
+    region.releasePages(size / 2, size / 2 - 10); // rounded up to the page: the whole second half
+    expect(mappingRssKiB(address)).toBeLessThanOrEqual(size / 2 / 1024 + 64);
+    region.releasePages();
+    expect(mappingRssKiB(address)).toBeLessThanOrEqual(64);
+    expect(bytes[123]).toBe(contents[123]! ^ 0xff); // the same view, faulted back in
+    expect(readFileSync(path)[123]).toBe(contents[123]! ^ 0xff); // in the page cache, so in the file
+    bytes[123] = contents[123]!;
+    expect(same(bytes, contents)).toBe(true);
+
+    expect(codeOf(() => region.releasePages(100))).toBe("UNALIGNED");
+    expect(codeOf(() => region.releasePages(0, size + 1))).toBe("OUT_OF_RANGE");
+    expect(codeOf(() => region.releasePages(size))).toBe("INVALID_ARGUMENT"); // nothing left: length 0
+    expect(codeOf(() => region.releasePages(-4096))).toBe("INVALID_ARGUMENT");
+    using scratch = window.mapAnonymous(4096);
+    expect(codeOf(() => scratch.releasePages())).toBe("INVALID_ARGUMENT");
+    region.unmap();
+    expect(codeOf(() => region.releasePages())).toBe("CLOSED");
   });
 
   test("placement at a chosen offset", () => {

@@ -1,5 +1,6 @@
-// Calls from the guest to its host: logging, flushing a region, asking for a mapping. Each is an
-// import in the `vmw` module that the host may implement or refuse (docs: native/include/vmwindow.h).
+// Calls from the guest to its host: logging, flushing a region, releasing a region's pages from
+// memory, asking for a mapping. Each is an import in the `vmw` module that the host may implement
+// or refuse (docs: native/include/vmwindow.h).
 // Strings are passed as UTF-8 encoded into a static buffer: nothing here allocates.
 
 // @ts-ignore: decorator
@@ -11,6 +12,10 @@ declare function vmw_flush(id: u32): i32;
 // @ts-ignore: decorator
 @external("vmw", "map")
 declare function vmw_map(ptr: usize, len: usize, access: u32): i32;
+
+// @ts-ignore: decorator
+@external("vmw", "release")
+declare function vmw_release(id: u32, offset: usize, length: usize): i32;
 
 /** Host answers (VMW_HOST_* in vmwindow.h). */
 // @ts-ignore: decorator
@@ -80,6 +85,12 @@ export function log(text: string, level: i32 = 0): void {
 /** msync of read-write region `id`: 0, or HOST_REFUSED / HOST_NOT_MAPPED / HOST_FAILED. */
 export function flushRegion(id: u32): i32 {
   return vmw_flush(id);
+}
+
+/** Drops `[offset, offset + length)` of file region `id` from resident memory (bytes unchanged):
+ * 0, or HOST_NOT_MAPPED / HOST_REFUSED / HOST_FAILED. */
+export function releaseRegionPages(id: u32, offset: usize, length: usize): i32 {
+  return vmw_release(id, offset, length);
 }
 
 /** Asks the host to map `name`; returns the new region id (> 0) or HOST_REFUSED / a negative code. */

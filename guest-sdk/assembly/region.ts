@@ -7,7 +7,7 @@ import {
   ENTRY_STATE, ENTRY_ACCESS, ENTRY_NAME, STATE_LIVE, ACCESS_WRITE, ACCESS_ANONYMOUS, ACCESS_DAMAGED, NAME_MAX_BYTES
 } from "./abi";
 import { begin, text, number, fail } from "./panic";
-import { flushRegion, encodeText, encodedText } from "./host";
+import { flushRegion, releaseRegionPages, encodeText, encodedText } from "./host";
 
 @unmanaged
 export class Region {
@@ -82,6 +82,17 @@ export class Region {
    */
   flush(): i32 {
     return flushRegion(this.id);
+  }
+
+  /**
+   * Takes bytes `[offset, offset + length)` of this file region out of the process's resident
+   * memory through the host: they read the same afterwards (faulted back in from the page cache).
+   * Call it behind a scan of a region larger than the memory you want to hold. `offset` is a
+   * multiple of 4096. Returns 0, or HOST_NOT_MAPPED, HOST_REFUSED (anonymous region, unaligned
+   * offset, range outside the region), HOST_FAILED.
+   */
+  releasePages(offset: usize, length: usize): i32 {
+    return releaseRegionPages(this.id, offset, length);
   }
 
   /** Whether the region's name is `name` (compared as UTF-8, at most 24 bytes). */

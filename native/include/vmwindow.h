@@ -203,6 +203,17 @@ vmw_result_t vmw_window_resize(vmw_window_t *window, uint32_t id, uint32_t gener
  * A no-op for read-only and anonymous regions. */
 vmw_result_t vmw_window_flush(vmw_window_t *window, uint32_t id, uint32_t generation);
 
+/* Takes bytes [offset_bytes, offset_bytes + length_bytes) of file region (id, generation) out of
+ * the process's resident memory (Linux: madvise MADV_DONTNEED; macOS: the same, as a hint; Windows:
+ * VirtualUnlock, which drops unlocked pages from the working set). The bytes stay in the file and
+ * read the same; the next access faults them back in from the page cache or the disk. For a host or
+ * guest streaming through a region much larger than the memory it wants to hold: peak RSS stays
+ * about one chunk. `offset_bytes` must be a multiple of the OS page size (VMW_ERR_UNALIGNED);
+ * the range must lie inside the region (VMW_ERR_OUT_OF_RANGE) and is rounded up to whole pages.
+ * Anonymous regions are refused (VMW_ERR_INVALID_ARGUMENT): their pages would be lost. */
+vmw_result_t vmw_window_release_pages(vmw_window_t *window, uint32_t id, uint32_t generation,
+                                      uint64_t offset_bytes, uint64_t length_bytes);
+
 /* Unmaps region (id, generation): its slot becomes PROT_NONE again (the address range stays
  * reserved) and its table entry free. VMW_ERR_NOT_MAPPED if nothing is mapped under `id`,
  * VMW_ERR_STALE if `generation` is old, VMW_ERR_NOT_FOUND if `id` is not 1..capacity. */
@@ -229,6 +240,10 @@ vmw_result_t vmw_window_region(vmw_window_t *window, uint32_t id, vmw_region_t *
  *                                      VMW_POLICY_FLUSH is set, VMW_HOST_NOT_MAPPED, VMW_HOST_FAILED
  *   vmw.map(name_ptr, name_len, access) -> i32   ask the host to map something by name: a region id,
  *                                      or VMW_HOST_REFUSED unless the host defines vmw.map itself
+ *   vmw.release(id, offset, length) -> i32   vmw_window_release_pages on file region `id` (always
+ *                                      allowed: no byte changes): 0, VMW_HOST_NOT_MAPPED, or
+ *                                      VMW_HOST_REFUSED (anonymous region, unaligned offset, range
+ *                                      outside the region), VMW_HOST_FAILED
  * Any other import must be defined with vmw_guest_define_import or instantiation fails (VMW_ERR_LINK). */
 #define VMW_GUESTS_PER_WINDOW_MAX 64u
 #define VMW_IMPORTS_MAX 64u

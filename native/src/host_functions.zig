@@ -1,5 +1,5 @@
 //! The imports libvmwindow gives every guest (AssemblyScript's `env.abort` and `env.seed`, and
-//! `vmw.log`, `vmw.map`, `vmw.flush`), and the trampoline that runs host-defined imports through
+//! `vmw.log`, `vmw.map`, `vmw.flush`, `vmw.release`), and the trampoline that runs host-defined imports through
 //! the guest's host callback. All use Wasmtime's unchecked host-function path.
 
 const std = @import("std");
@@ -30,6 +30,7 @@ pub fn define_builtins(linker: *wt.Linker, guest: *Guest) Error!void {
     try define(linker, "vmw", "log", &.{ i32_kind, i32_kind, i32_kind }, &.{}, host_log_discard, guest);
     try define(linker, "vmw", "flush", &.{i32_kind}, &.{i32_kind}, host_flush, guest);
     try define(linker, "vmw", "map", &.{ i32_kind, i32_kind, i32_kind }, &.{i32_kind}, host_map_refused, guest);
+    try define(linker, "vmw", "release", &.{ i32_kind, i32_kind, i32_kind }, &.{i32_kind}, host_release, guest);
 }
 
 pub fn define(linker: *wt.Linker, module_name: []const u8, name: []const u8, params: []const u8, results: []const u8, callback: wt.UncheckedCallback, env: *anyopaque) Error!void {
@@ -147,6 +148,32 @@ fn flush_region(guest: *Guest, id: u32) i32 {
     const mapped_bytes = std.mem.alignForward(u64, entry.length_bytes, os.os_page_bytes());
     os.sync(window.base() + entry.offset_bytes, mapped_bytes) catch return host_failed;
     return 0;
+}
+
+/// `vmw.release(id, offset, length) -> i32`: takes those bytes of file region `id` out of the
+/// process's resident memory (Window.release_pages); they read the same afterwards. Always allowed:
+/// it changes no byte. 0 on success; `host_not_mapped` if `id` is not a live region;
+/// `host_refused` for an anonymous region, an offset that is not a multiple of the OS page or a
+/// range outside the region; `host_failed` if the OS call fails.
+fn host_release(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+    _ = caller;
+    assert(values_len == 3);
+    const window = guest_of(env).window;
+    const id: u32 = @bitCast(values[0].i32);
+    const offset_bytes: u32 = @bitCast(values[1].i32);
+    const length_bytes: u32 = @bitCast(values[2].i32);
+    const code: i32 = code: {
+        if (id == 0 or id > window.layout.capacity) break :code host_not_mapped;
+        const generation = window.table.entry(id).generation;
+        window.release_pages(id, generation, offset_bytes, length_bytes) catch |err| break :code switch (err) {
+            error.NotMapped, error.Stale => host_not_mapped,
+            error.Io => host_failed,
+            else => host_refused,
+        };
+        break :code 0;
+    };
+    values[0] = .{ .i32 = code };
+    return null;
 }
 
 fn copy_text(out: []u8, text: []const u8) usize {

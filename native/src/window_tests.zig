@@ -269,3 +269,63 @@ test "an anonymous region shrunk and grown again reads zeros where it was cut" {
     try testing.expectEqual(@as(u8, 0xFF), bytes[99]);
     for (bytes[100..]) |byte| try testing.expectEqual(@as(u8, 0), byte);
 }
+
+test "release_pages drops a file region's pages from RSS; its bytes and writes stay" {
+    var f: Fixture = undefined;
+    try f.init();
+    defer f.deinit();
+    const size_bytes = 1 << 20;
+    const path = try f.file(0, size_bytes, 8);
+    const region = try f.window.map_file(path, 0, to_end, .read_write, "", .anywhere);
+    const bytes = f.window.base()[region.offset_bytes..][0..size_bytes];
+    try expect_pattern(bytes, 0, 8); // Faults every page in.
+    bytes[5000] = 0x5A; // A dirty page: release must not lose it.
+    try testing.expect(try resident_kib(@intFromPtr(bytes.ptr)) >= size_bytes / 1024);
+
+    // The second half, with a length that ends inside a page (rounded up).
+    try f.window.release_pages(region.id, region.generation, size_bytes / 2, size_bytes / 2 - 100);
+    const half_kib = try resident_kib(@intFromPtr(bytes.ptr));
+    try testing.expect(half_kib >= size_bytes / 2 / 1024 and half_kib < size_bytes / 2 / 1024 + 64);
+    try f.window.release_pages(region.id, region.generation, 0, size_bytes);
+    try testing.expect(try resident_kib(@intFromPtr(bytes.ptr)) < 64);
+
+    // Same bytes from the page cache; the write is there and reaches the file.
+    try testing.expectEqual(@as(u8, 0x5A), bytes[5000]);
+    bytes[5000] = pattern(5000, 8);
+    try expect_pattern(bytes, 0, 8);
+    bytes[5000] = 0x5A;
+    try f.window.release_pages(region.id, region.generation, 4096, 4096);
+    const on_disk = try f.dir.dir.readFileAlloc(testing.allocator, "f0.bin", size_bytes);
+    defer testing.allocator.free(on_disk);
+    try testing.expectEqual(@as(u8, 0x5A), on_disk[5000]);
+
+    const w = f.window;
+    try testing.expectError(error.Unaligned, w.release_pages(region.id, region.generation, 100, 4096));
+    try testing.expectError(error.OutOfRange, w.release_pages(region.id, region.generation, size_bytes, 1));
+    try testing.expectError(error.OutOfRange, w.release_pages(region.id, region.generation, 4096, size_bytes));
+    try testing.expectError(error.OutOfRange, w.release_pages(region.id, region.generation, 4096, std.math.maxInt(u64)));
+    try testing.expectError(error.InvalidArgument, w.release_pages(region.id, region.generation, 0, 0));
+    try testing.expectError(error.Stale, w.release_pages(region.id, region.generation + 1, 0, 4096));
+    const scratch = try w.map_anonymous(8192, "", .anywhere);
+    try testing.expectError(error.InvalidArgument, w.release_pages(scratch.id, scratch.generation, 0, 4096));
+    try w.unmap(region.id, region.generation);
+    try testing.expectError(error.NotMapped, w.release_pages(region.id, region.generation, 0, 4096));
+}
+
+/// The `Rss:` of the mapping that starts at `address`, from /proc/self/smaps, in KiB.
+fn resident_kib(address: usize) !u64 {
+    const smaps = try std.fs.cwd().readFileAlloc(testing.allocator, "/proc/self/smaps", 64 << 20);
+    defer testing.allocator.free(smaps);
+    var prefix_buffer: [32]u8 = undefined;
+    const prefix = try std.fmt.bufPrint(&prefix_buffer, "{x}-", .{address});
+    var lines = std.mem.splitScalar(u8, smaps, '\n');
+    while (lines.next()) |line| {
+        if (!std.mem.startsWith(u8, line, prefix)) continue;
+        while (lines.next()) |field| {
+            if (!std.mem.startsWith(u8, field, "Rss:")) continue;
+            const value = std.mem.trim(u8, field["Rss:".len..], " kB");
+            return std.fmt.parseInt(u64, value, 10);
+        }
+    }
+    return error.MappingNotFound;
+}

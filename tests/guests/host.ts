@@ -1,7 +1,7 @@
 // Test fixture for the SDK's table helpers and host calls under the real host
-// (tests/guest-host.test.ts): records, name lookup, iteration, generation, log, map, flush,
+// (tests/guest-host.test.ts): records, name lookup, iteration, generation, log, map, flush, release,
 // allocation until exhaustion, an endless loop, per-guest static data.
-import { regions, log } from "@vmwindow/guest";
+import { regions, log, releaseRegionPages } from "@vmwindow/guest";
 
 /** A 16-byte record the host writes: { id: u32, flags: u16, kind: u8, pad: u8, value: f64 }. */
 @unmanaged
@@ -117,3 +117,23 @@ export function spin(): void {
 }
 
 export function noop(): void {}
+
+/** Sum of region `id`'s bytes, `chunk` bytes at a time, releasing each chunk's pages once read
+ * (Region.releasePages): a whole-file scan that holds about one chunk in memory. A negative
+ * release answer is returned as is. */
+export function sum_releasing(id: u32, chunk: u32): i64 {
+  let region = regions.get(id);
+  let bytes = region.view<u8>();
+  let sum: i64 = 0;
+  for (let done: usize = 0, n = bytes.length; done < n; done += chunk) {
+    let end = min(done + chunk, n);
+    for (let i = done; i < end; ++i) sum += unchecked(bytes[i]);
+    let answer = region.releasePages(done, end - done);
+    if (answer != 0) return answer;
+  }
+  return sum;
+}
+
+export function release(id: u32, offset: u32, length: u32): i32 {
+  return releaseRegionPages(id, offset, length);
+}

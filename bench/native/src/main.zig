@@ -24,6 +24,7 @@ extern fn wasm_engine_new() ?*wt.Engine;
 extern fn wasm_memorytype_new(limits: *const wt.Limits) ?*wt.MemoryType;
 extern fn wasm_memorytype_delete(ty: *wt.MemoryType) void;
 extern fn wasmtime_memory_new(cx: *wt.Context, ty: *const wt.MemoryType, ret: *wt.Memory) ?*wt.Error;
+extern fn wasmtime_linker_define_unknown_imports_as_traps(linker: *wt.Linker, module: *const wt.Module) ?*wt.Error;
 extern fn wasmtime_memory_data(cx: *const wt.Context, memory: *const wt.Memory) [*]u8;
 
 /// Where the wasmtime contender puts the file in its memory: past the guest's static data and stack
@@ -222,6 +223,8 @@ fn instantiate(engine: *wt.Engine, cx: *wt.Context, module: *wt.Module, len: usi
     const abort_type = wt.wasm_functype_new(&params, &results) orelse return error.FuncType;
     defer wt.wasm_functype_delete(abort_type);
     if (wt.wasmtime_linker_define_func_unchecked(linker, "env", 3, "abort", 5, abort_type, abortCallback, null, null)) |err| return fail(err);
+    // The guest's vmwindow-only imports (vmw.release, used by the *_releasing scans): never called here.
+    if (wasmtime_linker_define_unknown_imports_as_traps(linker, module)) |err| return fail(err);
     var instance: wt.Instance = undefined;
     var trap: ?*wt.Trap = null;
     if (wt.wasmtime_linker_instantiate(linker, cx, module, &instance, &trap)) |err| return fail(err);

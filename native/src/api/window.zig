@@ -171,6 +171,11 @@ pub export fn vmw_window_flush(window: *Window, id: u32, generation: u32) Result
     return to_result(window.flush(id, generation));
 }
 
+pub export fn vmw_window_release_pages(window: *Window, id: u32, generation: u32, offset_bytes: u64, length_bytes: u64) Result {
+    errors.clear();
+    return to_result(window.release_pages(id, generation, offset_bytes, length_bytes));
+}
+
 pub export fn vmw_window_region(window: *Window, id: u32, out: ?*window_module.RegionInfo) Result {
     errors.clear();
     if (out == null) return to_result(fail(error.InvalidArgument, "out is NULL", .{}));

@@ -156,6 +156,16 @@ pub fn sync(base: [*]u8, size_bytes: u64) error{Unexpected}!void {
     if (c.msync(@ptrCast(@alignCast(base)), size_bytes, c.MSF.SYNC) != 0) return error.Unexpected;
 }
 
+/// Drops this process's page-table entries for `[base, base + size_bytes)` of a shared file mapping
+/// (MADV_DONTNEED): the pages leave the process's resident set, their contents stay in the file and
+/// the page cache (dirty pages are kept for writeback), and the next access faults them back in.
+/// On macOS the advice is a hint the kernel may act on later. Never for private anonymous memory,
+/// where Linux would replace the bytes with zeros.
+pub fn drop_resident(base: [*]u8, size_bytes: u64) error{Unexpected}!void {
+    check_range(base, size_bytes);
+    if (c.madvise(@ptrCast(@alignCast(base)), size_bytes, c.MADV.DONTNEED) != 0) return error.Unexpected;
+}
+
 const types = @import("types.zig");
 pub const FileKind = types.FileKind;
 pub const FileInfo = types.FileInfo;

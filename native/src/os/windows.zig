@@ -120,6 +120,7 @@ extern "kernel32" fn CreateFileMappingW(
 ) callconv(.winapi) ?HANDLE;
 extern "kernel32" fn MapViewOfFile(mapping: HANDLE, desired_access: DWORD, offset_high: DWORD, offset_low: DWORD, bytes: usize) callconv(.winapi) ?*anyopaque;
 extern "kernel32" fn UnmapViewOfFile(base_address: *const anyopaque) callconv(.winapi) BOOL;
+extern "kernel32" fn VirtualUnlock(address: *anyopaque, bytes: usize) callconv(.winapi) BOOL;
 extern "kernel32" fn FlushViewOfFile(base_address: *const anyopaque, bytes: usize) callconv(.winapi) BOOL;
 extern "kernel32" fn VirtualProtect(address: *anyopaque, size: usize, new_protect: DWORD, old_protect: *DWORD) callconv(.winapi) BOOL;
 extern "kernel32" fn GetFileInformationByHandle(file: HANDLE, info: *windows.BY_HANDLE_FILE_INFORMATION) callconv(.winapi) BOOL;
@@ -248,6 +249,15 @@ pub fn resize_file(file: Handle, size_bytes: u64) MapError!void {
 pub fn sync(base: [*]u8, size_bytes: u64) error{Unexpected}!void {
     check_range(base, size_bytes);
     if (FlushViewOfFile(base, size_bytes) == 0) return error.Unexpected;
+}
+
+/// Takes `[base, base + size_bytes)` of a file view out of the process's working set: unlocking
+/// pages that are not locked removes them from it (documented for VirtualUnlock); the contents stay
+/// in the file and the next access faults them back in.
+pub fn drop_resident(base: [*]u8, size_bytes: u64) error{Unexpected}!void {
+    check_range(base, size_bytes);
+    // Fails with ERROR_NOT_LOCKED after doing its work: the result says nothing here.
+    _ = VirtualUnlock(base, size_bytes);
 }
 
 const types = @import("types.zig");

@@ -21,6 +21,7 @@ const symbols = {
   vmw_window_resize: { args: [ptr, u32, u32, u64, ptr], returns: i32 },
   vmw_window_flush: { args: [ptr, u32, u32], returns: i32 },
   vmw_window_unmap: { args: [ptr, u32, u32], returns: i32 },
+  vmw_window_release_pages: { args: [ptr, u32, u32, u64, u64], returns: i32 },
   vmw_window_region: { args: [ptr, u32, ptr], returns: i32 },
   vmw_guest_create: { args: [ptr, ptr, usize, ptr], returns: i32 },
   vmw_guest_destroy: { args: [ptr], returns: FFIType.void },

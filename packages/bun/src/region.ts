@@ -36,6 +36,7 @@ export interface RegionOwner {
   remapRegion(region: Region, path: string, options: RemapOptions): RegionState;
   resizeRegion(region: Region, lengthBytes: number): RegionState;
   flushRegion(region: Region): void;
+  releaseRegionPages(region: Region, offsetBytes: number, lengthBytes: number): void;
   regionState(region: Region): RegionState;
 }
 
@@ -138,6 +139,18 @@ export class Region implements Disposable {
   flush(): void {
     this.#check();
     this.#owner.flushRegion(this);
+  }
+
+  /**
+   * Takes `[offset, offset + length)` of a file region out of the process's resident memory (RSS):
+   * the bytes stay in the file and read the same, the next access faults them back in from the
+   * page cache. Call it behind a scan of a region much larger than the memory you want to hold.
+   * `offset` is a multiple of 4096; the range defaults to the rest of the region. Views stay valid.
+   * Anonymous regions are refused (their pages would be lost).
+   */
+  releasePages(offset = 0, length?: number): void {
+    this.#check();
+    this.#owner.releaseRegionPages(this, offset, length ?? this.#state.length - offset);
   }
 
   /** Unmaps the region; its slot traps again for the guest. Throws if already unmapped. */

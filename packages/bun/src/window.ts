@@ -231,6 +231,15 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   }
 
   /** @internal */
+  releaseRegionPages(region: Region, offsetBytes: number, lengthBytes: number): void {
+    const handle = this.#owned(region);
+    const offset = byteCount("offset", offsetBytes, true);
+    const length = byteCount("length", lengthBytes, false);
+    const result = native.vmw_window_release_pages(handle, region.id, region.generation, offset, length);
+    if (result !== Result.OK) throwResult(result);
+  }
+
+  /** @internal */
   releaseGuest(guest: Guest): void {
     if (guest.handle === null) return;
     native.vmw_guest_destroy(guest.handle);

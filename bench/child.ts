@@ -64,14 +64,9 @@ function vmwindowRunner(kind: Kind, setup: { ns: number }): Runner {
     },
     scans(path, reps, out) {
       const region = window.mapFile(path);
-      let value = guest.call(fn, region.id);
-      for (let i = 0; i < reps; i++) {
-        const t = Bun.nanoseconds();
-        value = guest.call(fn, region.id);
-        out.push(Bun.nanoseconds() - t);
-      }
+      const value = timeScans(reps, out, () => guest.call(fn, region.id));
       region.unmap();
-      return String(value);
+      return value;
     },
   };
 }
@@ -105,13 +100,7 @@ function vmwindowRangesRunner(kind: Kind, setup: { ns: number }): Runner {
       return value;
     },
     scans(path, reps, out) {
-      let value = run(path);
-      for (let i = 0; i < reps; i++) {
-        const t = Bun.nanoseconds();
-        value = run(path);
-        out.push(Bun.nanoseconds() - t);
-      }
-      return value;
+      return timeScans(reps, out, () => run(path));
     },
   };
 }
@@ -137,13 +126,7 @@ function vmwindowReleaseRunner(kind: Kind, setup: { ns: number }): Runner {
       return value;
     },
     scans(path, reps, out) {
-      let value = run(path);
-      for (let i = 0; i < reps; i++) {
-        const t = Bun.nanoseconds();
-        value = run(path);
-        out.push(Bun.nanoseconds() - t);
-      }
-      return value;
+      return timeScans(reps, out, () => run(path));
     },
   };
 }
@@ -158,13 +141,7 @@ function jsRunner(kind: Kind): Runner {
     },
     scans(path, reps, out) {
       const bytes = Bun.mmap(path, { shared: true });
-      let value = scan(bytes);
-      for (let i = 0; i < reps; i++) {
-        const t = Bun.nanoseconds();
-        value = scan(bytes);
-        out.push(Bun.nanoseconds() - t);
-      }
-      return String(value);
+      return timeScans(reps, out, () => scan(bytes));
     },
   };
 }
@@ -218,15 +195,23 @@ function bunWasmRunner(kind: Kind, direct: boolean): Runner {
     },
     scans(path, reps, out) {
       const { exports, length } = load(path);
-      let value = run(exports, length);
-      for (let i = 0; i < reps; i++) {
-        const t = Bun.nanoseconds();
-        value = run(exports, length);
-        out.push(Bun.nanoseconds() - t);
-      }
-      return value;
+      return timeScans(reps, out, () => run(exports, length));
     },
   };
+}
+
+/** Times `reps` calls of `scan` after as many untimed ones, so JIT tiers, JavaScriptCore's
+ * background compiler threads (which share this machine's two cores) and caches have settled;
+ * returns the last result. */
+function timeScans(reps: number, out: number[], scan: () => unknown): string {
+  let value: unknown;
+  for (let i = 0; i < reps; i++) value = scan();
+  for (let i = 0; i < reps; i++) {
+    const started = Bun.nanoseconds();
+    value = scan();
+    out.push(Bun.nanoseconds() - started);
+  }
+  return String(value);
 }
 
 let ttrStopped = 0;

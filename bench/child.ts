@@ -48,11 +48,32 @@ interface Runner {
   scans(path: string, reps: number, out: number[]): string;
 }
 
-function vmwindowRunner(kind: Kind, setup: { ns: number }): Runner {
+/** A window and the bench guest: the once-per-process setup of every vmwindow contender (timed
+ * into `setup.ns`, reported apart from time to result). */
+function vmwindowSetup(setup: { ns: number }) {
   const started = Bun.nanoseconds();
   const window = Window.create({ sizeBytes: 2 ** 32 - 65_536 });
   const guest = window.instantiate(guestPath);
   setup.ns = Bun.nanoseconds() - started;
+  return { window, guest };
+}
+
+/** A runner whose every result maps afresh (`run(path)`): its "scans" are results too. */
+function mappingRunner(run: (path: string) => string): Runner {
+  return {
+    once(path) {
+      const value = run(path);
+      ttrEnd();
+      return value;
+    },
+    scans(path, reps, out) {
+      return timeScans(reps, out, () => run(path));
+    },
+  };
+}
+
+function vmwindowRunner(kind: Kind, setup: { ns: number }): Runner {
+  const { window, guest } = vmwindowSetup(setup);
   const fn = kind === "newlines" ? "count_newlines" : "sum_f64";
   return {
     once(path) {
@@ -75,12 +96,9 @@ function vmwindowRunner(kind: Kind, setup: { ns: number }): Runner {
  * range, scan it in place, unmap it; peak RSS stays about one range instead of the whole file. */
 export const RANGE_BYTES = 64 * 2 ** 20;
 function vmwindowRangesRunner(kind: Kind, setup: { ns: number }): Runner {
-  const started = Bun.nanoseconds();
-  const window = Window.create({ sizeBytes: 2 ** 32 - 65_536 });
-  const guest = window.instantiate(guestPath);
-  setup.ns = Bun.nanoseconds() - started;
+  const { window, guest } = vmwindowSetup(setup);
   const fn = kind === "newlines" ? "count_newlines" : "sum_f64";
-  const run = (path: string) => {
+  return mappingRunner((path) => {
     const size = Bun.file(path).size;
     let total = 0n;
     let sum = 0;
@@ -92,43 +110,20 @@ function vmwindowRangesRunner(kind: Kind, setup: { ns: number }): Runner {
       else sum += value as number;
     }
     return kind === "newlines" ? String(total) : String(sum);
-  };
-  return {
-    once(path) {
-      const value = run(path);
-      ttrEnd();
-      return value;
-    },
-    scans(path, reps, out) {
-      return timeScans(reps, out, () => run(path));
-    },
-  };
+  });
 }
 
 /** The whole file mapped at once, but the guest releases each RANGE_BYTES chunk's pages once it has
  * scanned them (`region.releasePages` in the guest): one mapping, peak RSS about one chunk. */
 function vmwindowReleaseRunner(kind: Kind, setup: { ns: number }): Runner {
-  const started = Bun.nanoseconds();
-  const window = Window.create({ sizeBytes: 2 ** 32 - 65_536 });
-  const guest = window.instantiate(guestPath);
-  setup.ns = Bun.nanoseconds() - started;
+  const { window, guest } = vmwindowSetup(setup);
   const fn = kind === "newlines" ? "count_newlines_releasing" : "sum_f64_releasing";
-  const run = (path: string) => {
+  return mappingRunner((path) => {
     const region = window.mapFile(path);
     const value = String(guest.call(fn, region.id, RANGE_BYTES));
     region.unmap();
     return value;
-  };
-  return {
-    once(path) {
-      const value = run(path);
-      ttrEnd();
-      return value;
-    },
-    scans(path, reps, out) {
-      return timeScans(reps, out, () => run(path));
-    },
-  };
+  });
 }
 
 function jsRunner(kind: Kind): Runner {

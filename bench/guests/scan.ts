@@ -76,23 +76,20 @@ export function sum_f64(id: u32): f64 {
 /** Newlines in region `id`, `chunk` bytes at a time, releasing each chunk's pages behind the scan
  * (Region.releasePages): a whole-file mapping whose peak RSS stays about one chunk. */
 export function count_newlines_releasing(id: u32, chunk: usize): u64 {
-  let region = regions.get(id);
-  let total: u64 = 0;
-  for (let done: usize = 0, n = region.length; done < n; done += chunk) {
-    let len = min(chunk, n - done);
-    total += count_newlines_at(region.offset + done, len);
-    if (region.releasePages(done, len) != 0) unreachable();
-  }
-  return total;
+  return scanReleasing<u64>(id, chunk, count_newlines_at);
 }
 
 /** Sum of region `id` as f64 values, releasing behind the scan (`chunk`: a multiple of 8). */
 export function sum_f64_releasing(id: u32, chunk: usize): f64 {
+  return scanReleasing<f64>(id, chunk, sum_f64_at);
+}
+
+function scanReleasing<T>(id: u32, chunk: usize, scan: (ptr: usize, len: usize) => T): T {
   let region = regions.get(id);
-  let total: f64 = 0;
+  let total: T = <T>0;
   for (let done: usize = 0, n = region.length; done < n; done += chunk) {
     let len = min(chunk, n - done);
-    total += sum_f64_at(region.offset + done, len);
+    total += scan(region.offset + done, len);
     if (region.releasePages(done, len) != 0) unreachable();
   }
   return total;

@@ -11,8 +11,9 @@
 //! them into .toolchain/wasmtime/<platform>/lib), each into its own prefix, for example
 //!   zig build -Dtarget=aarch64-linux-gnu.2.28 -Dwasmtime-lib=../.toolchain/wasmtime/linux-aarch64/lib -p DIR
 //!   zig build -Dtarget=aarch64-macos.11.0 -Dwasmtime-lib=../.toolchain/wasmtime/darwin-aarch64/lib -p DIR
-//! (packages/linux-arm64-gnu, packages/darwin-arm64). Windows is not linked: the Wasmtime wheel has
-//! its DLL but no import library.
+//!   zig build -Dtarget=x86_64-windows-gnu -Dwasmtime-lib=DIR_WITH_wasmtime.dll_AND_wasmtime.lib -p DIR
+//! (packages/linux-arm64-gnu, packages/darwin-arm64, packages/win32-x64; Wasmtime's wheel has no
+//! import library for its DLL, tools/cross-build-package.ts makes one).
 const std = @import("std");
 
 pub fn build(b: *std.Build) void {
@@ -21,19 +22,21 @@ pub fn build(b: *std.Build) void {
     const wasmtime_lib = b.option([]const u8, "wasmtime-lib", "directory holding libwasmtime.so (.dylib on macOS)") orelse
         b.pathFromRoot("../.toolchain/wasmtime/lib");
     const is_darwin = target.result.os.tag.isDarwin();
-    const wasmtime_file = if (is_darwin) "libwasmtime.dylib" else "libwasmtime.so";
+    const is_windows = target.result.os.tag == .windows;
+    const wasmtime_file = if (is_darwin) "libwasmtime.dylib" else if (is_windows) "wasmtime.dll" else "libwasmtime.so";
 
     const module = vmwindow_module(b, target, optimize, wasmtime_lib);
     // Wasmtime's library is installed next to libvmwindow. (On macOS its install name is
-    // @rpath/libwasmtime.dylib, so the run path makes the loader look beside libvmwindow.dylib.)
-    module.addRPathSpecial(if (is_darwin) "@loader_path" else "$ORIGIN");
+    // @rpath/libwasmtime.dylib, so the run path makes the loader look beside libvmwindow.dylib.
+    // Windows has no run paths: the Bun package loads wasmtime.dll first, by its full path.)
+    if (!is_windows) module.addRPathSpecial(if (is_darwin) "@loader_path" else "$ORIGIN");
 
     const lib = b.addLibrary(.{ .linkage = .dynamic, .name = "vmwindow", .root_module = module });
     b.installArtifact(lib);
-    b.getInstallStep().dependOn(&b.addInstallLibFile(
-        .{ .cwd_relative = b.pathJoin(&.{ wasmtime_lib, wasmtime_file }) },
-        wasmtime_file,
-    ).step);
+    const wasmtime_source: std.Build.LazyPath = .{ .cwd_relative = b.pathJoin(&.{ wasmtime_lib, wasmtime_file }) };
+    // DLLs go to bin/ with vmwindow.dll; shared libraries to lib/.
+    const install_wasmtime = if (is_windows) b.addInstallBinFile(wasmtime_source, wasmtime_file) else b.addInstallLibFile(wasmtime_source, wasmtime_file);
+    b.getInstallStep().dependOn(&install_wasmtime.step);
     b.getInstallStep().dependOn(&b.addInstallFile(b.path("include/vmwindow.h"), "include/vmwindow.h").step);
 
     const test_module = vmwindow_module(b, target, optimize, wasmtime_lib);

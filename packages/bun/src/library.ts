@@ -1,38 +1,51 @@
 // Finds libvmwindow for this platform: $VMWINDOW_LIB, then a from-source build when running inside
 // the vmwindow repository (native/zig-out/lib), then the platform's optional npm package.
+import { dlopen, FFIType } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const suffix = process.platform === "darwin" ? "dylib" : process.platform === "win32" ? "dll" : "so";
 const fileName = process.platform === "win32" ? "vmwindow.dll" : `libvmwindow.${suffix}`;
 
+/** Where libvmwindow is, and the libraries to load before it, in order (Windows, which has no run
+ * paths: wasmtime.dll, so vmwindow.dll's import of it binds to the module already loaded). */
+export interface LibraryLocation {
+  path: string;
+  preload: readonly string[];
+}
+
 /**
  * The npm package that carries the prebuilt library for a platform (this one by default):
- * @vmwindow/linux-x64-gnu, @vmwindow/linux-arm64-gnu, @vmwindow/darwin-arm64 (Linux names carry the
- * C library, glibc). Other platforms get a name of the same shape, which no package has yet.
+ * @vmwindow/linux-x64-gnu, @vmwindow/linux-arm64-gnu, @vmwindow/darwin-arm64, @vmwindow/win32-x64
+ * (Linux names carry the C library, glibc). Other platforms get a name of the same shape, which no
+ * package has yet.
  */
 export function platformPackageName(platform: string = process.platform, arch: string = process.arch): string {
   const libc = platform === "linux" ? "-gnu" : "";
   return `@vmwindow/${platform}-${arch}${libc}`;
 }
 
-export function findLibrary(): string {
+export function findLibrary(): LibraryLocation {
   const tried: string[] = [];
   const fromEnv = process.env.VMWINDOW_LIB;
   if (fromEnv) {
-    if (existsSync(fromEnv)) return fromEnv;
+    if (existsSync(fromEnv)) return beside(fromEnv);
     tried.push(`$VMWINDOW_LIB=${fromEnv}`);
   }
   // Inside the vmwindow repository (this file at packages/bun/src), the library just built from
   // source wins over the platform package's copy of it, which is only refreshed by `./dev build`.
-  const fromSource = fileURLToPath(new URL(`../../../native/zig-out/lib/${fileName}`, import.meta.url));
-  if (existsSync(fromSource)) return fromSource;
+  // (Zig installs a DLL in bin/, a shared library in lib/.)
+  const fromSource = fileURLToPath(new URL(`../../../native/zig-out/${fileName.endsWith(".dll") ? "bin" : "lib"}/${fileName}`, import.meta.url));
+  if (existsSync(fromSource)) return beside(fromSource);
   tried.push(fromSource);
   try {
     const require = createRequire(import.meta.url);
-    const platformPackage: { libraryPath?: string } = require(platformPackageName());
-    if (platformPackage.libraryPath && existsSync(platformPackage.libraryPath)) return platformPackage.libraryPath;
+    const platformPackage: { libraryPath?: string; preload?: string[] } = require(platformPackageName());
+    if (platformPackage.libraryPath && existsSync(platformPackage.libraryPath)) {
+      return { path: platformPackage.libraryPath, preload: platformPackage.preload ?? [] };
+    }
     tried.push(`${platformPackageName()} (${platformPackage.libraryPath ?? "no libraryPath"} is missing)`);
   } catch {
     tried.push(platformPackageName());
@@ -41,4 +54,16 @@ export function findLibrary(): string {
     `vmwindow: cannot find ${fileName} (tried ${tried.join(", ")}). ` +
       `Install ${platformPackageName()}, set VMWINDOW_LIB, or build from source with ./dev build.`,
   );
+}
+
+/** A library found by path: on Windows, wasmtime.dll beside it is loaded first. */
+function beside(path: string): LibraryLocation {
+  if (process.platform !== "win32") return { path, preload: [] };
+  return { path, preload: [join(dirname(path), "wasmtime.dll")] };
+}
+
+/** Loads Wasmtime's C library at `path` into the process and keeps it loaded. (bun:ffi's dlopen
+ * wants at least one symbol: `wasm_engine_new` is in every Wasmtime C library.) */
+export function preloadLibrary(path: string): void {
+  dlopen(path, { wasm_engine_new: { args: [], returns: FFIType.ptr } });
 }

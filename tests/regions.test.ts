@@ -121,7 +121,9 @@ describe("kinds of region", () => {
 
     expect(codeOf(() => region.releasePages(100))).toBe("UNALIGNED");
     expect(codeOf(() => region.releasePages(0, size + 1))).toBe("OUT_OF_RANGE");
-    expect(codeOf(() => region.releasePages(size))).toBe("INVALID_ARGUMENT"); // nothing left: length 0
+    expect(codeOf(() => region.releasePages(size))).toBe("OUT_OF_RANGE"); // nothing left to release
+    expect(codeOf(() => region.releasePages(0, 0))).toBe("INVALID_ARGUMENT");
+    expect(codeOf(() => region.releasePages(Symbol() as never))).toBe("INVALID_ARGUMENT");
     expect(codeOf(() => region.releasePages(-4096))).toBe("INVALID_ARGUMENT");
     using scratch = window.mapAnonymous(4096);
     expect(codeOf(() => scratch.releasePages())).toBe("INVALID_ARGUMENT");

@@ -36,7 +36,8 @@ export interface RegionOwner {
   remapRegion(region: Region, path: string, options: RemapOptions): RegionState;
   resizeRegion(region: Region, lengthBytes: number): RegionState;
   flushRegion(region: Region): void;
-  releaseRegionPages(region: Region, offsetBytes: number, lengthBytes: number): void;
+  /** `lengthBytes` undefined: to the region's end. */
+  releaseRegionPages(region: Region, offsetBytes: number, lengthBytes: number | undefined): void;
   regionState(region: Region): RegionState;
 }
 
@@ -150,7 +151,7 @@ export class Region implements Disposable {
    */
   releasePages(offset = 0, length?: number): void {
     this.#check();
-    this.#owner.releaseRegionPages(this, offset, length ?? this.#state.length - offset);
+    this.#owner.releaseRegionPages(this, offset, length);
   }
 
   /** Unmaps the region; its slot traps again for the guest. Throws if already unmapped. */

@@ -231,10 +231,13 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   }
 
   /** @internal */
-  releaseRegionPages(region: Region, offsetBytes: number, lengthBytes: number): void {
+  releaseRegionPages(region: Region, offsetBytes: number, lengthBytes: number | undefined): void {
     const handle = this.#owned(region);
     const offset = byteCount("offset", offsetBytes, true);
-    const length = byteCount("length", lengthBytes, false);
+    if (lengthBytes === undefined && offset >= region.length) {
+      throw new VmwindowError("OUT_OF_RANGE", `offset ${offset} is at or past the end of region ${region.id} (${region.length} bytes)`);
+    }
+    const length = lengthBytes === undefined ? region.length - offset : byteCount("length", lengthBytes, false);
     const result = native.vmw_window_release_pages(handle, region.id, region.generation, offset, length);
     if (result !== Result.OK) throwResult(result);
   }

@@ -19,7 +19,7 @@ const std = @import("std");
 pub fn build(b: *std.Build) void {
     const target = b.standardTargetOptions(.{});
     const optimize = b.standardOptimizeOption(.{});
-    const wasmtime_lib = b.option([]const u8, "wasmtime-lib", "directory holding libwasmtime.so (.dylib on macOS)") orelse
+    const wasmtime_lib = b.option([]const u8, "wasmtime-lib", "directory holding libwasmtime.so (.dylib on macOS; wasmtime.dll and its import library wasmtime.lib on Windows)") orelse
         b.pathFromRoot("../.toolchain/wasmtime/lib");
     const is_darwin = target.result.os.tag.isDarwin();
     const is_windows = target.result.os.tag == .windows;

@@ -224,6 +224,7 @@ describe.each(platforms)("$name", (platform) => {
   } else if (platform.format === "pe") {
     test("vmwindow.dll: x86-64 DLL exporting the whole C ABI; its Wasmtime imports all resolve in wasmtime.dll", () => {
       const lib = readPe(readFileSync(libPath(platform, 0)), platform.libraries[0]);
+      expect(() => readPe(readFileSync(libPath(platform, 0)).subarray(0, 4096), "truncated")).toThrow();
       const wasmtime = readPe(readFileSync(libPath(platform, 1)), platform.libraries[1]);
       expect(lib.machine).toBe(platform.machine);
       expect(lib.dll).toBe(true);

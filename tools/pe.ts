@@ -10,12 +10,14 @@ export interface PeImage {
   dll: boolean;
   /** Exported names, in the export table's (sorted) order. */
   exports: string[];
-  /** Imported DLL name -> the functions imported from it by name. */
+  /** Imported DLL name -> the functions imported from it: by name, or `#N` by ordinal N. Delay-load
+   * imports are included. */
   imports: Map<string, string[]>;
 }
 
 const DIRECTORY_EXPORT = 0;
 const DIRECTORY_IMPORT = 1;
+const DIRECTORY_DELAY_IMPORT = 13;
 
 export function readPe(bytes: Uint8Array, what = "image"): PeImage {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -31,6 +33,7 @@ export function readPe(bytes: Uint8Array, what = "image"): PeImage {
   const optional = pe + 24;
   if (u16(optional) !== 0x20b) throw new Error(`${what}: not PE32+ (64-bit)`);
   const directories = optional + 112;
+  const directoryCount = u32(optional + 108); // NumberOfRvaAndSizes
   const sections: { address: number; size: number; offset: number }[] = [];
   for (let i = 0; i < sectionCount; i++) {
     const at = optional + optionalSize + i * 40;
@@ -43,11 +46,21 @@ export function readPe(bytes: Uint8Array, what = "image"): PeImage {
   };
   const cString = (rva: number) => {
     const start = offsetOf(rva);
-    let end = start;
-    while (bytes[end] !== 0) end++;
+    const end = bytes.indexOf(0, start);
+    if (end < 0) throw new Error(`${what}: unterminated string at 0x${rva.toString(16)}`);
     return new TextDecoder("latin1").decode(bytes.subarray(start, end));
   };
-  const directory = (index: number) => ({ rva: u32(directories + index * 8), size: u32(directories + index * 8 + 4) });
+  const directory = (index: number) =>
+    index < directoryCount ? { rva: u32(directories + index * 8), size: u32(directories + index * 8 + 4) } : { rva: 0, size: 0 };
+  /** The functions an import lookup table names (64-bit thunks, zero-terminated). */
+  const lookupTable = (rva: number) => {
+    const functions: string[] = [];
+    for (let thunk = offsetOf(rva); ; thunk += 8) {
+      const entry = view.getBigUint64(thunk, true);
+      if (entry === 0n) return functions;
+      functions.push((entry >> 63n) === 1n ? `#${Number(entry & 0xffffn)}` : cString(Number(entry & 0x7fffffffn) + 2)); // + 2: the hint
+    }
+  };
 
   const exports: string[] = [];
   const exportDirectory = directory(DIRECTORY_EXPORT);
@@ -61,16 +74,18 @@ export function readPe(bytes: Uint8Array, what = "image"): PeImage {
   const imports = new Map<string, string[]>();
   const importDirectory = directory(DIRECTORY_IMPORT);
   if (importDirectory.rva !== 0) {
+    // IMAGE_IMPORT_DESCRIPTOR (20 bytes): the lookup table (OriginalFirstThunk), or the address
+    // table if there is none, and the DLL's name.
     for (let at = offsetOf(importDirectory.rva); u32(at + 12) !== 0; at += 20) {
-      const functions: string[] = [];
-      // The import lookup table (OriginalFirstThunk), or the address table if there is none.
-      let thunk = offsetOf(u32(at) !== 0 ? u32(at) : u32(at + 16));
-      for (;; thunk += 8) {
-        const entry = view.getBigUint64(thunk, true);
-        if (entry === 0n) break;
-        if ((entry >> 63n) === 0n) functions.push(cString(Number(entry & 0x7fffffffn) + 2)); // skip the hint
-      }
-      imports.set(cString(u32(at + 12)), functions);
+      imports.set(cString(u32(at + 12)), lookupTable(u32(at) !== 0 ? u32(at) : u32(at + 16)));
+    }
+  }
+  const delayDirectory = directory(DIRECTORY_DELAY_IMPORT);
+  if (delayDirectory.rva !== 0) {
+    // IMAGE_DELAYLOAD_DESCRIPTOR (32 bytes): the DLL's name, then (at 16) its name table.
+    for (let at = offsetOf(delayDirectory.rva); u32(at + 4) !== 0; at += 32) {
+      const name = cString(u32(at + 4));
+      imports.set(name, [...(imports.get(name) ?? []), ...lookupTable(u32(at + 16))]);
     }
   }
   return { machine, dll: (characteristics & 0x2000) !== 0, exports, imports };

@@ -88,8 +88,9 @@ export class Region {
    * Takes bytes `[offset, offset + length)` of this file region out of the process's resident
    * memory through the host: they read the same afterwards (faulted back in from the page cache).
    * Call it behind a scan of a region larger than the memory you want to hold. `offset` is a
-   * multiple of 4096. Returns 0, or HOST_NOT_MAPPED, HOST_REFUSED (anonymous region, unaligned
-   * offset, range outside the region), HOST_FAILED.
+   * multiple of the OS page size (4096; 16384 on macOS arm64). Returns 0, or HOST_NOT_MAPPED,
+   * HOST_REFUSED (anonymous region, unaligned offset, zero length, range outside the region),
+   * HOST_FAILED.
    */
   releasePages(offset: usize, length: usize): i32 {
     return releaseRegionPages(this.id, offset, length);

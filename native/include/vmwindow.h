@@ -206,10 +206,14 @@ vmw_result_t vmw_window_flush(vmw_window_t *window, uint32_t id, uint32_t genera
 /* Takes bytes [offset_bytes, offset_bytes + length_bytes) of file region (id, generation) out of
  * the process's resident memory (Linux: madvise MADV_DONTNEED; macOS: the same, as a hint; Windows:
  * VirtualUnlock, which drops unlocked pages from the working set). The bytes stay in the file and
- * read the same; the next access faults them back in from the page cache or the disk. For a host or
- * guest streaming through a region much larger than the memory it wants to hold: peak RSS stays
- * about one chunk. `offset_bytes` must be a multiple of the OS page size (VMW_ERR_UNALIGNED);
- * the range must lie inside the region (VMW_ERR_OUT_OF_RANGE) and is rounded up to whole pages.
+ * read the same (unflushed writes included); the next access faults them back in from the page
+ * cache or the disk. For a host or guest streaming through a region much larger than the memory it
+ * wants to hold: peak RSS stays about one chunk. A file on tmpfs or other memory-backed storage
+ * leaves the process's RSS but frees no memory. In a damaged region (VMW_ACCESS_DAMAGED), the pages
+ * that replaced the lost part read zeros again afterwards.
+ * `offset_bytes` must be a multiple of the OS page size (4096 on Linux x86-64 and Windows, 16384 on
+ * macOS arm64; VMW_ERR_UNALIGNED); `length_bytes` must be positive (VMW_ERR_INVALID_ARGUMENT); the
+ * range must lie inside the region (VMW_ERR_OUT_OF_RANGE) and is rounded up to whole pages.
  * Anonymous regions are refused (VMW_ERR_INVALID_ARGUMENT): their pages would be lost. */
 vmw_result_t vmw_window_release_pages(vmw_window_t *window, uint32_t id, uint32_t generation,
                                       uint64_t offset_bytes, uint64_t length_bytes);
@@ -240,10 +244,11 @@ vmw_result_t vmw_window_region(vmw_window_t *window, uint32_t id, vmw_region_t *
  *                                      VMW_POLICY_FLUSH is set, VMW_HOST_NOT_MAPPED, VMW_HOST_FAILED
  *   vmw.map(name_ptr, name_len, access) -> i32   ask the host to map something by name: a region id,
  *                                      or VMW_HOST_REFUSED unless the host defines vmw.map itself
- *   vmw.release(id, offset, length) -> i32   vmw_window_release_pages on file region `id` (always
- *                                      allowed: no byte changes): 0, VMW_HOST_NOT_MAPPED, or
- *                                      VMW_HOST_REFUSED (anonymous region, unaligned offset, range
- *                                      outside the region), VMW_HOST_FAILED
+ *   vmw.release(id, offset, length) -> i32   vmw_window_release_pages on file region `id` (allowed
+ *                                      unless the host defines vmw.release itself: no byte changes):
+ *                                      0, VMW_HOST_NOT_MAPPED, or VMW_HOST_REFUSED (anonymous region,
+ *                                      unaligned offset, zero length, range outside the region),
+ *                                      VMW_HOST_FAILED
  * Any other import must be defined with vmw_guest_define_import or instantiation fails (VMW_ERR_LINK). */
 #define VMW_GUESTS_PER_WINDOW_MAX 64u
 #define VMW_IMPORTS_MAX 64u

@@ -511,6 +511,9 @@ pub const Window = struct {
                     @memcpy(window.reservation[slot.offset_bytes..][0..kept_bytes], window.reservation[region.offset_bytes..][0..kept_bytes]);
                 },
             }
+            // A slot goes back to the free list PROT_NONE, so a later region that maps less of it
+            // (and unmaps only what it mapped) never leaves these pages readable.
+            errdefer os.map_none(window.reservation + slot.offset_bytes, new_mapped_bytes) catch {};
             os.map_none(window.reservation + region.offset_bytes, old_mapped_bytes) catch
                 return fail(error.OutOfMemory, "cannot release region {d}'s old slot", .{region_id(window, region)});
             window.slots.release(region.offset_bytes, region.slot_bytes);

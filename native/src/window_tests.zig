@@ -294,22 +294,23 @@ test "release_pages drops a file region's pages from RSS; its bytes and writes s
     bytes[5000] = pattern(5000, 8);
     try expect_pattern(bytes, 0, 8);
     bytes[5000] = 0x5A;
-    try f.window.release_pages(region.id, region.generation, 4096, 4096);
+    const os_page = std.heap.pageSize();
+    try f.window.release_pages(region.id, region.generation, 0, os_page);
     const on_disk = try f.dir.dir.readFileAlloc(testing.allocator, "f0.bin", size_bytes);
     defer testing.allocator.free(on_disk);
     try testing.expectEqual(@as(u8, 0x5A), on_disk[5000]);
 
     const w = f.window;
-    try testing.expectError(error.Unaligned, w.release_pages(region.id, region.generation, 100, 4096));
+    try testing.expectError(error.Unaligned, w.release_pages(region.id, region.generation, 100, os_page));
     try testing.expectError(error.OutOfRange, w.release_pages(region.id, region.generation, size_bytes, 1));
-    try testing.expectError(error.OutOfRange, w.release_pages(region.id, region.generation, 4096, size_bytes));
-    try testing.expectError(error.OutOfRange, w.release_pages(region.id, region.generation, 4096, std.math.maxInt(u64)));
+    try testing.expectError(error.OutOfRange, w.release_pages(region.id, region.generation, os_page, size_bytes));
+    try testing.expectError(error.OutOfRange, w.release_pages(region.id, region.generation, os_page, std.math.maxInt(u64)));
     try testing.expectError(error.InvalidArgument, w.release_pages(region.id, region.generation, 0, 0));
-    try testing.expectError(error.Stale, w.release_pages(region.id, region.generation + 1, 0, 4096));
+    try testing.expectError(error.Stale, w.release_pages(region.id, region.generation + 1, 0, os_page));
     const scratch = try w.map_anonymous(8192, "", .anywhere);
-    try testing.expectError(error.InvalidArgument, w.release_pages(scratch.id, scratch.generation, 0, 4096));
+    try testing.expectError(error.InvalidArgument, w.release_pages(scratch.id, scratch.generation, 0, os_page));
     try w.unmap(region.id, region.generation);
-    try testing.expectError(error.NotMapped, w.release_pages(region.id, region.generation, 0, 4096));
+    try testing.expectError(error.NotMapped, w.release_pages(region.id, region.generation, 0, os_page));
 }
 
 /// The `Rss:` of the mapping that starts at `address`, from /proc/self/smaps, in KiB.

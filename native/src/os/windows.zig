@@ -256,8 +256,8 @@ pub fn sync(base: [*]u8, size_bytes: u64) error{Unexpected}!void {
 /// in the file and the next access faults them back in.
 pub fn drop_resident(base: [*]u8, size_bytes: u64) error{Unexpected}!void {
     check_range(base, size_bytes);
-    // Fails with ERROR_NOT_LOCKED after doing its work: the result says nothing here.
-    _ = VirtualUnlock(base, size_bytes);
+    // On pages that are not locked it "fails" with ERROR_NOT_LOCKED after doing its work.
+    if (VirtualUnlock(base, size_bytes) == 0 and windows.GetLastError() != .NOT_LOCKED) return error.Unexpected;
 }
 
 const types = @import("types.zig");

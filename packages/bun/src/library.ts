@@ -31,14 +31,16 @@ export function findLibrary(): LibraryLocation {
   const tried: string[] = [];
   const fromEnv = process.env.VMWINDOW_LIB;
   if (fromEnv) {
-    if (existsSync(fromEnv)) return beside(fromEnv);
+    const found = beside(fromEnv);
+    if (found) return found;
     tried.push(`$VMWINDOW_LIB=${fromEnv}`);
   }
   // Inside the vmwindow repository (this file at packages/bun/src), the library just built from
   // source wins over the platform package's copy of it, which is only refreshed by `./dev build`.
   // (Zig installs a DLL in bin/, a shared library in lib/.)
   const fromSource = fileURLToPath(new URL(`../../../native/zig-out/${fileName.endsWith(".dll") ? "bin" : "lib"}/${fileName}`, import.meta.url));
-  if (existsSync(fromSource)) return beside(fromSource);
+  const built = beside(fromSource);
+  if (built) return built;
   tried.push(fromSource);
   try {
     const require = createRequire(import.meta.url);
@@ -56,14 +58,18 @@ export function findLibrary(): LibraryLocation {
   );
 }
 
-/** A library found by path: on Windows, wasmtime.dll beside it is loaded first. */
-function beside(path: string): LibraryLocation {
+/** The library at `path` if it exists (and, on Windows, wasmtime.dll beside it, loaded first). */
+function beside(path: string): LibraryLocation | undefined {
+  if (!existsSync(path)) return undefined;
   if (process.platform !== "win32") return { path, preload: [] };
-  return { path, preload: [join(dirname(path), "wasmtime.dll")] };
+  const wasmtime = join(dirname(path), "wasmtime.dll");
+  return existsSync(wasmtime) ? { path, preload: [wasmtime] } : undefined;
 }
 
 /** Loads Wasmtime's C library at `path` into the process and keeps it loaded. (bun:ffi's dlopen
  * wants at least one symbol: `wasm_engine_new` is in every Wasmtime C library.) */
 export function preloadLibrary(path: string): void {
-  dlopen(path, { wasm_engine_new: { args: [], returns: FFIType.ptr } });
+  preloaded.push(dlopen(path, { wasm_engine_new: { args: [], returns: FFIType.ptr } }));
 }
+/** The preloaded libraries' handles, referenced for the life of the process. */
+const preloaded: unknown[] = [];

@@ -146,7 +146,8 @@ export class Region implements Disposable {
    * Takes `[offset, offset + length)` of a file region out of the process's resident memory (RSS):
    * the bytes stay in the file and read the same, the next access faults them back in from the
    * page cache. Call it behind a scan of a region much larger than the memory you want to hold.
-   * `offset` is a multiple of 4096; the range defaults to the rest of the region. Views stay valid.
+   * `offset` is a multiple of the OS page size (4096; 16384 on macOS arm64); the range defaults to
+   * the rest of the region. Views stay valid.
    * Anonymous regions are refused (their pages would be lost).
    */
   releasePages(offset = 0, length?: number): void {

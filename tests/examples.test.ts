@@ -2,7 +2,7 @@
 // subprocess), checked against independent oracles: a JavaScript Game of Life, the known motion
 // of a glider, a PNG decoded by hand; the scheduler's totals recomputed here; zlib's CRC-32.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { crc32, inflateSync } from "node:zlib";
 import { patternBytes, tempDir, tempFile } from "./helpers.ts";
@@ -219,5 +219,27 @@ describe("examples/checksum", () => {
     expect(tight.stdout).toContain(small);
     expect(tight.stderr).toContain(`${big}: `);
     expect(tight.stderr).toContain("[WINDOW_FULL]");
+  });
+
+  test("a 256 MiB file is checksummed with about one 16 MiB chunk of it resident (releasePages)", async () => {
+    // Written 16 MiB at a time, and the oracle computed the same way: this process never holds it.
+    const path = tempFile(new Uint8Array(0));
+    const chunk = patternBytes(16 * 2 ** 20, 13);
+    let expected = 0;
+    const fd = openSync(path, "w");
+    for (let i = 0; i < 16; i++) {
+      chunk[i] = i; // each chunk differs
+      writeSync(fd, chunk);
+      expected = crc32(chunk, expected);
+    }
+    closeSync(fd);
+    const result = await run("checksum/host.ts", [path]);
+    expect(result.exitCode).toBe(0);
+    const row = result.stdout.split("\n").find((line) => line.startsWith(path))!;
+    expect(row.split(/\s+/).slice(1, 5)).toEqual([String(256 * 2 ** 20), ...Array(2).fill((expected >>> 0).toString(16).padStart(8, "0")), "yes"]);
+    // A Bun process is ~60 MiB; mapping the whole file without releasing would add 256 MiB.
+    const peak = Number(/peak RSS (\d+) MiB/.exec(result.stdout)?.[1]);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThan(160);
   });
 });

@@ -1,16 +1,20 @@
 // Checksum example: an AssemblyScript guest computes CRC-32 of files mapped into its window
 // (zero-copy), and the host prints it next to an independently computed CRC-32 of the same file.
+// The guest gives each 16 MiB back to the system once it has read it (`releasePages`), so a file of
+// any size that fits the window is checksummed with about 16 MiB of it in memory; the last line is
+// the process's peak RSS.
 //
 //   bun examples/checksum/host.ts [--window-bytes SIZE] [FILE...]   (default: a few real files here)
 //
 // SIZE is the window (guest memory) size, e.g. 268435456, 256MiB or 4GiB (default: 4 GiB - 64 KiB);
 // every file has to fit in it at once, so a smaller window rejects big files with WINDOW_FULL.
-import { statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { Window, VmwindowError, libraryPath, type Region } from "@vmwindow/bun";
 
 const guestPath = fileURLToPath(new URL("./build/guest.wasm", import.meta.url));
+const CHUNK_BYTES = 16 * 2 ** 20;
 const defaults = [process.execPath, libraryPath.replace(/libvmwindow\.(so|dylib)$/, "libwasmtime.$1"), "/etc/passwd"];
 const args = process.argv.slice(2);
 let windowBytes = 2 ** 32 - 65_536;
@@ -40,15 +44,17 @@ for (const path of files) {
   }
   using region = mapped;
   const started = Bun.nanoseconds();
-  const fromGuest = (guest.call("crc32", region.id) as number) >>> 0;
+  const fromGuest = (guest.call("crc32_releasing", region.id, CHUNK_BYTES) as number) >>> 0;
   const seconds = (Bun.nanoseconds() - started) / 1e9;
   // The oracle: zlib's CRC-32 over the file's bytes read the ordinary way.
-  const fromHost = crc32(await Bun.file(path).bytes()) >>> 0;
+  const fromHost = fileCrc32(path);
   const match = fromGuest === fromHost;
   if (!match) mismatches++;
   rows.push([path, String(region.length), hex(fromGuest), hex(fromHost), match ? "yes" : "NO", (region.length / seconds / 1e9).toFixed(2)]);
 }
 printTable(rows);
+const peak = peakRssMiB();
+if (peak !== undefined) console.log(`peak RSS ${peak.toFixed(0)} MiB (the guest released every ${CHUNK_BYTES / 2 ** 20} MiB it had read)`);
 if (mismatches > 0) console.error(`${mismatches} checksum(s) differ`);
 if (mismatches > 0 || failures > 0) process.exit(1);
 
@@ -62,6 +68,29 @@ function parseSize(text: string): number {
     process.exit(2);
   }
   return bytes;
+}
+
+/** zlib's CRC-32 of a file, read with read(2) one chunk at a time into one buffer. */
+function fileCrc32(path: string): number {
+  const buffer = new Uint8Array(CHUNK_BYTES);
+  const fd = openSync(path, "r");
+  try {
+    let crc = 0;
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) crc = crc32(buffer.subarray(0, n), crc);
+    return crc >>> 0;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The process's peak resident set (VmHWM), in MiB; undefined where /proc is not there. */
+function peakRssMiB(): number | undefined {
+  try {
+    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    return kib === undefined ? undefined : Number(kib) / 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 function hex(value: number): string {

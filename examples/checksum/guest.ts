@@ -1,6 +1,7 @@
 // Checksum guest: CRC-32 (IEEE 802.3: reflected, poly 0xEDB88320, init/xorout 0xFFFFFFFF; the
 // same as zlib.crc32 and Bun.hash.crc32) over a whole mapped region, read in place (`crc32`), or
-// streamed with each chunk's pages released once read (`crc32_releasing`).
+// over part of one, continuing a running CRC (`crc32_update`). It imports nothing but env.memory
+// and env.abort, so it runs in any wasm host (tests/checksum.test.ts runs it in Bun's own).
 // Slicing-by-8: 8 tables of 256 u32 in static memory, built once; 8 bytes per step.
 import { regions } from "@vmwindow/guest";
 
@@ -60,22 +61,4 @@ export function crc32_update(crc: u32, ptr: usize, length: usize): u32 {
 export function crc32(id: u32): u32 {
   let region = regions.get(id);
   return crc32_update(0, region.offset, region.length);
-}
-
-/**
- * CRC-32 of region `id`, `chunk` bytes at a time, giving each chunk's pages back to the system once
- * it is read (`releasePages`): the file is read once, so keeping it resident would only grow the
- * process. A 10 GiB file is checksummed with about one chunk of it in memory. Aborts if `id` is not
- * a mapped file region; `chunk` must be a positive multiple of the OS page size.
- */
-export function crc32_releasing(id: u32, chunk: usize): u32 {
-  let region = regions.get(id);
-  let crc: u32 = 0;
-  for (let done: usize = 0, n = region.length; done < n; done += chunk) {
-    let len = min(chunk, n - done);
-    crc = crc32_update(crc, region.offset + done, len);
-    let answer = region.releasePages(done, len);
-    if (answer != 0) abort("releasePages refused: " + answer.toString());
-  }
-  return crc;
 }

@@ -8,6 +8,11 @@ pub const abi_version: u32 = 1;
 
 /// Slot alignment and wasm page size.
 pub const page_bytes: u64 = 64 * 1024;
+/// Regions of at least this size are placed, when the window has room, where their address and
+/// their file offset agree modulo it: the kernel can then map the page cache's 2 MiB folios (and
+/// anonymous memory's transparent huge pages) with one page-table entry each (x86-64 and arm64
+/// with 4 KiB pages). Measured: first scan of a warm 1 GiB file 12-24% faster (docs/performance.md).
+pub const large_page_bytes: u64 = 2 << 20;
 pub const null_bytes: u64 = page_bytes;
 pub const table_offset: u64 = 0x0001_0000;
 pub const table_max_bytes: u64 = 0x0020_0000;

@@ -2,6 +2,7 @@
 //! nodes hold the longest free run (and the free runs touching each end) of their range.
 //!
 //! - `acquire`: first fit (the lowest-addressed free run long enough), O(log pages).
+//! - `acquire_aligned`: the same with the start at a given phase of an alignment, O(log pages).
 //! - `acquire_at`, `release`, `is_free`: O(log pages).
 //! Memory is allocated once at init (2 x next_power_of_two(pages) nodes of 16 bytes; 2 MiB for a
 //! 4 GiB window), never during operations. Free neighbours coalesce by construction.
@@ -72,6 +73,26 @@ pub const Slots = struct {
         slots.assign(1, 0, slots.leaves_count, first_page, first_page + pages, .used);
         slots.free_pages -= pages;
         return slots.base_bytes + @as(u64, first_page) * page_bytes;
+    }
+
+    /// Takes a free range of `size_bytes` whose offset `o` has `o % align_bytes == phase_bytes`: in
+    /// the lowest free run of `size_bytes + align_bytes - 64 KiB` (which holds such a start whatever
+    /// its own alignment), so not always the lowest such range. Null when no run is that long (the
+    /// caller falls back to `acquire`).
+    pub fn acquire_aligned(slots: *Slots, size_bytes: u64, align_bytes: u64, phase_bytes: u64) ?u64 {
+        assert(align_bytes % page_bytes == 0 and align_bytes > 0);
+        assert(phase_bytes % page_bytes == 0 and phase_bytes < align_bytes);
+        const pages = pages_of(size_bytes);
+        const search_pages = @as(u64, pages) + align_bytes / page_bytes - 1;
+        if (search_pages > slots.nodes[1].longest_pages) return null;
+        const run_page = slots.find(1, 0, slots.leaves_count, @intCast(search_pages));
+        const run_bytes = slots.base_bytes + @as(u64, run_page) * page_bytes;
+        const offset_bytes = run_bytes + (phase_bytes + align_bytes - run_bytes % align_bytes) % align_bytes;
+        assert(offset_bytes % align_bytes == phase_bytes);
+        assert(offset_bytes + size_bytes <= run_bytes + search_pages * page_bytes);
+        const taken = slots.acquire_at(offset_bytes, size_bytes);
+        assert(taken);
+        return offset_bytes;
     }
 
     /// Takes exactly `[offset_bytes, offset_bytes + size_bytes)` if all of it is free.
@@ -269,4 +290,25 @@ fn model_first_fit(model: []const bool, pages: u32) ?u32 {
         if (run == pages) return @intCast(index + 1 - pages);
     }
     return null;
+}
+
+test "acquire_aligned puts the start at the phase, inside a free run, or gives up" {
+    const allocator = std.testing.allocator;
+    const base = 0x210000; // like the real slot area: 2 MiB + 64 KiB
+    var slots = try Slots.init(allocator, base, base + 64 * page_bytes);
+    defer slots.deinit(allocator);
+    const align_bytes = 8 * page_bytes;
+    const small = slots.acquire(page_bytes).?; // the first page: runs now start unaligned
+    try std.testing.expectEqual(@as(u64, base), small);
+    const a = slots.acquire_aligned(4 * page_bytes, align_bytes, 0).?;
+    try std.testing.expectEqual(@as(u64, 0), a % align_bytes);
+    const b = slots.acquire_aligned(3 * page_bytes, align_bytes, 2 * page_bytes).?;
+    try std.testing.expectEqual(@as(u64, 2 * page_bytes), b % align_bytes);
+    try std.testing.expect(b >= a + 4 * page_bytes);
+    // The pages skipped for alignment stay free for later (first fit finds them).
+    try std.testing.expectEqual(@as(u64, base + page_bytes), slots.acquire(page_bytes).?);
+    // No run long enough for an aligned start: null, and nothing taken.
+    const free_before = slots.free_bytes();
+    try std.testing.expectEqual(@as(?u64, null), slots.acquire_aligned(slots.largest_free_bytes() - page_bytes, align_bytes, 0));
+    try std.testing.expectEqual(free_before, slots.free_bytes());
 }

@@ -204,7 +204,7 @@ pub const Window = struct {
 
         const file = try open_range(path, file_offset_bytes, length_bytes, access == .read_write);
         defer os.close(file.source.fd); // The mapping keeps its own reference to the file.
-        const slot = try window.take_slot(file.source.length_bytes, placement);
+        const slot = try window.take_slot(file.source.length_bytes, placement, file_offset_bytes);
         errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
         try window.map_source(slot.offset_bytes, file.source, path);
 
@@ -234,7 +234,7 @@ pub const Window = struct {
         if (length_bytes == 0) return fail(error.InvalidArgument, "length must be positive", .{});
         if (window.free_id_count == 0) return fail(error.WindowFull, "the region table is full ({d} regions)", .{window.layout.capacity});
 
-        const slot = try window.take_slot(length_bytes, placement);
+        const slot = try window.take_slot(length_bytes, placement, 0);
         errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
         try window.map_zeros(slot.offset_bytes, std.mem.alignForward(u64, length_bytes, os.os_page_bytes()));
         return window.record(.{
@@ -393,7 +393,10 @@ pub const Window = struct {
 
     const Slot = struct { offset_bytes: u64, slot_bytes: u64 };
 
-    fn take_slot(window: *Window, length_bytes: u64, placement: Placement) Error!Slot {
+    /// A free slot for `length_bytes`: at `placement`, or anywhere (first fit; a large region where
+    /// its address agrees with `file_offset_bytes` modulo 2 MiB when there is room, see
+    /// `large_slot`).
+    fn take_slot(window: *Window, length_bytes: u64, placement: Placement, file_offset_bytes: u64) Error!Slot {
         assert(length_bytes > 0);
         // Checked before rounding up, which would overflow near 2^64.
         if (length_bytes > window.layout.slots_bytes()) {
@@ -405,6 +408,7 @@ pub const Window = struct {
         }
         switch (placement) {
             .anywhere => {
+                if (window.large_slot(slot_bytes, file_offset_bytes)) |offset_bytes| return .{ .offset_bytes = offset_bytes, .slot_bytes = slot_bytes };
                 if (window.slots.acquire(slot_bytes)) |offset_bytes| return .{ .offset_bytes = offset_bytes, .slot_bytes = slot_bytes };
                 if (window.slots.free_bytes() < slot_bytes) {
                     return fail(error.WindowFull, "the window is full: {d} bytes needed, {d} free", .{ slot_bytes, window.slots.free_bytes() });
@@ -432,6 +436,21 @@ pub const Window = struct {
     /// Maps `source` at the start of the slot at `offset_bytes`, up to the OS page holding its last
     /// byte: the rest of the slot stays (or becomes) PROT_NONE, so a guest reading past the end
     /// traps instead of touching a page past end-of-file (SIGBUS).
+    /// For a slot of 2 MiB or more: a free one whose address is congruent with `file_offset_bytes`
+    /// modulo `layout.large_page_bytes` (the kernel maps a 2 MiB page-cache folio, or a transparent
+    /// huge page, with one PMD only at such addresses), or null if none is free or the window's base
+    /// makes it impossible.
+    fn large_slot(window: *Window, slot_bytes: u64, file_offset_bytes: u64) ?u64 {
+        const large = layout.large_page_bytes;
+        if (slot_bytes < large) return null;
+        const base_phase = @intFromPtr(window.reservation) % large;
+        const phase_bytes = (file_offset_bytes % large + large - base_phase) % large;
+        if (phase_bytes % layout.page_bytes != 0) return null;
+        const offset_bytes = window.slots.acquire_aligned(slot_bytes, large, phase_bytes) orelse return null;
+        assert((@intFromPtr(window.reservation) + offset_bytes) % large == file_offset_bytes % large);
+        return offset_bytes;
+    }
+
     fn map_source(window: *Window, offset_bytes: u64, source: Source, what: []const u8) Error!void {
         const mapped_bytes = std.mem.alignForward(u64, source.length_bytes, os.os_page_bytes());
         os.map_file(window.reservation + offset_bytes, mapped_bytes, source.fd, source.file_offset_bytes, source.writable) catch |err| {
@@ -500,7 +519,11 @@ pub const Window = struct {
                 window.slots.release(region.offset_bytes + new_slot_bytes, region.slot_bytes - new_slot_bytes);
             }
         } else {
-            const slot = try window.take_slot(length_bytes, .anywhere);
+            const file_offset_bytes = switch (contents) {
+                .file => |file| file.source.file_offset_bytes,
+                .anonymous_kept => 0,
+            };
+            const slot = try window.take_slot(length_bytes, .anywhere, file_offset_bytes);
             errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
             switch (contents) {
                 .file => |file| try window.map_source(slot.offset_bytes, file.source, file.what),

@@ -330,3 +330,31 @@ fn resident_kib(address: usize) !u64 {
     }
     return error.MappingNotFound;
 }
+
+test "regions of 2 MiB or more start where address and file offset agree modulo 2 MiB; small ones first fit" {
+    var f: Fixture = undefined;
+    try f.init();
+    defer f.deinit();
+    const large = layout.large_page_bytes;
+    const base = @intFromPtr(f.window.base());
+    const small = try f.window.map_anonymous(100, "", .anywhere);
+    try testing.expectEqual(f.window.layout.slots_base, small.offset_bytes); // first fit, unaligned
+    const path = try f.file(0, 5 << 20, 9);
+    const whole = try f.window.map_file(path, 0, to_end, .read, "", .anywhere);
+    try testing.expectEqual(@as(u64, 0), (base + whole.offset_bytes) % large);
+    try expect_pattern(f.bytes(whole), 0, 9);
+    const tail = try f.window.map_file(path, 3 * page, 4 << 20, .read, "", .anywhere);
+    try testing.expectEqual(@as(u64, 3 * page), (base + tail.offset_bytes) % large);
+    try expect_pattern(f.bytes(tail), 3 * page, 9);
+    const scratch = try f.window.map_anonymous(large, "", .anywhere);
+    try testing.expectEqual(@as(u64, 0), (base + scratch.offset_bytes) % large);
+    // The pages skipped for alignment are still there for small regions.
+    const next_small = try f.window.map_anonymous(100, "", .anywhere);
+    try testing.expectEqual(f.window.layout.slots_base + page, next_small.offset_bytes);
+    // Moved by a resize: aligned again.
+    const blocker = try f.window.map_anonymous(1, "", .{ .at = scratch.offset_bytes + large });
+    _ = blocker;
+    const grown = try f.window.resize(scratch.id, scratch.generation, 2 * large);
+    try testing.expect(grown.offset_bytes != scratch.offset_bytes);
+    try testing.expectEqual(@as(u64, 0), (base + grown.offset_bytes) % large);
+}

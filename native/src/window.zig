@@ -44,7 +44,8 @@ comptime {
     assert(@sizeOf(RegionInfo) == 48);
 }
 
-/// Where a region should go: anywhere (first fit), or at a fixed window offset.
+/// Where a region should go: anywhere (first fit; 2 MiB-congruent for large regions, see
+/// `large_slot`), or at a fixed window offset.
 pub const Placement = union(enum) {
     anywhere,
     at: u64,

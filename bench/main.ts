@@ -3,7 +3,7 @@
 // bench/results/ (JSON). Method and results: docs/performance.md.
 //
 //   bun run bench                     (from the repo root; = bun bench/main.ts)
-//   bun bench/main.ts [--quick] [--only scan,maps,calls,scaling] [--sizes 1MiB,64MiB,1GiB]
+//   bun bench/main.ts [--quick] [--only scan,maps,calls,scaling,placement] [--sizes 1MiB,64MiB,1GiB]
 //                     [--dir DIR] [--clean] [--rounds N]
 //
 //   --quick   CI smoke: 1 MiB files, one round, short loops (< 30 s)
@@ -30,7 +30,7 @@ const flag = (name: string): string | undefined => {
 const quick = argv.includes("--quick");
 const clean = argv.includes("--clean");
 const dir = flag("dir") ?? defaultDir();
-const only = new Set((flag("only") ?? "scan,maps,calls,scaling").split(","));
+const only = new Set((flag("only") ?? "scan,maps,calls,scaling,placement").split(","));
 const parseSize = (s: string) => {
   const m = /^(\d+)(KiB|MiB|GiB)$/.exec(s.trim());
   if (!m) throw new Error(`bad size ${s} (use e.g. 1MiB, 64MiB, 1GiB)`);
@@ -375,6 +375,46 @@ if (only.has("scaling")) {
   ]);
   scaling.workers = { how, size, results: [...wresults], modes: modes.map(([n]) => ({ name: n, ms: median(wsamples.get(n)!) / 1e6, gbps: size / median(wsamples.get(n)!), samples_ns: wsamples.get(n) })) };
   results.scaling = scaling;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workload 6: placement. The same warm file mapped where its address is 2 MiB-congruent with its
+// file offset (what mapFile does for large regions) and 64 KiB off that; the first scan after
+// mapping (page faults included) and a scan of pages already mapped, alternating, in one window.
+
+if (only.has("placement")) {
+  const size = quick ? 64 * MiB : GiB;
+  const rounds = quick ? 3 : 7;
+  const path = ensureFile(dir, "text", size);
+  using window = Window.create({ sizeBytes: 2 ** 32 - 65_536 });
+  using guest = window.instantiate(guestPath);
+  const count = guest.exports.count_newlines!;
+  const base = Number(window.basePointer);
+  const large = 2 * MiB;
+  const congruent = Math.ceil((base + window.layout.slotsBase + large) / large) * large - base;
+  const modes: [string, number][] = [["2 MiB-congruent", congruent], ["64 KiB off", congruent + 64 * KiB]];
+  const samples = new Map(modes.map(([name]) => [name, { first: [] as number[], mapped: [] as number[] }]));
+  const results_: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, at] of round % 2 ? [...modes].reverse() : modes) {
+      const region = window.mapFile(path, { at });
+      let started = Bun.nanoseconds();
+      results_.push(String(count(region.id)));
+      samples.get(name)!.first.push(Bun.nanoseconds() - started);
+      started = Bun.nanoseconds();
+      count(region.id);
+      samples.get(name)!.mapped.push(Bun.nanoseconds() - started);
+      region.unmap();
+    }
+  }
+  if (new Set(results_).size !== 1) throw new Error(`placement: results differ: ${[...new Set(results_)].join(", ")}`);
+  const first = (name: string) => median(samples.get(name)!.first) / 1e6;
+  const mapped = (name: string) => median(samples.get(name)!.mapped) / 1e6;
+  printTable(`placement: newlines over ${sizeName(size)} (warm), ${rounds} rounds, median ms`, [
+    ["placement", "first scan (faults in)", "scan, pages mapped", "first scan x congruent"],
+    ...modes.map(([name]) => [name, first(name), mapped(name), first(name) / first(modes[0]![0])]),
+  ]);
+  results.placement = { size, rounds, modes: modes.map(([name]) => ({ name, first_ms: first(name), mapped_ms: mapped(name), samples_ns: samples.get(name) })) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,12 +4,13 @@
 //
 //   bun run bench                     (from the repo root; = bun bench/main.ts)
 //   bun bench/main.ts [--quick] [--only scan,maps,calls,scaling,placement] [--sizes 1MiB,64MiB,1GiB]
-//                     [--dir DIR] [--clean] [--rounds N]
+//                     [--dir DIR] [--clean] [--rounds N] [--out DIR]
 //
 //   --quick   CI smoke: 1 MiB files, one round, short loops (< 30 s)
 //   --dir     where generated files live (default $VMWINDOW_BENCH_DIR or $TMPDIR/vmwindow-bench);
 //             they are reused across runs when their size matches
 //   --clean   delete the generated files at the end (by default they are kept: 1 GiB takes time)
+//   --out     where the JSON goes (default bench/results/)
 //   --rounds  override the number of interleaved rounds for the scan workloads
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -451,7 +452,7 @@ results.targets = targets;
 
 const mismatches = Object.entries(scanGroups).filter(([, g]) => g.mismatch).map(([k]) => k);
 results.duration_s = (Date.now() - started) / 1000;
-const outDir = join(here, "results");
+const outDir = flag("out") ?? join(here, "results");
 mkdirSync(outDir, { recursive: true });
 const stamp = new Date(started).toISOString().replace(/[:.]/g, "-");
 const outPath = join(outDir, `bench-${quick ? "quick-" : ""}${stamp}.json`);

@@ -6,6 +6,7 @@
 //! mirrors `regions`; everything in the slot area that no live region maps is PROT_NONE.
 
 const std = @import("std");
+const builtin = @import("builtin");
 const assert = std.debug.assert;
 const posix = std.posix;
 
@@ -333,7 +334,9 @@ pub const Window = struct {
         // Only the mapped pages: the slot's tail is PROT_NONE already (every path that shortens a
         // region puts PROT_NONE back over what it drops). Restoring the whole slot would make the
         // kernel split and merge one more mapping: ~1 us of a 4 KiB file's ~10 us map + unmap.
-        os.map_none(window.reservation + region.offset_bytes, region.mapped_bytes()) catch |err|
+        // (Windows: the whole slot, so its placeholders merge back into one.)
+        const none_bytes = if (builtin.os.tag == .windows) region.slot_bytes else region.mapped_bytes();
+        os.map_none(window.reservation + region.offset_bytes, none_bytes) catch |err|
             return fail(error.OutOfMemory, "cannot unmap region {d}: {s}", .{ id, @errorName(err) });
         window.forget(region);
         window.table.publish_free(id);

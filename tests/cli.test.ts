@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { guests, patternBytes, tempFile } from "./helpers.ts";
+import { buildModule, envMemory, I32, op } from "./wasm-builder.ts";
 
 const CLI = join(import.meta.dir, "..", "packages", "bun", "src", "cli.ts");
 
@@ -150,7 +151,24 @@ describe("vmwindow inspect", () => {
     expect(stdout).toContain("NO  defines 1 memory of its own");
     expect(stdout).toContain("NO  1 of 1 data segments lie outside the guest area");
     expect(stdout).toContain("NO  needs host imports that `vmwindow run` cannot provide (pass them with window.instantiate(wasm, { imports })): env.now");
+    expect(stdout).toContain("NO  does not compile with vmwindow's engine: the guest does not import env.memory");
     expect(stdout).toMatch(/f\s+function\s+\(i64, f32\) -> i32/);
+  });
+
+  test("a module the engine refuses (bulk memory) does not fit; the built-in vmw.release does", async () => {
+    const fill = [...op.i32Const(0x210000), ...op.i32Const(0), ...op.i32Const(16), ...op.memoryFill];
+    const bulk = tempFile(buildModule({ imports: [envMemory], functions: [{ params: [], results: [], body: fill, export: "f" }] }));
+    const refused = await vmwindow("inspect", bulk);
+    expect(refused.exitCode).toBe(20);
+    expect(refused.stdout).toContain("NO  does not compile with vmwindow's engine: invalid WebAssembly module:");
+    expect(refused.stdout).toContain("bulk memory support is not enabled (vmwindow compiles guests without bulk memory");
+    const release = { module: "vmw", name: "release", kind: "func" as const, params: [I32, I32, I32], results: [I32] };
+    const releasing = tempFile(buildModule({ imports: [envMemory, release] }));
+    const fits = await vmwindow("inspect", releasing);
+    expect(fits.stdout).toContain("ok  every other import is built in (env.abort, env.seed, vmw.log, vmw.flush, vmw.map, vmw.release)");
+    expect(fits.stdout).toContain("ok  compiles with vmwindow's engine");
+    expect(fits.stdout).toContain("fits a window: yes");
+    expect(fits.exitCode).toBe(0);
   });
 
   test("errors: not a module, missing file, no argument", async () => {

@@ -15,8 +15,17 @@ describe("bulk memory and data segments", () => {
       const wasm = buildModule({ imports: [envMemory], functions: [{ params: [], results: [], body, export: "f" }] });
       const error = thrown(VmwindowError, () => window.instantiate(wasm));
       expect(error.code).toBe("BAD_MODULE");
-      expect(error.message).toContain("bulk memory");
+      expect(error.message).toContain("bulk memory support is not enabled (vmwindow compiles guests without bulk memory");
+      expect(error.message).not.toContain("\n"); // Wasmtime's cause chain on one line
+      // validate() says the same without instantiating.
+      expect(thrown(VmwindowError, () => window.validate(wasm)).message).toBe(error.message);
     }
+    // A module that compiles validates, even with a host import nobody gave yet (nothing is linked).
+    const needsHost = buildModule({ imports: [envMemory, { module: "env", name: "now", kind: "func", params: [], results: [] }] });
+    window.validate(needsHost);
+    expect(thrown(VmwindowError, () => window.validate(buildModule({}))).code).toBe("LINK"); // no env.memory
+    expect(thrown(VmwindowError, () => window.validate("/no/such.wasm")).code).toBe("NOT_FOUND");
+    expect(window.guests.size).toBe(0);
   });
 
   test.each([

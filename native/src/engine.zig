@@ -224,7 +224,45 @@ pub fn fail_wasmtime(result: Error, what: []const u8, err: *wt.Error) Error {
     defer wt.wasm_byte_vec_delete(&message);
     wt.wasmtime_error_delete(err);
     const text = if (message.data) |data| data[0..message.size] else "";
-    return fail(result, "{s}: {s}", .{ what, text });
+    var line_buffer: [errors.message_max_bytes]u8 = undefined;
+    const line = one_line(text, &line_buffer);
+    const hint = if (std.mem.indexOf(u8, line, "bulk memory support is not enabled") != null) bulk_memory_hint else "";
+    return fail(result, "{s}: {s}{s}", .{ what, line, hint });
+}
+
+const bulk_memory_hint = " (vmwindow compiles guests without bulk memory, whose memory.copy/fill would run as host code: build with the SDK preset, asc --config node_modules/@vmwindow/guest/asconfig.json, or add --disable bulk-memory)";
+
+/// Wasmtime's "A\n\nCaused by:\n    0: B\n    1: C" as "A: B: C", so the cause survives a
+/// one-line report. Truncated to `out`.
+fn one_line(text: []const u8, out: []u8) []const u8 {
+    var len: usize = 0;
+    var lines = std.mem.splitScalar(u8, text, '\n');
+    while (lines.next()) |raw| {
+        var line = std.mem.trim(u8, raw, " \t\r");
+        if (line.len == 0 or std.mem.eql(u8, line, "Caused by:")) continue;
+        // A cause's "N: " prefix.
+        if (std.mem.indexOf(u8, line, ": ")) |colon| {
+            const digits = line[0..colon];
+            if (digits.len > 0 and for (digits) |c| {
+                if (!std.ascii.isDigit(c)) break false;
+            } else true) line = line[colon + 2 ..];
+        }
+        const separator = if (len == 0) "" else ": ";
+        if (len + separator.len + line.len > out.len) break;
+        @memcpy(out[len..][0..separator.len], separator);
+        len += separator.len;
+        @memcpy(out[len..][0..line.len], line);
+        len += line.len;
+    }
+    return out[0..len];
+}
+
+test "Wasmtime's error chains become one line" {
+    var buffer: [256]u8 = undefined;
+    const text = "failed to compile: wasm[0]::function[52]\n\nCaused by:\n    0: WebAssembly translation error\n    1: Invalid input WebAssembly code at offset 4221: bulk memory support is not enabled\n";
+    try std.testing.expectEqualStrings("failed to compile: wasm[0]::function[52]: WebAssembly translation error: Invalid input WebAssembly code at offset 4221: bulk memory support is not enabled", one_line(text, &buffer));
+    try std.testing.expectEqualStrings("plain", one_line("plain", &buffer));
+    try std.testing.expectEqualStrings("abc", one_line("abc\n\nCaused by:\n    0: 0123456789", buffer[0..8]));
 }
 
 test "provider module bytes" {

@@ -547,7 +547,7 @@ fn check_imports(module: *wt.Module) Error!void {
         const module_name = byte_vec_slice(wt.wasm_importtype_module(import));
         const name = byte_vec_slice(wt.wasm_importtype_name(import));
         if (!std.mem.eql(u8, module_name, "env") or !std.mem.eql(u8, name, "memory")) {
-            return fail(error.Link, "the guest imports a memory as {s}.{s}; it must import env.memory (asc --importMemory)", .{ module_name, name });
+            return fail(error.Link, "the guest imports a memory as {s}.{s}; it must import env.memory (build it with the SDK preset: asc guest.ts --config node_modules/@vmwindow/guest/asconfig.json)", .{ module_name, name });
         }
         const memory_type = wt.wasm_externtype_as_memorytype_const(ty).?;
         if (wt.wasmtime_memorytype_is64(memory_type)) {
@@ -559,7 +559,7 @@ fn check_imports(module: *wt.Module) Error!void {
         imports_memory = true;
     }
     if (!imports_memory) {
-        return fail(error.Link, "the guest does not import env.memory, so it cannot see the window (build it with asc --importMemory)", .{});
+        return fail(error.Link, "the guest does not import env.memory, so it cannot see the window (build it with the SDK preset: asc guest.ts --config node_modules/@vmwindow/guest/asconfig.json)", .{});
     }
 }
 

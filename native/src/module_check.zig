@@ -98,7 +98,7 @@ fn check_section(reader: *Reader, area_start: u64, area_end: u64) Error!void {
                 const length = reader.uleb() catch return truncated();
                 const first: u64 = @as(u32, @bitCast(offset));
                 if (length > 0 and (first < area_start or first > area_end or length > area_end - first)) {
-                    return fail(error.Link, "data segment {d} covers [0x{x}, 0x{x}), outside the guest area [0x{x}, 0x{x}): build the guest with the SDK preset (asc --memoryBase {d})", .{ index, first, first +| length, area_start, area_end, area_start });
+                    return fail(error.Link, "data segment {d} covers [0x{x}, 0x{x}), outside the guest area [0x{x}, 0x{x}): build the guest with the SDK preset (asc guest.ts --config node_modules/@vmwindow/guest/asconfig.json; it sets --memoryBase {d})", .{ index, first, first +| length, area_start, area_end, area_start });
                 }
                 reader.skip(length) catch return truncated();
             },

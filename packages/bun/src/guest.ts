@@ -27,6 +27,18 @@ interface GuestState extends CallState {
 }
 
 /**
+ * Compiles `wasm` for the window `windowHandle` and makes the checks that come before linking
+ * (its memory import, its data segments), then drops it: nothing is linked or run.
+ * @internal Use `Window.validate`.
+ */
+export function validateGuest(windowHandle: Pointer, wasm: Uint8Array | ArrayBuffer | string): void {
+  const bytes = moduleBytes(wasm);
+  const { result, handle } = takeHandle((out) => native.vmw_guest_compile(windowHandle, bytes, bytes.length, 0, out));
+  if (result !== Result.OK || handle === null) throwResult(result);
+  native.vmw_guest_destroy(handle);
+}
+
+/**
  * Compiles, links and instantiates `wasm` over the window `windowHandle` belongs to.
  * @internal Use `Window.instantiate`.
  */

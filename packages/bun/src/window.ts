@@ -3,7 +3,7 @@
 import type { Pointer } from "bun:ffi";
 import { closedError, throwResult, VmwindowError } from "./errors.ts";
 import { native, Result, takeHandle, utf8 } from "./ffi.ts";
-import { createGuest, type Guest, type GuestOwner } from "./guest.ts";
+import { createGuest, validateGuest, type Guest, type GuestOwner } from "./guest.ts";
 import type { InstantiateOptions } from "./guest-options.ts";
 import { Region, type Access, type RegionOwner, type RegionState, type RemapOptions } from "./region.ts";
 
@@ -166,6 +166,16 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     const guest = createGuest(this, this.#open(), wasm, options);
     this.#guests.add(guest);
     return guest;
+  }
+
+  /**
+   * Compiles a module (bytes, or a path to a .wasm file) with the engine and the checks
+   * `instantiate` uses (no bulk memory, env.memory imported, data segments inside the guest area),
+   * without linking or running it: throws what `instantiate` would (`NOT_FOUND`, `BAD_MODULE`,
+   * `LINK`), short of missing host imports. For checking a plugin before running it.
+   */
+  validate(wasm: Uint8Array | ArrayBuffer | string): void {
+    validateGuest(this.#open(), wasm);
   }
 
   /** Closes the guest, unmaps every region (their views detach) and releases the window. */

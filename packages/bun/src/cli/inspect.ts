@@ -1,6 +1,6 @@
 // `vmwindow inspect`: a module's imports, exports with signatures and memory, and whether it fits
 // a window (fitChecks).
-import { DEFAULT_GUEST_BYTES, PAGE_BYTES, VmwindowError } from "../index.ts";
+import { DEFAULT_GUEST_BYTES, PAGE_BYTES, VmwindowError, Window } from "../index.ts";
 import { MAX_WINDOW_BYTES, type InspectOptions } from "./args.ts";
 import { formatBytes } from "./format.ts";
 import { parseModule, type ModuleInfo } from "./wasm-sections.ts";
@@ -8,7 +8,7 @@ import { parseModule, type ModuleInfo } from "./wasm-sections.ts";
 /** Where every window's guest area starts (libvmwindow's fixed layout). */
 const GUEST_BASE = 0x21_0000;
 /** Built into every guest by libvmwindow; other imports need host functions `run` cannot give. */
-const BUILTIN_IMPORTS = new Set(["env.abort", "env.seed", "vmw.log", "vmw.flush", "vmw.map"]);
+const BUILTIN_IMPORTS = new Set(["env.abort", "env.seed", "vmw.log", "vmw.flush", "vmw.map", "vmw.release"]);
 
 export interface FitCheck {
   ok: boolean;
@@ -61,10 +61,23 @@ export function fitChecks(info: ModuleInfo, guestBytes = DEFAULT_GUEST_BYTES): F
     ok: needed.length === 0,
     what:
       needed.length === 0
-        ? "every other import is built in (env.abort, env.seed, vmw.log, vmw.flush, vmw.map)"
+        ? `every other import is built in (${[...BUILTIN_IMPORTS].join(", ")})`
         : `needs host imports that \`vmwindow run\` cannot provide (pass them with window.instantiate(wasm, { imports })): ${needed.map((i) => `${i.module}.${i.name}`).join(", ")}`,
   });
   return checks;
+}
+
+/** Whether libvmwindow's engine compiles the module (it refuses some proposals the parser above
+ * does not look for, such as bulk memory), in the largest window with the default guest area. */
+export function engineCheck(bytes: Uint8Array): FitCheck {
+  using window = Window.create({ sizeBytes: MAX_WINDOW_BYTES, guestBytes: DEFAULT_GUEST_BYTES });
+  try {
+    window.validate(bytes);
+    return { ok: true, what: "compiles with vmwindow's engine" };
+  } catch (error) {
+    if (!(error instanceof VmwindowError)) throw error;
+    return { ok: false, what: `does not compile with vmwindow's engine: ${error.message}` };
+  }
 }
 
 function hex(value: number): string {
@@ -93,7 +106,7 @@ export async function inspect({ path, json }: InspectOptions): Promise<boolean> 
   if (engineImports.length !== info.imports.length || engineExports.length !== info.exports.length) {
     throw new VmwindowError("BAD_MODULE", `${path}: the section parser and the engine disagree on imports/exports`);
   }
-  const checks = fitChecks(info);
+  const checks = [...fitChecks(info), engineCheck(bytes)];
   const fits = checks.every((c) => c.ok);
   if (json) {
     console.log(JSON.stringify({ path, bytes: bytes.length, ...info, fits, checks }, null, 2));

@@ -179,6 +179,20 @@ describe("faults inside a call become GuestTrap; the guest and the window keep w
     expect(guest.call("size")).toBe(SIZE / PAGE);
     trapOf(() => guest.call("load_u8", SIZE));
   });
+
+  test("an AssemblyScript guest without the SDK runtime faulting in the window's last page is told to use the preset", () => {
+    // What the stock runtime does when memory.grow fails: it stores near the end of the memory.
+    const store = { params: [], results: [], body: [...op.i32Const(SIZE - 4), ...op.i32Const(7), ...op.i32Store()], export: "alloc" };
+    const abort = { module: "env", name: "abort", kind: "func" as const, params: [I32, I32, I32, I32], results: [] };
+    using window = Window.create(WINDOW);
+    using stock = window.instantiate(buildModule({ imports: [envMemory, abort], functions: [{ ...store }] }));
+    const hinted = thrown(GuestTrap, () => stock.call("alloc"));
+    expect(hinted.reason).toStartWith("out of bounds memory access (memory fault at wasm address ");
+    expect(hinted.reason).toEndWith("[the guest was built without the SDK runtime: AssemblyScript's stock runtime could not grow the window for its heap; build it with the SDK preset, asc --config node_modules/@vmwindow/guest/asconfig.json]");
+    // Not AssemblyScript (no env.abort): the plain reason.
+    using other = window.instantiate(buildModule({ imports: [envMemory], functions: [{ ...store }] }));
+    expect(thrown(GuestTrap, () => other.call("alloc")).reason).toMatch(/^out of bounds memory access \(memory fault at wasm address 0x[0-9a-f]+ in linear memory of size 0x[0-9a-f]+\)$/);
+  });
 });
 
 describe("sandbox edges: nothing outside the window is reachable", () => {

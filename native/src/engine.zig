@@ -11,6 +11,7 @@ const assert = std.debug.assert;
 
 const wt = @import("wasmtime.zig");
 const errors = @import("errors.zig");
+const traps = @import("traps.zig");
 const layout = @import("layout.zig");
 const Window = @import("window.zig").Window;
 const Error = errors.Error;
@@ -238,15 +239,9 @@ fn one_line(text: []const u8, out: []u8) []const u8 {
     var len: usize = 0;
     var lines = std.mem.splitScalar(u8, text, '\n');
     while (lines.next()) |raw| {
-        var line = std.mem.trim(u8, raw, " \t\r");
-        if (line.len == 0 or std.mem.eql(u8, line, "Caused by:")) continue;
-        // A cause's "N: " prefix.
-        if (std.mem.indexOf(u8, line, ": ")) |colon| {
-            const digits = line[0..colon];
-            if (digits.len > 0 and for (digits) |c| {
-                if (!std.ascii.isDigit(c)) break false;
-            } else true) line = line[colon + 2 ..];
-        }
+        const trimmed = std.mem.trim(u8, raw, " \t\r");
+        if (trimmed.len == 0 or std.mem.eql(u8, trimmed, "Caused by:")) continue;
+        const line = traps.strip_cause_number(trimmed);
         const separator = if (len == 0) "" else ": ";
         if (len + separator.len + line.len > out.len) break;
         @memcpy(out[len..][0..separator.len], separator);

@@ -164,6 +164,9 @@ pub const Guest = struct {
     host_values: [values_max]wt.ValRaw align(16),
     /// The SDK runtime's `__vmw_reset_stack` export, called after a failed call (see runtime/reset.ts).
     reset_stack: ?wt.Func,
+    /// The module imports `env.abort` (AssemblyScript): with no `reset_stack`, it was built
+    /// without the SDK runtime, which explains some traps (traps.Hints).
+    assemblyscript: bool,
 
     /// Compiles `wasm` and prepares a store over the window; the guest is not instantiated yet.
     /// Only an `.interruptible` guest accepts a deadline (set_timeout); a `.plain` one runs faster.
@@ -183,7 +186,7 @@ pub const Guest = struct {
         }
         const module = module_opt.?;
         errdefer wt.wasmtime_module_delete(module);
-        try check_imports(module);
+        const facts = try check_imports(module);
         // Data segments are written by host code: they must land in the guest area.
         try module_check.check_data_segments(wasm, layout.guest_base, window.layout.slots_base);
 
@@ -239,6 +242,7 @@ pub const Guest = struct {
             .values = std.mem.zeroes([values_max]wt.ValRaw),
             .host_values = std.mem.zeroes([values_max]wt.ValRaw),
             .reset_stack = null,
+            .assemblyscript = facts.assemblyscript,
         };
         try host_functions.define_builtins(linker, guest);
 
@@ -304,7 +308,7 @@ pub const Guest = struct {
         faults.leave_guest(guest.window.fault_slot);
         set.running = false;
         if (err_opt) |err| return engine.fail_wasmtime(error.Link, "cannot instantiate the guest", err);
-        if (trap) |t| return fail_trap("the guest's start function trapped", t);
+        if (trap) |t| return fail_trap("the guest's start function trapped", t, .{});
         wt.wasmtime_linker_delete(linker);
         guest.linker = null;
         guest.instantiated = true;
@@ -494,7 +498,7 @@ pub const Guest = struct {
             wt.wasmtime_error_message(err, &message);
             defer wt.wasm_byte_vec_delete(&message);
             wt.wasmtime_error_delete(err);
-            return fail_trap_text("guest trapped", byte_vec_slice(&message));
+            return fail_trap_text("guest trapped", byte_vec_slice(&message), .{});
         }
         const t = trap.?;
         var code: u8 = 0;
@@ -506,7 +510,7 @@ pub const Guest = struct {
             wt.wasm_trap_delete(t);
             return fail(error.Timeout, "guest call ran out of fuel: it used all {d} units of its budget and was stopped (the guest stays usable)", .{guest.fuel_per_call});
         }
-        return fail_trap("guest trapped", t);
+        return fail_trap("guest trapped", t, .{ .without_sdk_runtime = guest.assemblyscript and guest.reset_stack == null });
     }
 
     /// Maps this guest's area file over the window's guest area.
@@ -535,17 +539,25 @@ fn numeric_kind(name: []const u8, kind: u8) Error!u8 {
 }
 
 /// Refuses modules that do not take the window as `env.memory`, before any store is made.
-fn check_imports(module: *wt.Module) Error!void {
+/// What a module's imports say about it, besides passing the checks.
+const ImportFacts = struct {
+    /// It imports `env.abort`: an AssemblyScript module.
+    assemblyscript: bool,
+};
+
+fn check_imports(module: *wt.Module) Error!ImportFacts {
     var imports: wt.ImportTypeVec = .{ .size = 0, .data = null };
     wt.wasmtime_module_imports(module, &imports);
     defer wt.wasm_importtype_vec_delete(&imports);
     var imports_memory = false;
+    var facts: ImportFacts = .{ .assemblyscript = false };
     for (0..imports.size) |i| {
         const import = imports.data.?[i].?;
         const ty = wt.wasm_importtype_type(import);
-        if (wt.wasm_externtype_kind(ty) != wt.externkind_memory) continue;
         const module_name = byte_vec_slice(wt.wasm_importtype_module(import));
         const name = byte_vec_slice(wt.wasm_importtype_name(import));
+        if (std.mem.eql(u8, module_name, "env") and std.mem.eql(u8, name, "abort")) facts.assemblyscript = true;
+        if (wt.wasm_externtype_kind(ty) != wt.externkind_memory) continue;
         if (!std.mem.eql(u8, module_name, "env") or !std.mem.eql(u8, name, "memory")) {
             return fail(error.Link, "the guest imports a memory as {s}.{s}; it must import env.memory (build it with the SDK preset: asc guest.ts --config node_modules/@vmwindow/guest/asconfig.json)", .{ module_name, name });
         }
@@ -561,6 +573,7 @@ fn check_imports(module: *wt.Module) Error!void {
     if (!imports_memory) {
         return fail(error.Link, "the guest does not import env.memory, so it cannot see the window (build it with the SDK preset: asc guest.ts --config node_modules/@vmwindow/guest/asconfig.json)", .{});
     }
+    return facts;
 }
 
 test {

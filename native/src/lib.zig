@@ -23,4 +23,5 @@ test {
     _ = @import("tests.zig");
     _ = @import("window_tests.zig");
     _ = @import("module_check.zig");
+    _ = @import("traps.zig");
 }

@@ -9,18 +9,28 @@ const errors = @import("errors.zig");
 const Error = errors.Error;
 const fail = errors.fail;
 
-pub fn fail_trap(what: []const u8, trap: *wt.Trap) Error {
+pub fn fail_trap(what: []const u8, trap: *wt.Trap, hints: Hints) Error {
     var message: wt.ByteVec = .{ .size = 0, .data = null };
     wt.wasm_trap_message(trap, &message);
     defer wt.wasm_byte_vec_delete(&message);
     wt.wasm_trap_delete(trap);
-    return fail_trap_text(what, byte_vec_slice(&message));
+    return fail_trap_text(what, byte_vec_slice(&message), hints);
 }
+
+/// What the caller knows that can explain a trap.
+pub const Hints = struct {
+    /// The guest is AssemblyScript without the SDK runtime (no `__vmw_reset_stack` export).
+    without_sdk_runtime: bool = false,
+};
+
+/// AssemblyScript's stock runtimes grow the memory for their heap; a window's memory cannot grow
+/// (memory.grow gives -1), and the allocator then computes addresses near 4 GiB.
+const stock_runtime_hint = " [the guest was built without the SDK runtime: AssemblyScript's stock runtime could not grow the window for its heap; build it with the SDK preset, asc --config node_modules/@vmwindow/guest/asconfig.json]";
 
 /// Formats a trap as "what: <reason>" on the first line and Wasmtime's full text (with the wasm
 /// backtrace) after it. Wasmtime's cause chain reads "0: memory fault at wasm address 0x...",
 /// "1: wasm trap: out of bounds memory access"; the reason puts the trap first, its detail after.
-pub fn fail_trap_text(what: []const u8, message: []const u8) Error {
+pub fn fail_trap_text(what: []const u8, message: []const u8, hints: Hints) Error {
     var text = message;
     // wasm_message_t may include the terminating NUL.
     if (text.len > 0 and text[text.len - 1] == 0) text = text[0 .. text.len - 1];
@@ -43,12 +53,35 @@ pub fn fail_trap_text(what: []const u8, message: []const u8) Error {
     }
     const wasm_trap = "wasm trap: ";
     if (std.mem.startsWith(u8, last, wasm_trap)) last = last[wasm_trap.len..];
-    if (first.ptr == last.ptr or first.len == 0) return fail(error.Trap, "{s}: {s}\n{s}", .{ what, last, text });
-    return fail(error.Trap, "{s}: {s} ({s})\n{s}", .{ what, last, first, text });
+    const hint = if (hints.without_sdk_runtime and faults_in_last_page(first)) stock_runtime_hint else "";
+    if (first.ptr == last.ptr or first.len == 0) return fail(error.Trap, "{s}: {s}{s}\n{s}", .{ what, last, hint, text });
+    return fail(error.Trap, "{s}: {s} ({s}){s}\n{s}", .{ what, last, first, hint, text });
+}
+
+/// Whether "memory fault at wasm address 0xA in linear memory of size 0xS" has S - 64 KiB <= A < S:
+/// where an allocator that could not grow the memory ends up.
+fn faults_in_last_page(detail: []const u8) bool {
+    const address = hex_after(detail, "wasm address 0x") orelse return false;
+    const size = hex_after(detail, "of size 0x") orelse return false;
+    return address < size and size - address <= 64 * 1024;
+}
+
+fn hex_after(text: []const u8, prefix: []const u8) ?u64 {
+    const start = (std.mem.indexOf(u8, text, prefix) orelse return null) + prefix.len;
+    var end = start;
+    while (end < text.len and std.ascii.isHex(text[end])) end += 1;
+    return std.fmt.parseInt(u64, text[start..end], 16) catch null;
+}
+
+test "a fault in the memory's last page is recognised" {
+    try std.testing.expect(faults_in_last_page("memory fault at wasm address 0x3fffffc in linear memory of size 0x4000000"));
+    try std.testing.expect(!faults_in_last_page("memory fault at wasm address 0x250000 in linear memory of size 0x4000000"));
+    try std.testing.expect(!faults_in_last_page("memory fault at wasm address 0x4000004 in linear memory of size 0x4000000"));
+    try std.testing.expect(!faults_in_last_page("something else"));
 }
 
 /// "12: text" -> "text"
-fn strip_cause_number(line: []const u8) []const u8 {
+pub fn strip_cause_number(line: []const u8) []const u8 {
     var digits: usize = 0;
     while (digits < line.len and std.ascii.isDigit(line[digits])) digits += 1;
     if (digits == 0 or !std.mem.startsWith(u8, line[digits..], ": ")) return line;

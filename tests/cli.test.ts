@@ -169,6 +169,13 @@ describe("vmwindow inspect", () => {
     expect(fits.stdout).toContain("ok  compiles with vmwindow's engine");
     expect(fits.stdout).toContain("fits a window: yes");
     expect(fits.exitCode).toBe(0);
+    expect(fits.stdout).not.toContain("note");
+    // AssemblyScript (it imports env.abort) without the SDK runtime: fits, with a note.
+    const abort = { module: "env", name: "abort", kind: "func" as const, params: [I32, I32, I32, I32], results: [] };
+    const stock = await vmwindow("inspect", tempFile(buildModule({ imports: [envMemory, abort] })));
+    expect(stock.exitCode).toBe(0);
+    expect(stock.stdout).toContain("note AssemblyScript without the SDK runtime");
+    expect((await vmwindow("inspect", guests.checksum)).stdout).not.toContain("note");
   });
 
   test("errors: not a module, missing file, no argument", async () => {

@@ -67,6 +67,14 @@ export function fitChecks(info: ModuleInfo, guestBytes = DEFAULT_GUEST_BYTES): F
   return checks;
 }
 
+/** What may go wrong at run time although the module fits. */
+export function notes(info: ModuleInfo): string[] {
+  const assemblyscript = info.imports.some((i) => i.module === "env" && i.name === "abort");
+  const sdkRuntime = info.exports.some((e) => e.name === "__vmw_reset_stack");
+  if (!assemblyscript || sdkRuntime) return [];
+  return ["AssemblyScript without the SDK runtime: its stock runtime's heap cannot grow a window, so the first allocation that needs more memory traps; build with the SDK preset (asc --config node_modules/@vmwindow/guest/asconfig.json)"];
+}
+
 /** Whether libvmwindow's engine compiles the module (it refuses some proposals the parser above
  * does not look for, such as bulk memory), in the largest window with the default guest area. */
 export function engineCheck(bytes: Uint8Array): FitCheck {
@@ -109,7 +117,7 @@ export async function inspect({ path, json }: InspectOptions): Promise<boolean> 
   const checks = [...fitChecks(info), engineCheck(bytes)];
   const fits = checks.every((c) => c.ok);
   if (json) {
-    console.log(JSON.stringify({ path, bytes: bytes.length, ...info, fits, checks }, null, 2));
+    console.log(JSON.stringify({ path, bytes: bytes.length, ...info, fits, checks, notes: notes(info) }, null, 2));
     return true;
   }
   const out: string[] = [`${path}: ${formatBytes(bytes.length)}${info.start ? ", has a start function" : ""}`];
@@ -127,6 +135,7 @@ export async function inspect({ path, json }: InspectOptions): Promise<boolean> 
   );
   out.push(`fits a window: ${fits ? "yes" : "no"}`);
   for (const c of checks) out.push(`  ${c.ok ? "ok " : "NO "} ${c.what}`);
+  for (const note of notes(info)) out.push(`  note ${note}`);
   console.log(out.join("\n"));
   return fits;
 }

@@ -63,7 +63,11 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   #regions: (Region | undefined)[] = [];
   #guests = new Set<Guest>();
   #regionOut = new BigUint64Array(REGION_INFO_BYTES / 8);
-  #regionWords = new Uint32Array(this.#regionOut.buffer, 32, 4);
+  // The same bytes as 32-bit words: reading a u64 as two words avoids a BigInt per field.
+  #regionWords = new Uint32Array(this.#regionOut.buffer);
+  // The last path mapped and its UTF-8 bytes: hosts often map the same file again.
+  #lastPath: string | null = null;
+  #lastPathBytes: Uint8Array = new Uint8Array(0);
 
   private constructor(handle: Pointer) {
     this.#handle = handle;
@@ -134,7 +138,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   mapFile(path: string, options: MapOptions = {}): Region {
     const handle = this.#open();
     options = optionsArgument("mapFile options", options);
-    const pathBytes = pathArgument(path);
+    const pathBytes = this.#pathBytes(path);
     const access = accessCode(options.access ?? "read");
     const fileOffset = byteCount("offset", options.offset ?? 0, true);
     const length = options.length === undefined ? LENGTH_TO_END : byteCount("length", options.length, false);
@@ -207,7 +211,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   remapRegion(region: Region, path: string, options: RemapOptions): RegionState {
     const handle = this.#owned(region);
     options = optionsArgument("remap options", options);
-    const pathBytes = pathArgument(path);
+    const pathBytes = this.#pathBytes(path);
     const access = accessCode(options.access ?? (region.kind === "file" ? region.access : "read"));
     const fileOffset = byteCount("offset", options.offset ?? 0, true);
     const length = options.length === undefined ? LENGTH_TO_END : byteCount("length", options.length, false);
@@ -271,24 +275,34 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     return handle;
   }
 
+  /** `path` checked and encoded as UTF-8, reusing the last encoding when the path repeats. */
+  #pathBytes(path: unknown): Uint8Array {
+    if (typeof path === "string" && path === this.#lastPath) return this.#lastPathBytes;
+    const bytes = pathArgument(path);
+    this.#lastPath = path as string;
+    this.#lastPathBytes = bytes;
+    return bytes;
+  }
+
   #adopt(region: Region): Region {
     this.#regions[region.id] = region;
     return region;
   }
 
   #readState(): RegionState {
-    const out = this.#regionOut;
+    // vmw_region_t: offset, length, file offset, slot bytes (u64 each, little-endian; all below
+    // 2^53), then id, generation, access, kind (u32 each).
     const words = this.#regionWords;
     return {
-      offset: Number(out[0]),
-      length: Number(out[1]),
-      fileOffset: Number(out[2]),
-      slotBytes: Number(out[3]),
-      id: words[0]!,
-      generation: words[1]!,
-      access: (words[2]! & 3) === ACCESS_CODES.readwrite ? "readwrite" : "read",
-      kind: words[3] === 1 ? "anonymous" : "file",
-      damaged: (words[2]! & ACCESS_DAMAGED) !== 0,
+      offset: words[0]! + words[1]! * 0x1_0000_0000,
+      length: words[2]! + words[3]! * 0x1_0000_0000,
+      fileOffset: words[4]! + words[5]! * 0x1_0000_0000,
+      slotBytes: words[6]! + words[7]! * 0x1_0000_0000,
+      id: words[8]!,
+      generation: words[9]!,
+      access: (words[10]! & 3) === ACCESS_CODES.readwrite ? "readwrite" : "read",
+      kind: words[11] === 1 ? "anonymous" : "file",
+      damaged: (words[10]! & ACCESS_DAMAGED) !== 0,
     };
   }
 }

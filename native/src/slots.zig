@@ -89,9 +89,11 @@ pub const Slots = struct {
         const run_bytes = slots.base_bytes + @as(u64, run_page) * page_bytes;
         const offset_bytes = run_bytes + (phase_bytes + align_bytes - run_bytes % align_bytes) % align_bytes;
         assert(offset_bytes % align_bytes == phase_bytes);
+        // Inside the free run `find` returned, so free: taken without another walk of the tree.
         assert(offset_bytes + size_bytes <= run_bytes + search_pages * page_bytes);
-        const taken = slots.acquire_at(offset_bytes, size_bytes);
-        assert(taken);
+        const first_page = slots.page_of(offset_bytes);
+        slots.assign(1, 0, slots.leaves_count, first_page, first_page + pages, .used);
+        slots.free_pages -= pages;
         return offset_bytes;
     }
 

@@ -189,9 +189,18 @@ describe("faults inside a call become GuestTrap; the guest and the window keep w
     const hinted = thrown(GuestTrap, () => stock.call("alloc"));
     expect(hinted.reason).toStartWith("out of bounds memory access (memory fault at wasm address ");
     expect(hinted.reason).toEndWith("[the guest was built without the SDK runtime: AssemblyScript's stock runtime could not grow the window for its heap; build it with the SDK preset, asc --config node_modules/@vmwindow/guest/asconfig.json]");
-    // Not AssemblyScript (no env.abort): the plain reason.
+    // The same in a start function (where AssemblyScript initialises globals).
+    const started = thrown(GuestTrap, () => window.instantiate(buildModule({ imports: [envMemory, abort], functions: [{ ...store }], start: 1 })));
+    expect(started.reason).toContain("[the guest was built without the SDK runtime:");
+    // Not AssemblyScript (no env.abort of AssemblyScript's type): the plain reason.
+    const plain = /^out of bounds memory access \(memory fault at wasm address 0x[0-9a-f]+ in linear memory of size 0x[0-9a-f]+\)$/;
     using other = window.instantiate(buildModule({ imports: [envMemory], functions: [{ ...store }] }));
-    expect(thrown(GuestTrap, () => other.call("alloc")).reason).toMatch(/^out of bounds memory access \(memory fault at wasm address 0x[0-9a-f]+ in linear memory of size 0x[0-9a-f]+\)$/);
+    expect(thrown(GuestTrap, () => other.call("alloc")).reason).toMatch(plain);
+    const otherAbort = { module: "env", name: "abort", kind: "func" as const, params: [], results: [] };
+    using emscripten = window.instantiate(buildModule({ imports: [envMemory, otherAbort], functions: [{ ...store }] }), {
+      imports: { env: { abort: { params: [], results: [], fn: () => {} } } },
+    });
+    expect(thrown(GuestTrap, () => emscripten.call("alloc")).reason).toMatch(plain);
   });
 });
 

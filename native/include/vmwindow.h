@@ -165,7 +165,9 @@ vmw_result_t vmw_window_layout(const vmw_window_t *window, vmw_layout_t *out);
  * slot: read-only (VMW_ACCESS_READ) or read-write (VMW_ACCESS_READ_WRITE, shared with the file:
  * writes reach the page cache at once and the file on vmw_window_flush, unmap or process exit).
  * `at_offset_bytes` = 0 places the region in the lowest free slot that fits (first fit, O(log n));
- * otherwise it must be a free, 64 KiB-aligned window offset in the slot area. `name` (may be
+ * a region of 2 MiB or more goes instead, when that skips at most an eighth of its size, where its
+ * address and file offset agree modulo 2 MiB (huge-page mappings; docs/abi.md). Otherwise
+ * `at_offset_bytes` must be a free, 64 KiB-aligned window offset in the slot area. `name` (may be
  * NULL; at most VMW_NAME_MAX_BYTES) is published in the table. Only whole OS pages up to the
  * range's last byte are mapped; the rest of the slot traps. The file descriptor is closed before
  * returning (the mapping keeps the file alive); the path is kept to reopen the file on resize.

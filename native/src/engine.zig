@@ -226,15 +226,17 @@ pub fn fail_wasmtime(result: Error, what: []const u8, err: *wt.Error) Error {
     wt.wasmtime_error_delete(err);
     const text = if (message.data) |data| data[0..message.size] else "";
     var line_buffer: [errors.message_max_bytes]u8 = undefined;
-    const line = one_line(text, &line_buffer);
-    const hint = if (std.mem.indexOf(u8, line, "bulk memory support is not enabled") != null) bulk_memory_hint else "";
+    const hint = if (std.mem.indexOf(u8, text, "bulk memory support is not enabled") != null) bulk_memory_hint else "";
+    // The hint must survive fail()'s buffer: the cause chain gives up what does not fit.
+    assert(what.len + hint.len + 3 < line_buffer.len);
+    const line = one_line(text, line_buffer[0 .. line_buffer.len - 1 - what.len - 2 - hint.len]);
     return fail(result, "{s}: {s}{s}", .{ what, line, hint });
 }
 
-const bulk_memory_hint = " (vmwindow compiles guests without bulk memory, whose memory.copy/fill would run as host code: build with the SDK preset, asc --config node_modules/@vmwindow/guest/asconfig.json, or add --disable bulk-memory)";
+const bulk_memory_hint = " (vmwindow compiles guests without bulk memory, whose memory.copy/fill would run as host code: build with the SDK preset, asc --config node_modules/@vmwindow/guest/asconfig.json, which also confines the heap)";
 
 /// Wasmtime's "A\n\nCaused by:\n    0: B\n    1: C" as "A: B: C", so the cause survives a
-/// one-line report. Truncated to `out`.
+/// one-line report. What does not fit in `out` is cut and marked with "...".
 fn one_line(text: []const u8, out: []u8) []const u8 {
     var len: usize = 0;
     var lines = std.mem.splitScalar(u8, text, '\n');
@@ -243,7 +245,15 @@ fn one_line(text: []const u8, out: []u8) []const u8 {
         if (trimmed.len == 0 or std.mem.eql(u8, trimmed, "Caused by:")) continue;
         const line = traps.strip_cause_number(trimmed);
         const separator = if (len == 0) "" else ": ";
-        if (len + separator.len + line.len > out.len) break;
+        if (len + separator.len + line.len > out.len) {
+            const ellipsis = "...";
+            if (out.len >= ellipsis.len) {
+                len = @min(len, out.len - ellipsis.len);
+                @memcpy(out[len..][0..ellipsis.len], ellipsis);
+                len += ellipsis.len;
+            }
+            break;
+        }
         @memcpy(out[len..][0..separator.len], separator);
         len += separator.len;
         @memcpy(out[len..][0..line.len], line);
@@ -257,7 +267,7 @@ test "Wasmtime's error chains become one line" {
     const text = "failed to compile: wasm[0]::function[52]\n\nCaused by:\n    0: WebAssembly translation error\n    1: Invalid input WebAssembly code at offset 4221: bulk memory support is not enabled\n";
     try std.testing.expectEqualStrings("failed to compile: wasm[0]::function[52]: WebAssembly translation error: Invalid input WebAssembly code at offset 4221: bulk memory support is not enabled", one_line(text, &buffer));
     try std.testing.expectEqualStrings("plain", one_line("plain", &buffer));
-    try std.testing.expectEqualStrings("abc", one_line("abc\n\nCaused by:\n    0: 0123456789", buffer[0..8]));
+    try std.testing.expectEqualStrings("abc...", one_line("abc\n\nCaused by:\n    0: 0123456789", buffer[0..8]));
 }
 
 test "provider module bytes" {

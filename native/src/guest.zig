@@ -164,9 +164,9 @@ pub const Guest = struct {
     host_values: [values_max]wt.ValRaw align(16),
     /// The SDK runtime's `__vmw_reset_stack` export, called after a failed call (see runtime/reset.ts).
     reset_stack: ?wt.Func,
-    /// The module imports `env.abort` (AssemblyScript): with no `reset_stack`, it was built
-    /// without the SDK runtime, which explains some traps (traps.Hints).
-    assemblyscript: bool,
+    /// An AssemblyScript module (it imports `env.abort`) that does not export the SDK runtime's
+    /// `__vmw_reset_stack`: built with asc's stock runtime, which explains some traps (traps.Hints).
+    stock_assemblyscript: bool,
 
     /// Compiles `wasm` and prepares a store over the window; the guest is not instantiated yet.
     /// Only an `.interruptible` guest accepts a deadline (set_timeout); a `.plain` one runs faster.
@@ -242,7 +242,7 @@ pub const Guest = struct {
             .values = std.mem.zeroes([values_max]wt.ValRaw),
             .host_values = std.mem.zeroes([values_max]wt.ValRaw),
             .reset_stack = null,
-            .assemblyscript = facts.assemblyscript,
+            .stock_assemblyscript = facts.assemblyscript and !exports_reset_stack(module),
         };
         try host_functions.define_builtins(linker, guest);
 
@@ -308,7 +308,7 @@ pub const Guest = struct {
         faults.leave_guest(guest.window.fault_slot);
         set.running = false;
         if (err_opt) |err| return engine.fail_wasmtime(error.Link, "cannot instantiate the guest", err);
-        if (trap) |t| return fail_trap("the guest's start function trapped", t, .{});
+        if (trap) |t| return fail_trap("the guest's start function trapped", t, .{ .without_sdk_runtime = guest.stock_assemblyscript });
         wt.wasmtime_linker_delete(linker);
         guest.linker = null;
         guest.instantiated = true;
@@ -510,7 +510,7 @@ pub const Guest = struct {
             wt.wasm_trap_delete(t);
             return fail(error.Timeout, "guest call ran out of fuel: it used all {d} units of its budget and was stopped (the guest stays usable)", .{guest.fuel_per_call});
         }
-        return fail_trap("guest trapped", t, .{ .without_sdk_runtime = guest.assemblyscript and guest.reset_stack == null });
+        return fail_trap("guest trapped", t, .{ .without_sdk_runtime = guest.stock_assemblyscript });
     }
 
     /// Maps this guest's area file over the window's guest area.
@@ -539,6 +539,28 @@ fn numeric_kind(name: []const u8, kind: u8) Error!u8 {
 }
 
 /// Refuses modules that do not take the window as `env.memory`, before any store is made.
+/// AssemblyScript's `abort(message, file, line, column)`: (i32, i32, i32, i32) -> ().
+fn is_assemblyscript_abort(ty: *const wt.ExternType) bool {
+    const func_type = wt.wasm_externtype_as_functype_const(ty) orelse return false;
+    const params = wt.wasm_functype_params(func_type);
+    if (params.size != 4 or wt.wasm_functype_results(func_type).size != 0) return false;
+    for (0..params.size) |i| {
+        if (wt.wasm_valtype_kind(params.data.?[i].?) != wt.valkind_i32) return false;
+    }
+    return true;
+}
+
+/// Whether the module exports the SDK runtime's `__vmw_reset_stack` (runtime/reset.ts).
+fn exports_reset_stack(module: *wt.Module) bool {
+    var exports: wt.ExportTypeVec = .{ .size = 0, .data = null };
+    wt.wasmtime_module_exports(module, &exports);
+    defer wt.wasm_exporttype_vec_delete(&exports);
+    for (0..exports.size) |i| {
+        if (std.mem.eql(u8, byte_vec_slice(wt.wasm_exporttype_name(exports.data.?[i].?)), "__vmw_reset_stack")) return true;
+    }
+    return false;
+}
+
 /// What a module's imports say about it, besides passing the checks.
 const ImportFacts = struct {
     /// It imports `env.abort`: an AssemblyScript module.
@@ -556,7 +578,7 @@ fn check_imports(module: *wt.Module) Error!ImportFacts {
         const ty = wt.wasm_importtype_type(import);
         const module_name = byte_vec_slice(wt.wasm_importtype_module(import));
         const name = byte_vec_slice(wt.wasm_importtype_name(import));
-        if (std.mem.eql(u8, module_name, "env") and std.mem.eql(u8, name, "abort")) facts.assemblyscript = true;
+        if (std.mem.eql(u8, module_name, "env") and std.mem.eql(u8, name, "abort") and is_assemblyscript_abort(ty)) facts.assemblyscript = true;
         if (wt.wasm_externtype_kind(ty) != wt.externkind_memory) continue;
         if (!std.mem.eql(u8, module_name, "env") or !std.mem.eql(u8, name, "memory")) {
             return fail(error.Link, "the guest imports a memory as {s}.{s}; it must import env.memory (build it with the SDK preset: asc guest.ts --config node_modules/@vmwindow/guest/asconfig.json)", .{ module_name, name });

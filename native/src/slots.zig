@@ -77,9 +77,10 @@ pub const Slots = struct {
 
     /// Takes a free range of `size_bytes` whose offset `o` has `o % align_bytes == phase_bytes`: in
     /// the lowest free run of `size_bytes + align_bytes - 64 KiB` (which holds such a start whatever
-    /// its own alignment), so not always the lowest such range. Null when no run is that long (the
-    /// caller falls back to `acquire`).
-    pub fn acquire_aligned(slots: *Slots, size_bytes: u64, align_bytes: u64, phase_bytes: u64) ?u64 {
+    /// its own alignment), so not always the lowest such range. Null, taking nothing, when no run is
+    /// that long or the start would skip more than `max_skipped_bytes` of the run (the caller falls
+    /// back to `acquire`).
+    pub fn acquire_aligned(slots: *Slots, size_bytes: u64, align_bytes: u64, phase_bytes: u64, max_skipped_bytes: u64) ?u64 {
         assert(align_bytes % page_bytes == 0 and align_bytes > 0);
         assert(phase_bytes % page_bytes == 0 and phase_bytes < align_bytes);
         const pages = pages_of(size_bytes);
@@ -89,6 +90,7 @@ pub const Slots = struct {
         const run_bytes = slots.base_bytes + @as(u64, run_page) * page_bytes;
         const offset_bytes = run_bytes + (phase_bytes + align_bytes - run_bytes % align_bytes) % align_bytes;
         assert(offset_bytes % align_bytes == phase_bytes);
+        if (offset_bytes - run_bytes > max_skipped_bytes) return null;
         // Inside the free run `find` returned, so free: taken without another walk of the tree.
         assert(offset_bytes + size_bytes <= run_bytes + search_pages * page_bytes);
         const first_page = slots.page_of(offset_bytes);
@@ -302,15 +304,18 @@ test "acquire_aligned puts the start at the phase, inside a free run, or gives u
     const align_bytes = 8 * page_bytes;
     const small = slots.acquire(page_bytes).?; // the first page: runs now start unaligned
     try std.testing.expectEqual(@as(u64, base), small);
-    const a = slots.acquire_aligned(4 * page_bytes, align_bytes, 0).?;
+    const a = slots.acquire_aligned(4 * page_bytes, align_bytes, 0, align_bytes).?;
     try std.testing.expectEqual(@as(u64, 0), a % align_bytes);
-    const b = slots.acquire_aligned(3 * page_bytes, align_bytes, 2 * page_bytes).?;
+    const b = slots.acquire_aligned(3 * page_bytes, align_bytes, 2 * page_bytes, align_bytes).?;
     try std.testing.expectEqual(@as(u64, 2 * page_bytes), b % align_bytes);
     try std.testing.expect(b >= a + 4 * page_bytes);
     // The pages skipped for alignment stay free for later (first fit finds them).
     try std.testing.expectEqual(@as(u64, base + page_bytes), slots.acquire(page_bytes).?);
     // No run long enough for an aligned start: null, and nothing taken.
     const free_before = slots.free_bytes();
-    try std.testing.expectEqual(@as(?u64, null), slots.acquire_aligned(slots.largest_free_bytes() - page_bytes, align_bytes, 0));
+    try std.testing.expectEqual(@as(?u64, null), slots.acquire_aligned(slots.largest_free_bytes() - page_bytes, align_bytes, 0, align_bytes));
+    try std.testing.expectEqual(free_before, slots.free_bytes());
+    // Too much to skip: null, and nothing taken.
+    try std.testing.expectEqual(@as(?u64, null), slots.acquire_aligned(2 * page_bytes, align_bytes, 7 * page_bytes, 0));
     try std.testing.expectEqual(free_before, slots.free_bytes());
 }

@@ -20,6 +20,7 @@ pub const FuncType = opaque {};
 pub const ValType = opaque {};
 pub const MemoryType = opaque {};
 pub const ImportType = opaque {};
+pub const ExportType = opaque {};
 pub const ExternType = opaque {};
 
 /// `wasm_byte_vec_t` (also `wasm_name_t`, `wasm_message_t`).
@@ -36,6 +37,10 @@ pub const ValTypeVec = extern struct {
 pub const ImportTypeVec = extern struct {
     size: usize,
     data: ?[*]?*ImportType,
+};
+pub const ExportTypeVec = extern struct {
+    size: usize,
+    data: ?[*]?*ExportType,
 };
 
 pub const Limits = extern struct {
@@ -191,8 +196,12 @@ pub extern fn wasm_importtype_vec_delete(vec: *ImportTypeVec) void;
 pub extern fn wasm_importtype_module(ty: *const ImportType) *const ByteVec;
 pub extern fn wasm_importtype_name(ty: *const ImportType) *const ByteVec;
 pub extern fn wasm_importtype_type(ty: *const ImportType) *const ExternType;
+pub extern fn wasmtime_module_exports(module: *const Module, out: *ExportTypeVec) void;
+pub extern fn wasm_exporttype_vec_delete(vec: *ExportTypeVec) void;
+pub extern fn wasm_exporttype_name(ty: *const ExportType) *const ByteVec;
 pub extern fn wasm_externtype_kind(ty: *const ExternType) u8;
 pub extern fn wasm_externtype_as_memorytype_const(ty: *const ExternType) ?*const MemoryType;
+pub extern fn wasm_externtype_as_functype_const(ty: *const ExternType) ?*const FuncType;
 pub extern fn wasmtime_memorytype_is64(ty: *const MemoryType) bool;
 pub extern fn wasmtime_memorytype_isshared(ty: *const MemoryType) bool;
 

@@ -128,7 +128,8 @@ pub const Window = struct {
         const window = allocator.create(Window) catch return fail(error.OutOfMemory, "out of memory allocating a window", .{});
         errdefer allocator.destroy(window);
 
-        const reservation = os.reserve(layout.reservation_bytes) catch |err|
+        // 2 MiB-aligned, so large regions can be placed where the kernel maps huge pages (large_slot).
+        const reservation = os.reserve(layout.reservation_bytes, layout.large_page_bytes) catch |err|
             return fail(error.OutOfMemory, "cannot reserve {d} bytes of address space for the window: {s}", .{ layout.reservation_bytes, @errorName(err) });
         errdefer os.release(reservation, layout.reservation_bytes);
 
@@ -437,24 +438,27 @@ pub const Window = struct {
         }
     }
 
-    /// Maps `source` at the start of the slot at `offset_bytes`, up to the OS page holding its last
-    /// byte: the rest of the slot stays (or becomes) PROT_NONE, so a guest reading past the end
-    /// traps instead of touching a page past end-of-file (SIGBUS).
     /// For a slot of 2 MiB or more: a free one whose address is congruent with `file_offset_bytes`
     /// modulo `layout.large_page_bytes` (the kernel maps a 2 MiB page-cache folio, or a transparent
-    /// huge page, with one PMD only at such addresses), or null if none is free or the window's base
-    /// makes it impossible.
+    /// huge page, with one PMD only at such addresses). Null (first fit instead) if none is free,
+    /// if the file offset cannot be matched at 64 KiB granularity, or if reaching the aligned start
+    /// would skip more than an eighth of the slot: the skipped pages stay free but only smaller
+    /// regions fit there, so a window of large regions would fill up well before its size.
     fn large_slot(window: *Window, slot_bytes: u64, file_offset_bytes: u64) ?u64 {
         const large = layout.large_page_bytes;
         if (slot_bytes < large) return null;
         const base_phase = @intFromPtr(window.reservation) % large;
         const phase_bytes = (file_offset_bytes % large + large - base_phase) % large;
         if (phase_bytes % layout.page_bytes != 0) return null;
-        const offset_bytes = window.slots.acquire_aligned(slot_bytes, large, phase_bytes) orelse return null;
+        const max_skipped_bytes = std.mem.alignBackward(u64, slot_bytes / 8, layout.page_bytes);
+        const offset_bytes = window.slots.acquire_aligned(slot_bytes, large, phase_bytes, max_skipped_bytes) orelse return null;
         assert((@intFromPtr(window.reservation) + offset_bytes) % large == file_offset_bytes % large);
         return offset_bytes;
     }
 
+    /// Maps `source` at the start of the slot at `offset_bytes`, up to the OS page holding its last
+    /// byte: the rest of the slot stays (or becomes) PROT_NONE, so a guest reading past the end
+    /// traps instead of touching a page past end-of-file (SIGBUS).
     fn map_source(window: *Window, offset_bytes: u64, source: Source, what: []const u8) Error!void {
         const mapped_bytes = std.mem.alignForward(u64, source.length_bytes, os.os_page_bytes());
         os.map_file(window.reservation + offset_bytes, mapped_bytes, source.fd, source.file_offset_bytes, source.writable) catch |err| {

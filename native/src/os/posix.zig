@@ -38,12 +38,19 @@ fn anonymous_flags(fixed: bool) c.MAP {
     return flags;
 }
 
-/// Reserves `size_bytes` of inaccessible address space.
-pub fn reserve(size_bytes: u64) MapError![*]align(std.heap.page_size_min) u8 {
+/// Reserves `size_bytes` of inaccessible address space starting at a multiple of `align_bytes`:
+/// `align_bytes` more are reserved and the ends trimmed (before anything uses the range).
+pub fn reserve(size_bytes: u64, align_bytes: u64) MapError![*]align(std.heap.page_size_min) u8 {
     assert(size_bytes % os_page_bytes() == 0);
-    const rc = c.mmap(null, size_bytes, prot_none, anonymous_flags(false), -1, 0);
+    assert(align_bytes % os_page_bytes() == 0 and std.math.isPowerOfTwo(align_bytes));
+    const rc = c.mmap(null, size_bytes + align_bytes, prot_none, anonymous_flags(false), -1, 0);
     if (rc == c.MAP_FAILED) return map_error(errno());
-    return @ptrCast(@alignCast(rc));
+    const start = @intFromPtr(rc);
+    const base = std.mem.alignForward(usize, start, align_bytes);
+    const end = start + size_bytes + align_bytes;
+    if (base > start) assert(c.munmap(@ptrFromInt(start), base - start) == 0);
+    if (end > base + size_bytes) assert(c.munmap(@ptrFromInt(base + size_bytes), end - base - size_bytes) == 0);
+    return @ptrFromInt(base);
 }
 
 /// Returns a whole reservation to the OS. Only for the window's own teardown.

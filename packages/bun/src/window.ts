@@ -25,7 +25,8 @@ export interface WindowOptions {
 export interface PlaceOptions {
   /** A name published in the region table (at most 24 UTF-8 bytes), for guests to find it by. */
   name?: string;
-  /** Window offset to map at (64 KiB aligned, free, in the slot area). Default: first fit. */
+  /** Window offset to map at (64 KiB aligned, free, in the slot area). Default: first fit (large
+   * regions: where the kernel can use 2 MiB pages, see docs/abi.md). */
   at?: number;
 }
 

@@ -78,13 +78,21 @@ export function notes(info: ModuleInfo): string[] {
 /** Whether libvmwindow's engine compiles the module (it refuses some proposals the parser above
  * does not look for, such as bulk memory), in the largest window with the default guest area. */
 export function engineCheck(bytes: Uint8Array): FitCheck {
-  using window = Window.create({ sizeBytes: MAX_WINDOW_BYTES, guestBytes: DEFAULT_GUEST_BYTES });
+  let window: Window;
+  try {
+    window = Window.create({ sizeBytes: MAX_WINDOW_BYTES, guestBytes: DEFAULT_GUEST_BYTES });
+  } catch (error) {
+    if (!(error instanceof VmwindowError)) throw error;
+    return { ok: false, what: `could not check it with vmwindow's engine (no window: ${error.message})` };
+  }
   try {
     window.validate(bytes);
     return { ok: true, what: "compiles with vmwindow's engine" };
   } catch (error) {
     if (!(error instanceof VmwindowError)) throw error;
     return { ok: false, what: `does not compile with vmwindow's engine: ${error.message}` };
+  } finally {
+    window.close();
   }
 }
 

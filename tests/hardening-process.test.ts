@@ -119,6 +119,22 @@ describe("coexistence with Bun", () => {
       expect(signalCode ?? "").toMatch(/^(SIGSEGV|SIGBUS|SIGABRT|SIGTRAP|)$/);
       expect(stdout + stderr).toMatch(/Segmentation fault at address 0x[0-9A-Fa-f]+/);
       if (where !== "window") expect(stdout + stderr).toContain("Segmentation fault at address 0x8");
+      // Inside a window vmwindow explains first; elsewhere it stays silent.
+      const explained = "vmwindow: host code touched a protected page of a window at window offset 0x";
+      if (where === "window") expect(stderr).toContain(explained);
+      else expect(stderr).not.toContain(explained);
     });
   }
+
+  test("a write through a read-only region's bytes: vmwindow names the mistake, then Bun's crash report", async () => {
+    const { stdout, stderr, exitCode, signalCode } = await run([join(FIXTURES, "segfault.ts"), "readonly"]);
+    const offset = Number(/window offset (\d+)/.exec(stdout)?.[1]);
+    expect(offset).toBeGreaterThan(0);
+    expect(stdout).not.toContain("survived");
+    expect(exitCode !== 0 || signalCode !== null).toBe(true);
+    expect(stderr).toContain(`vmwindow: host code touched a protected page of a window at window offset 0x${offset.toString(16)}: a write through region.bytes of a region mapped "read"`);
+    expect(stdout + stderr).toMatch(/Segmentation fault at address 0x[0-9A-Fa-f]+/);
+    // The file is untouched (it is the probe guest, which the next tests still load).
+    expect(readFileSync(join(import.meta.dir, "build", "probe.wasm"))[0]).toBe(0);
+  });
 });

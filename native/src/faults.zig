@@ -1,4 +1,4 @@
-//! SIGBUS inside a window, made survivable (Linux).
+//! SIGBUS inside a window, made survivable (Linux); SIGSEGV inside a window from host code, explained.
 //!
 //! A MAP_SHARED page past the end of its file raises SIGBUS when touched — which happens when
 //! another process truncates a file after we mapped it. Wasmtime does not handle SIGBUS on Linux,
@@ -10,7 +10,11 @@
 //! The fault is recorded so the window can mark the region damaged and name it in the error.
 //! Faults anywhere else go to the previous handler (Bun's crash reporter, or the default action).
 //!
-//! The handler only reads atomics, calls gettid and mmap, and writes atomics: async-signal-safe.
+//! A second handler, for SIGSEGV, never handles anything: when host code (not a guest call on
+//! this thread) faults inside a window, it writes one line to stderr saying what that usually is
+//! (a write through a read-only region's view), then passes the signal on unchanged.
+//!
+//! The handlers only read atomics, call gettid, mmap and write, and write atomics: async-signal-safe.
 //! Known limit: a SIGBUS on one thread racing the destruction of that same window on another
 //! thread could read the entry just before it is cleared. Windows are used by one thread at a time
 //! (the C ABI's rule), so this needs a host that breaks that rule.
@@ -42,6 +46,7 @@ var entries: [windows_max]Entry = [_]Entry{.{}} ** windows_max;
 var registry_mutex: std.Thread.Mutex = .{};
 var installed = false;
 var previous: posix.Sigaction = undefined;
+var previous_segv: posix.Sigaction = undefined;
 
 pub const RegisterError = error{TooManyWindows};
 
@@ -115,6 +120,11 @@ fn install() void {
         .flags = posix.SA.SIGINFO | posix.SA.ONSTACK | posix.SA.NODEFER,
     };
     posix.sigaction(posix.SIG.BUS, &action, &previous);
+    // SIGSEGV only to explain a host crash inside a window before whoever handled it before us
+    // (Wasmtime's trap handler, then Bun's crash reporter) sees it: never handled here.
+    var segv_action = action;
+    segv_action.handler = .{ .sigaction = handle_sigsegv };
+    posix.sigaction(posix.SIG.SEGV, &segv_action, &previous_segv);
     // A forked child has new thread ids: forget the cached one.
     _ = std.c.pthread_atfork(null, null, forget_thread_id);
     installed = true;
@@ -152,13 +162,58 @@ fn replace_page(entry: *Entry, base: usize, address: usize) bool {
 
 /// Hands a fault that is not ours to whoever handled SIGBUS before us.
 fn chain(signal: i32, info: *const posix.siginfo_t, context: ?*anyopaque) void {
-    if (previous.flags & posix.SA.SIGINFO != 0) {
-        if (previous.handler.sigaction) |handler| return handler(signal, info, context);
-    } else if (previous.handler.handler) |handler| {
+    chain_to(&previous, signal, info, context);
+}
+
+fn chain_to(action: *const posix.Sigaction, signal: i32, info: *const posix.siginfo_t, context: ?*anyopaque) void {
+    if (action.flags & posix.SA.SIGINFO != 0) {
+        if (action.handler.sigaction) |handler| return handler(signal, info, context);
+    } else if (action.handler.handler) |handler| {
         const value = @intFromPtr(handler);
         if (value != @intFromPtr(posix.SIG.DFL) and value != @intFromPtr(posix.SIG.IGN)) return handler(signal);
     }
     // Default action: restore it; returning re-executes the access, which faults again and dies.
     var default_action = posix.Sigaction{ .handler = .{ .handler = posix.SIG.DFL }, .mask = posix.sigemptyset(), .flags = 0 };
-    posix.sigaction(posix.SIG.BUS, &default_action, null);
+    posix.sigaction(@intCast(signal), &default_action, null);
+}
+
+/// A SIGSEGV at a window address outside a guest call is host code touching a page it may not:
+/// say what that usually means on stderr, then pass the signal on unchanged. A guest's own faults
+/// (this thread is running its call) go straight on to Wasmtime, which turns them into traps.
+fn handle_sigsegv(signal: i32, info: *const posix.siginfo_t, context: ?*anyopaque) callconv(.c) void {
+    const address = @intFromPtr(info.fields.sigfault.addr);
+    for (&entries) |*entry| {
+        const base = entry.base.load(.acquire);
+        if (base == 0) continue;
+        if (address < base or address >= base + entry.end_bytes.load(.acquire)) continue;
+        if (entry.guest_thread.load(.acquire) != std.os.linux.gettid()) report_host_fault(address - base);
+        break;
+    }
+    chain_to(&previous_segv, signal, info, context);
+}
+
+/// Writes the explanation with write(2) only (async-signal-safe: no allocation, no locks).
+fn report_host_fault(offset_bytes: usize) void {
+    var buffer: [512]u8 = undefined;
+    var len: usize = 0;
+    const parts = [_][]const u8{
+        "vmwindow: host code touched a protected page of a window at window offset 0x",
+        "",
+        ": a write through region.bytes of a region mapped \"read\" (map it { access: \"readwrite\" } or copy with slice()), or a pointer into a region used after unmap. The crash report that follows is this access.\n",
+    };
+    var hex: [16]u8 = undefined;
+    var hex_len: usize = 0;
+    var value = offset_bytes;
+    while (true) {
+        hex[hex.len - 1 - hex_len] = "0123456789abcdef"[value & 0xf];
+        hex_len += 1;
+        value >>= 4;
+        if (value == 0) break;
+    }
+    for (parts, 0..) |part, index| {
+        const text = if (index == 1) hex[hex.len - hex_len ..] else part;
+        @memcpy(buffer[len..][0..text.len], text);
+        len += text.len;
+    }
+    _ = std.os.linux.write(2, &buffer, len);
 }

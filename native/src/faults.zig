@@ -136,14 +136,24 @@ fn forget_thread_id() callconv(.c) void {
 
 fn handle_sigbus(signal: i32, info: *const posix.siginfo_t, context: ?*anyopaque) callconv(.c) void {
     const address = @intFromPtr(info.fields.sigfault.addr);
+    if (window_at(address, .slot_area)) |found| {
+        if (replace_page(found.entry, found.base, address)) return;
+    }
+    chain_to(&previous, signal, info, context);
+}
+
+const Found = struct { entry: *Entry, base: usize };
+
+/// The registered window whose slot area (or whole window) holds `address`, if any.
+fn window_at(address: usize, part: enum { slot_area, whole }) ?Found {
     for (&entries) |*entry| {
         const base = entry.base.load(.acquire);
         if (base == 0) continue;
-        if (address < base + entry.slots_begin_bytes.load(.acquire) or address >= base + entry.end_bytes.load(.acquire)) continue;
-        if (replace_page(entry, base, address)) return;
-        break;
+        const begin = if (part == .slot_area) base + entry.slots_begin_bytes.load(.acquire) else base;
+        if (address < begin or address >= base + entry.end_bytes.load(.acquire)) continue;
+        return .{ .entry = entry, .base = base };
     }
-    chain(signal, info, context);
+    return null;
 }
 
 fn replace_page(entry: *Entry, base: usize, address: usize) bool {
@@ -160,11 +170,7 @@ fn replace_page(entry: *Entry, base: usize, address: usize) bool {
     return true;
 }
 
-/// Hands a fault that is not ours to whoever handled SIGBUS before us.
-fn chain(signal: i32, info: *const posix.siginfo_t, context: ?*anyopaque) void {
-    chain_to(&previous, signal, info, context);
-}
-
+/// Hands a signal that is not ours to whoever handled it before us (`action`).
 fn chain_to(action: *const posix.Sigaction, signal: i32, info: *const posix.siginfo_t, context: ?*anyopaque) void {
     if (action.flags & posix.SA.SIGINFO != 0) {
         if (action.handler.sigaction) |handler| return handler(signal, info, context);
@@ -182,12 +188,8 @@ fn chain_to(action: *const posix.Sigaction, signal: i32, info: *const posix.sigi
 /// (this thread is running its call) go straight on to Wasmtime, which turns them into traps.
 fn handle_sigsegv(signal: i32, info: *const posix.siginfo_t, context: ?*anyopaque) callconv(.c) void {
     const address = @intFromPtr(info.fields.sigfault.addr);
-    for (&entries) |*entry| {
-        const base = entry.base.load(.acquire);
-        if (base == 0) continue;
-        if (address < base or address >= base + entry.end_bytes.load(.acquire)) continue;
-        if (entry.guest_thread.load(.acquire) != std.os.linux.gettid()) report_host_fault(address - base);
-        break;
+    if (window_at(address, .whole)) |found| {
+        if (found.entry.guest_thread.load(.acquire) != std.os.linux.gettid()) report_host_fault(address - found.base);
     }
     chain_to(&previous_segv, signal, info, context);
 }

@@ -398,19 +398,22 @@ pub const Window = struct {
 
     const Slot = struct { offset_bytes: u64, slot_bytes: u64 };
 
+    /// `length_bytes` rounded up to whole 64 KiB slot pages, or WindowFull if that exceeds the slot area.
+    fn slot_bytes_for(window: *const Window, length_bytes: u64) Error!u64 {
+        assert(length_bytes > 0);
+        // Checked before rounding up, which would overflow near 2^64.
+        if (length_bytes <= window.layout.slots_bytes()) {
+            const slot_bytes = std.mem.alignForward(u64, length_bytes, layout.page_bytes);
+            if (slot_bytes <= window.layout.slots_bytes()) return slot_bytes;
+        }
+        return fail(error.WindowFull, "{d} bytes do not fit in the window's slot area ({d} bytes)", .{ length_bytes, window.layout.slots_bytes() });
+    }
+
     /// A free slot for `length_bytes`: at `placement`, or anywhere (first fit; a large region where
     /// its address agrees with `file_offset_bytes` modulo 2 MiB when there is room, see
     /// `large_slot`).
     fn take_slot(window: *Window, length_bytes: u64, placement: Placement, file_offset_bytes: u64) Error!Slot {
-        assert(length_bytes > 0);
-        // Checked before rounding up, which would overflow near 2^64.
-        if (length_bytes > window.layout.slots_bytes()) {
-            return fail(error.WindowFull, "{d} bytes do not fit in the window's slot area ({d} bytes)", .{ length_bytes, window.layout.slots_bytes() });
-        }
-        const slot_bytes = std.mem.alignForward(u64, length_bytes, layout.page_bytes);
-        if (slot_bytes > window.layout.slots_bytes()) {
-            return fail(error.WindowFull, "{d} bytes do not fit in the window's slot area ({d} bytes)", .{ length_bytes, window.layout.slots_bytes() });
-        }
+        const slot_bytes = try window.slot_bytes_for(length_bytes);
         switch (placement) {
             .anywhere => {
                 if (window.large_slot(slot_bytes, file_offset_bytes)) |offset_bytes| return .{ .offset_bytes = offset_bytes, .slot_bytes = slot_bytes };
@@ -484,14 +487,7 @@ pub const Window = struct {
     /// slot or the slot can grow into the free space after it, else in a new slot (the region
     /// moves). Frees what the region no longer uses; updates offset, length and slot size.
     fn reslot(window: *Window, region: *Region, length_bytes: u64, contents: Contents) Error!void {
-        assert(length_bytes > 0);
-        if (length_bytes > window.layout.slots_bytes()) {
-            return fail(error.WindowFull, "{d} bytes do not fit in the window's slot area ({d} bytes)", .{ length_bytes, window.layout.slots_bytes() });
-        }
-        const new_slot_bytes = std.mem.alignForward(u64, length_bytes, layout.page_bytes);
-        if (new_slot_bytes > window.layout.slots_bytes()) {
-            return fail(error.WindowFull, "{d} bytes do not fit in the window's slot area ({d} bytes)", .{ length_bytes, window.layout.slots_bytes() });
-        }
+        const new_slot_bytes = try window.slot_bytes_for(length_bytes);
         const new_mapped_bytes = std.mem.alignForward(u64, length_bytes, os.os_page_bytes());
         const old_mapped_bytes = region.mapped_bytes();
         const in_place = new_slot_bytes <= region.slot_bytes or

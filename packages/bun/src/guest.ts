@@ -32,10 +32,14 @@ interface GuestState extends CallState {
  * @internal Use `Window.validate`.
  */
 export function validateGuest(windowHandle: Pointer, wasm: Uint8Array | ArrayBuffer | string): void {
-  const bytes = moduleBytes(wasm);
-  const { result, handle } = takeHandle((out) => native.vmw_guest_compile(windowHandle, bytes, bytes.length, 0, out));
+  native.vmw_guest_destroy(compileGuest(windowHandle, moduleBytes(wasm), 0));
+}
+
+/** A compiled, not yet instantiated guest of the window `windowHandle` (vmw_guest_compile). */
+function compileGuest(windowHandle: Pointer, bytes: Uint8Array, flags: number): Pointer {
+  const { result, handle } = takeHandle((out) => native.vmw_guest_compile(windowHandle, bytes, bytes.length, flags, out));
   if (result !== Result.OK || handle === null) throwResult(result);
-  native.vmw_guest_destroy(handle);
+  return handle;
 }
 
 /**
@@ -50,8 +54,7 @@ export function createGuest(owner: GuestOwner, windowHandle: Pointer, wasm: Uint
   const fuel = options.fuel === undefined ? undefined : fuelArgument(options.fuel);
   const interruptible = options.interruptible === true || timeoutMs !== 0;
   const flags = fuel !== undefined ? GUEST_METERED : interruptible ? GUEST_INTERRUPTIBLE : 0;
-  const { result, handle } = takeHandle((out) => native.vmw_guest_compile(windowHandle, bytes, bytes.length, flags, out));
-  if (result !== Result.OK || handle === null) throwResult(result);
+  const handle = compileGuest(windowHandle, bytes, flags);
   const guest = new Guest(owner, handle);
   try {
     guest._link(imports);

@@ -1,0 +1,66 @@
+//! Build helper for vmwindow guests in Zig. In your build.zig.zon, depend on this directory
+//! (`.vmwindow = .{ .path = "path/to/guest-sdk/zig" }`), then in build.zig:
+//!
+//!     const vmwindow = @import("vmwindow");
+//!     const guest = vmwindow.addGuest(b, b.dependency("vmwindow", .{}), .{
+//!         .name = "guest",
+//!         .root_source_file = b.path("src/guest.zig"),
+//!     });
+//!     b.installArtifact(guest);
+//!
+//! `zig build` in this directory builds the example guests into zig-out/bin (docs/guest-zig.md).
+
+const std = @import("std");
+const abi = @import("abi.zig");
+
+pub const GuestOptions = struct {
+    name: []const u8,
+    root_source_file: std.Build.LazyPath,
+    optimize: std.builtin.OptimizeMode = .ReleaseFast,
+    /// The shadow stack. Static data plus stack must fit the window's guest area (16 MiB by default).
+    stack_size: u64 = 256 * 1024,
+    /// SIMD (128-bit) on by default; vmwindow's engine runs it.
+    simd128: bool = true,
+};
+
+/// wasm32-freestanding, CPU mvp + sign_ext (+ simd128): no bulk memory, which vmwindow refuses.
+pub fn guestTarget(b: *std.Build, simd128: bool) std.Build.ResolvedTarget {
+    var features = std.Target.wasm.featureSet(&.{.sign_ext});
+    if (simd128) features.addFeature(@intFromEnum(std.Target.wasm.Feature.simd128));
+    return b.resolveTargetQuery(.{
+        .cpu_arch = .wasm32,
+        .os_tag = .freestanding,
+        .cpu_model = .{ .explicit = &std.Target.wasm.cpu.mvp },
+        .cpu_features_add = features,
+    });
+}
+
+/// A guest executable: imports the window as env.memory, static data at the guest area
+/// (`--global-base=2162688`), the given stack size, no entry point, `export fn`s exported. The
+/// module `vmwindow` (vmwindow.zig) is importable from `root_source_file`.
+/// `sdk` is this package: `b.dependency("vmwindow", .{})` (or null inside this package).
+pub fn addGuest(b: *std.Build, sdk: ?*std.Build.Dependency, options: GuestOptions) *std.Build.Step.Compile {
+    const target = guestTarget(b, options.simd128);
+    const sdk_path = if (sdk) |d| d.path("vmwindow.zig") else b.path("vmwindow.zig");
+    const vmwindow_module = b.createModule(.{ .root_source_file = sdk_path, .target = target, .optimize = options.optimize });
+    const root = b.createModule(.{
+        .root_source_file = options.root_source_file,
+        .target = target,
+        .optimize = options.optimize,
+        .strip = options.optimize != .Debug,
+        .imports = &.{.{ .name = "vmwindow", .module = vmwindow_module }},
+    });
+    const exe = b.addExecutable(.{ .name = options.name, .root_module = root });
+    exe.entry = .disabled;
+    exe.rdynamic = true;
+    exe.import_memory = true;
+    exe.global_base = abi.guest_base;
+    exe.stack_size = options.stack_size;
+    return exe;
+}
+
+pub fn build(b: *std.Build) void {
+    const optimize = b.option(std.builtin.OptimizeMode, "optimize", "guest optimize mode (default ReleaseFast)") orelse .ReleaseFast;
+    const guest = addGuest(b, null, .{ .name = "scan", .root_source_file = b.path("examples/scan.zig"), .optimize = optimize });
+    b.installArtifact(guest);
+}

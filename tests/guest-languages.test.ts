@@ -1,0 +1,303 @@
+// The same guest written in C (guest-sdk/c), Zig (guest-sdk/zig) and Rust (guest-sdk/rust), built
+// here with the flags the docs give (docs/guest-{c,zig,rust}.md) and run in real windows. Oracles
+// are independent of the guests: zlib's CRC-32 (node:zlib), counts and searches in JS, DataView
+// sums, and the files' bytes read back from disk. The Rust guest needs a rustc with the
+// wasm32-unknown-unknown standard library (tools/guest-toolchains.sh installs Debian's); without
+// one, its tests are skipped with the reason printed.
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import { GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
+import { patternBytes, tempDir, tempFile, thrown } from "./helpers.ts";
+
+const repo = join(import.meta.dir, "..");
+const abi = JSON.parse(readFileSync(join(repo, "abi", "vmwindow-abi.json"), "utf8")) as {
+  constants: { name: string; value: number }[];
+  guest_build: { stack_bytes: number; cpu: string };
+};
+const GUEST_BASE = abi.constants.find((c) => c.name === "GUEST_BASE")!.value;
+const STACK_BYTES = abi.guest_build.stack_bytes;
+const out = join(tempDir(), `guest-languages-${process.pid}`);
+mkdirSync(out, { recursive: true });
+
+function run(command: string[], cwd = repo): { ok: boolean; output: string } {
+  const result = Bun.spawnSync(command, { cwd, stdout: "pipe", stderr: "pipe" });
+  return { ok: result.exitCode === 0, output: `${command.join(" ")}\n${result.stdout.toString()}${result.stderr.toString()}` };
+}
+
+const zig = Bun.which("zig") ?? join(repo, ".toolchain", "bin", "zig");
+
+/** The C guest: docs/guest-c.md's command line. */
+function buildC(): { wasm: string; ok: boolean; output: string } {
+  const wasm = join(out, "scan-c.wasm");
+  const result = run([
+    zig, "cc", "--target=wasm32-freestanding", `-mcpu=${abi.guest_build.cpu}`, "-O2", "-nostdlib",
+    "-Wl,--import-memory", `-Wl,--global-base=${GUEST_BASE}`, `-Wl,-z,stack-size=${STACK_BYTES}`, "-Wl,--no-entry",
+    "-I", "guest-sdk/c", "guest-sdk/c/examples/scan.c", "-o", wasm,
+  ]);
+  return { wasm, ...result };
+}
+
+/** The Zig guest: guest-sdk/zig's build.zig (addGuest). */
+function buildZig(): { wasm: string; ok: boolean; output: string } {
+  const prefix = join(out, "zig");
+  const result = run([zig, "build", "--cache-dir", join(out, "zig-cache"), "--prefix", prefix], join(repo, "guest-sdk", "zig"));
+  return { wasm: join(prefix, "bin", "scan.wasm"), ...result };
+}
+
+/** A rustc that has the wasm32-unknown-unknown standard library, or undefined. */
+function findRustc(): string | undefined {
+  for (const candidate of [process.env.VMWINDOW_RUSTC, "/usr/bin/rustc", Bun.which("rustc")]) {
+    if (!candidate || !existsSync(candidate)) continue;
+    const libdir = Bun.spawnSync([candidate, "--print", "target-libdir", "--target", "wasm32-unknown-unknown"]).stdout.toString().trim();
+    if (libdir && existsSync(libdir) && readdirSync(libdir).some((f) => f.startsWith("libcore-"))) return candidate;
+  }
+  return undefined;
+}
+
+/** The Rust guest: docs/guest-rust.md's two rustc commands (the crate, then the cdylib). */
+function buildRust(rustc: string): { wasm: string; ok: boolean; output: string } {
+  const wasm = join(out, "scan-rust.wasm");
+  const common = ["--edition", "2021", "--target", "wasm32-unknown-unknown", "-O", "-C", "target-feature=+simd128", "-C", "strip=debuginfo"];
+  const lib = run([rustc, ...common, "--crate-type", "rlib", "--crate-name", "vmwindow_guest", "--cfg", 'feature="panic-handler"',
+    "guest-sdk/rust/src/lib.rs", "--out-dir", out]);
+  if (!lib.ok) return { wasm, ...lib };
+  const result = run([
+    rustc, ...common, "--crate-type", "cdylib", "--crate-name", "scan", "guest-sdk/rust/examples/scan.rs",
+    "--extern", `vmwindow_guest=${join(out, "libvmwindow_guest.rlib")}`,
+    "-C", "link-arg=--import-memory", "-C", `link-arg=-zstack-size=${GUEST_BASE + STACK_BYTES}`, "-o", wasm,
+  ]);
+  return { wasm, ...result };
+}
+
+const rustc = findRustc();
+if (!rustc) {
+  console.log(
+    "guest-languages: SKIPPING the Rust guest: no rustc with the wasm32-unknown-unknown standard library " +
+      "(apt-get install rustc libstd-rust-dev-wasm32 lld-14, see tools/guest-toolchains.sh; or set VMWINDOW_RUSTC)",
+  );
+}
+
+const languages = [
+  { name: "C", build: buildC, available: true },
+  { name: "Zig", build: buildZig, available: true },
+  { name: "Rust", build: () => buildRust(rustc!), available: rustc !== undefined },
+];
+
+/** Mutable i32 globals' initial values (the first is the stack pointer) and the memory import's minimum pages. */
+function moduleFacts(bytes: Uint8Array): { stackPointer: number; minPages: number; bulkMemory: boolean } {
+  let pos = 8;
+  const leb = (signed = false): number => {
+    let result = 0;
+    let shift = 0;
+    let byte: number;
+    do {
+      byte = bytes[pos++]!;
+      result += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    if (signed && byte & 0x40) result -= 2 ** shift;
+    return result;
+  };
+  const name = () => {
+    const length = leb();
+    pos += length;
+    return new TextDecoder().decode(bytes.subarray(pos - length, pos));
+  };
+  let stackPointer = -1;
+  let minPages = -1;
+  let bulkMemory = false;
+  while (pos < bytes.length) {
+    const id = bytes[pos++]!;
+    const size = leb();
+    const end = pos + size;
+    if (id === 2) {
+      for (let n = leb(); n > 0; n--) {
+        const module = name();
+        const field = name();
+        const kind = bytes[pos++]!;
+        if (kind === 2) {
+          const flags = leb();
+          const min = leb();
+          if (flags & 1) leb();
+          if (module === "env" && field === "memory") minPages = min;
+        } else if (kind === 0) leb();
+        else if (kind === 3) pos += 2;
+        else if (kind === 1) {
+          pos++;
+          const flags = leb();
+          leb();
+          if (flags & 1) leb();
+        }
+      }
+    } else if (id === 6 && stackPointer < 0) {
+      const count = leb();
+      for (let n = 0; n < count && stackPointer < 0; n++) {
+        const type = bytes[pos++]!;
+        const mutable = bytes[pos++]!;
+        const op = bytes[pos++]!;
+        const value = op === 0x41 ? leb(true) : NaN;
+        pos++; // end
+        if (type === 0x7f && mutable === 1) stackPointer = value;
+      }
+    } else if (id === 0) {
+      if (name() === "target_features") {
+        // Prefixed feature names (+ used, - disallowed): the linker's record of what the code uses.
+        for (let n = leb(); n > 0; n--) {
+          const prefix = bytes[pos++]!;
+          if (name() === "bulk-memory" && prefix === 0x2b) bulkMemory = true;
+        }
+      }
+    }
+    pos = end;
+  }
+  return { stackPointer, minPages, bulkMemory };
+}
+
+const window = { sizeBytes: 64 * 2 ** 20, guestBytes: 2 ** 20 };
+
+function newlineText(length: number, seed: number): Uint8Array {
+  const bytes = patternBytes(length, seed);
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! < 24) bytes[i] = 10; // ~9% newlines
+  return bytes;
+}
+
+function countByte(bytes: Uint8Array, byte: number): number {
+  let count = 0;
+  for (const b of bytes) if (b === byte) count++;
+  return count;
+}
+
+for (const language of languages) {
+  describe.skipIf(!language.available)(`${language.name} guest`, () => {
+    const built = language.build();
+
+    test("builds with the documented flags into a module vmwindow accepts", () => {
+      if (!built.ok) throw new Error(`build failed:\n${built.output}`);
+      const bytes = new Uint8Array(readFileSync(built.wasm));
+      const facts = moduleFacts(bytes);
+      expect(facts.bulkMemory).toBe(false);
+      // Stack and static data inside a 1 MiB guest area: the stack pointer starts at most at its
+      // end with the whole stack above the guest base, and everything up to __heap_base (the
+      // memory's minimum) ends inside it.
+      const guestEnd = GUEST_BASE + window.guestBytes;
+      expect(facts.stackPointer).toBeGreaterThanOrEqual(GUEST_BASE + STACK_BYTES);
+      expect(facts.stackPointer).toBeLessThanOrEqual(guestEnd);
+      expect(facts.minPages * 65_536).toBeLessThanOrEqual(guestEnd);
+      using w = Window.create(window);
+      w.validate(bytes); // the engine refuses bulk memory, a missing env.memory, data outside the guest area
+    });
+
+    const sizes = [1, 15, 16, 17, 63, 64, 65, 16_383, 16_384, 65_537, 3 * 2 ** 20 + 5];
+
+    test.each(sizes)("CRC-32 and newline counts of a %d-byte file equal zlib's and JS's", (size) => {
+      const bytes = newlineText(size, size);
+      const path = tempFile(bytes);
+      using w = Window.create(window);
+      using guest = w.instantiate(built.wasm);
+      using region = w.mapFile(path);
+      expect((guest.call("crc32", region.id) as number) >>> 0).toBe(crc32(readFileSync(path)) >>> 0);
+      const newlines = countByte(bytes, 10);
+      expect(guest.call("newlines", region.id)).toBe(newlines);
+      expect(guest.call("newlines_plain", region.id)).toBe(newlines);
+    });
+
+    test("counts saturate no lane: a file of nothing but newlines", () => {
+      const bytes = new Uint8Array(255 * 64 * 3 + 77).fill(10);
+      using w = Window.create(window);
+      using guest = w.instantiate(built.wasm);
+      using region = w.mapFile(tempFile(bytes));
+      expect(guest.call("newlines", region.id)).toBe(bytes.length);
+      expect(guest.call("newlines_plain", region.id)).toBe(bytes.length);
+    });
+
+    test("index_of finds the first byte like Uint8Array.indexOf", () => {
+      const bytes = new Uint8Array(100_000).fill(1);
+      for (const [at, value] of [[0, 7], [15, 8], [16, 9], [17, 10], [99_999, 11], [50_000, 12], [50_001, 12]] as const) bytes[at] = value;
+      using w = Window.create(window);
+      using guest = w.instantiate(built.wasm);
+      using region = w.mapFile(tempFile(bytes));
+      for (const byte of [1, 7, 8, 9, 10, 11, 12, 200]) expect({ byte, at: guest.call("index_of", region.id, byte) }).toEqual({ byte, at: bytes.indexOf(byte) });
+    });
+
+    test("regions are found by exact name; typed views read the file's u32s", () => {
+      const bytes = patternBytes(40_004, 3);
+      using w = Window.create(window);
+      using guest = w.instantiate(built.wasm);
+      expect(guest.call("find_input")).toBe(0);
+      using decoy = w.mapFile(tempFile("x"), { name: "input-2" });
+      using input = w.mapFile(tempFile(bytes), { name: "input" });
+      expect(guest.call("find_input")).toBe(input.id);
+      expect(decoy.id).not.toBe(input.id);
+      const view = new DataView(bytes.buffer);
+      let sum = 0n;
+      for (let i = 0; i + 4 <= bytes.length; i += 4) sum += BigInt(view.getUint32(i, true));
+      expect(guest.call("sum_u32", input.id)).toBe(sum);
+    });
+
+    test("holes trap (null page, a free slot, past the memory) and the guest lives on", () => {
+      using w = Window.create(window);
+      using guest = w.instantiate(built.wasm);
+      using region = w.mapFile(tempFile(patternBytes(70_000, 5)));
+      const freeSlot = region.offset + 4 * 65_536; // nothing is mapped after the only region
+      for (const address of [0, 100, freeSlot, w.layout.sizeBytes - 1, w.layout.sizeBytes + 4096]) {
+        const trap = thrown(GuestTrap, () => guest.call("load_at", address));
+        expect(trap.reason).toMatch(/out of bounds|memory fault/);
+      }
+      expect(guest.call("load_at", region.offset + 3)).toBe(patternBytes(70_000, 5)[3]!);
+      expect((guest.call("crc32", region.id) as number) >>> 0).toBe(crc32(patternBytes(70_000, 5)) >>> 0);
+    });
+
+    test("an id that is not mapped traps with the SDK's message through vmw.log", () => {
+      const logs: string[] = [];
+      using w = Window.create(window);
+      using guest = w.instantiate(built.wasm, { log: (_level, text) => logs.push(text) });
+      thrown(GuestTrap, () => guest.call("crc32", 999));
+      expect(logs.join("\n")).toContain("vmwindow: region is not mapped");
+    });
+
+    test("stores into a read-only region trap and leave the file unchanged; the SDK refuses a writable view", () => {
+      const bytes = patternBytes(100_000, 9);
+      const path = tempFile(bytes);
+      using w = Window.create(window);
+      using guest = w.instantiate(built.wasm);
+      using region = w.mapFile(path);
+      expect(guest.call("fill", region.id, 0x41)).toBe(-1);
+      const trap = thrown(GuestTrap, () => guest.call("store", region.id, 10, 0x42));
+      expect(trap.reason).toMatch(/out of bounds|memory fault/);
+      expect(Buffer.compare(readFileSync(path), bytes)).toBe(0);
+    });
+
+    test("stores through a read-write region land in the file", () => {
+      const path = tempFile(patternBytes(150_001, 11));
+      using w = Window.create(window);
+      using guest = w.instantiate(built.wasm);
+      using region = w.mapFile(path, { access: "readwrite" });
+      expect(guest.call("fill", region.id, 0x5a)).toBe(150_001);
+      guest.call("store", region.id, 150_000, 0x07);
+      region.flush();
+      const after = readFileSync(path);
+      expect(after.length).toBe(150_001);
+      expect(countByte(after.subarray(0, 150_000), 0x5a)).toBe(150_000);
+      expect(after[150_000]).toBe(0x07);
+    });
+
+    test("a guest area too small for its stack and data never runs", () => {
+      using w = Window.create({ sizeBytes: window.sizeBytes, guestBytes: 65_536 });
+      const logs: string[] = [];
+      let guest: ReturnType<Window["instantiate"]> | undefined;
+      try {
+        guest = w.instantiate(built.wasm, { log: (_level, text) => logs.push(text) });
+      } catch (error) {
+        // Data segments past the guest area: refused before anything runs.
+        expect(error).toBeInstanceOf(VmwindowError);
+        return;
+      }
+      using region = w.mapFile(tempFile("abc\n"));
+      thrown(GuestTrap, () => guest!.call("newlines", region.id));
+      expect(logs.join("\n")).toContain("do not fit the window's guest area");
+      guest.close();
+    });
+  });
+}

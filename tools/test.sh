@@ -53,6 +53,10 @@ else
   typecheck_status=1
 fi
 
+# The wasm32 Rust toolchain for tests/guest-languages.test.ts (Debian's rustc, installed only when
+# missing and only as root or in CI; about 10 s and 110 MB of packages the first time).
+bash tools/guest-toolchains.sh
+
 # Bun tests.
 bun test "$@" 2>&1 | tee "$log/bun.txt"
 bun_status=${PIPESTATUS[0]}

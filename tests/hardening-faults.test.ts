@@ -340,6 +340,6 @@ describe("bad modules are clear errors and leave the window usable", () => {
     } catch (e) {
       code = (e as VmwindowError).code;
     }
-    expect(code).toBe("NOT_FOUND");
+    expect(code).toBe("INVALID_ARGUMENT"); // named: "it is a directory, not a regular file"
   });
 });

@@ -3,7 +3,12 @@
 // - the table bytes in the window equal the model (count, and each entry's state/offset/length/
 //   access/generation/name);
 // - no two regions overlap, and all lie in the slot area;
-// - every live region's bytes equal its file's bytes (or the anonymous bytes the model wrote);
+// - every live region's bytes equal its file's bytes (or the anonymous bytes the model wrote); a
+//   range that ends inside an OS page the file continues past has that page as a private copy
+//   (the model keeps it: taken at map time, written back - only the bytes the region changed -
+//   on flush, resize, remap, unmap and close when read-write);
+// - the guest reads zeros past a region's length up to the end of its last OS page: no byte of
+//   the file outside the range shows, and writes there never reach the file;
 // - a free slot and the unmapped tail of a slot are PROT_NONE: a guest read traps;
 // - /proc/self/maps has no mapping in the window that a live region does not explain, every live
 //   region is mapped, and /proc/self/fd shows no leaked descriptor.
@@ -49,6 +54,35 @@ interface ModelRegion {
   name: string;
   /** Anonymous regions: what the test wrote (the expected contents). */
   scratch?: Uint8Array;
+  /** File regions whose last OS page is a private copy: its bytes in the region (`current`), as
+   * last taken from or written to the file (`saved`), and the file offset they start at. */
+  tail?: { fileStart: number; current: Uint8Array; saved: Uint8Array };
+}
+
+/** The model of a file region's private tail (see the header), or undefined if it has none. */
+function takeTail(file: TestFile, fileOffset: number, length: number): ModelRegion["tail"] {
+  const end = fileOffset + length;
+  if (length % OS_PAGE === 0 || end >= file.bytes.length) return undefined;
+  const fileStart = end - (length % OS_PAGE);
+  return { fileStart, current: file.bytes.slice(fileStart, end), saved: file.bytes.slice(fileStart, end) };
+}
+
+/** A read-write region's tail write-back: the bytes it changed reach the file. */
+function writeBack(entry: ModelRegion): void {
+  const tail = entry.tail;
+  if (!tail || entry.access !== "readwrite") return;
+  for (let i = 0; i < tail.current.length; i++) {
+    if (tail.current[i] === tail.saved[i]) continue;
+    entry.file!.bytes[tail.fileStart + i] = tail.current[i]!;
+    tail.saved[i] = tail.current[i]!;
+  }
+}
+
+/** Descriptors regions hold: one per read-write region with a private tail (to write it back). */
+function tailFds(model: Map<number, ModelRegion>): number {
+  let count = 0;
+  for (const entry of model.values()) if (entry.tail && entry.access === "readwrite") count++;
+  return count;
 }
 
 test(`${SEQUENCES} random sequences of ${STEPS} region operations match the model`, () => {
@@ -91,7 +125,8 @@ test(`${SEQUENCES} random sequences of ${STEPS} region operations match the mode
           const access = next() < 0.3 ? "readwrite" : "read";
           const name = next() < 0.5 ? `r${names++ % 1000}` : "";
           const region = window.mapFile(file.path, { offset: fileOffset, length, access, name: name || undefined });
-          model.set(region.id, { region, kind: "file", file, fileOffset, length: length ?? file.bytes.length - fileOffset, access, name });
+          const fullLength = length ?? file.bytes.length - fileOffset;
+          model.set(region.id, { region, kind: "file", file, fileOffset, length: fullLength, access, name, tail: takeTail(file, fileOffset, fullLength) });
         } else {
           const length = 1 + int(150_000);
           const region = window.mapAnonymous(length);
@@ -100,6 +135,7 @@ test(`${SEQUENCES} random sequences of ${STEPS} region operations match the mode
       } else if (choice < 0.5) {
         const entry = pick(live);
         entry.region.unmap();
+        writeBack(entry);
         model.delete(entry.region.id);
       } else if (choice < 0.62) {
         const entry = pick(live);
@@ -107,13 +143,17 @@ test(`${SEQUENCES} random sequences of ${STEPS} region operations match the mode
         const { fileOffset, length } = randomRange(file);
         const access = next() < 0.3 ? "readwrite" : "read";
         entry.region.remap(file.path, { offset: fileOffset, length, access });
-        Object.assign(entry, { kind: "file", file, fileOffset, length: length ?? file.bytes.length - fileOffset, access, scratch: undefined });
+        writeBack(entry);
+        const fullLength = length ?? file.bytes.length - fileOffset;
+        Object.assign(entry, { kind: "file", file, fileOffset, length: fullLength, access, scratch: undefined, tail: takeTail(file, fileOffset, fullLength) });
       } else if (choice < 0.77) {
         const entry = pick(live);
         if (entry.kind === "file") {
           const length = 1 + int(entry.file!.bytes.length - entry.fileOffset);
           entry.region.resize(length);
+          writeBack(entry);
           entry.length = length;
+          entry.tail = takeTail(entry.file!, entry.fileOffset, length);
         } else {
           const length = 1 + int(150_000);
           entry.region.resize(length);
@@ -131,13 +171,20 @@ test(`${SEQUENCES} random sequences of ${STEPS} region operations match the mode
           if (next() < 0.5) entry.region.bytes[index] = value;
           else guest.call("store_u8", entry.region.offset + index, value);
           if (entry.kind === "anonymous") entry.scratch![index] = value;
+          else if (entry.tail && entry.fileOffset + index >= entry.tail.fileStart) entry.tail.current[entry.fileOffset + index - entry.tail.fileStart] = value;
           else entry.file!.bytes[entry.fileOffset + index] = value;
-          if (next() < 0.3) entry.region.flush();
+          if (next() < 0.3) {
+            entry.region.flush();
+            writeBack(entry);
+          }
         }
       } else if (choice < 0.97) {
-        pick(live).region.flush();
+        const entry = pick(live);
+        entry.region.flush();
+        writeBack(entry);
       } else {
         window.close();
+        for (const entry of [...model.values()].sort((a, b) => a.region.id - b.region.id)) writeBack(entry);
         for (const entry of live) expect(entry.region.mapped).toBe(false);
         window = Window.create(WINDOW);
         guest = window.instantiate(guests.probe);
@@ -145,10 +192,11 @@ test(`${SEQUENCES} random sequences of ${STEPS} region operations match the mode
       }
       steps++;
       checkAll(window, guest, model, int);
-      expect(readdirSync("/proc/self/fd").length).toBe(fdsBefore);
+      expect(readdirSync("/proc/self/fd").length).toBe(fdsBefore + tailFds(model));
     }
   }
   window.close();
+  for (const entry of [...model.values()].sort((a, b) => a.region.id - b.region.id)) writeBack(entry);
   expect(readdirSync("/proc/self/fd").length).toBe(fdsWithoutWindow);
   // Every read-write write reached its file (the oracle is the mirror the test kept).
   for (const file of files) expect(Buffer.from(readFileSync(file.path)).equals(Buffer.from(file.bytes))).toBe(true);
@@ -195,13 +243,26 @@ function checkAll(window: Window, guest: Guest, model: Map<number, ModelRegion>,
 
   // 3. Every live region reads its bytes.
   for (const entry of model.values()) {
-    const expected = entry.kind === "anonymous" ? entry.scratch! : entry.file!.bytes.subarray(entry.fileOffset, entry.fileOffset + entry.length);
+    let expected = entry.kind === "anonymous" ? entry.scratch! : entry.file!.bytes.subarray(entry.fileOffset, entry.fileOffset + entry.length);
+    if (entry.tail) {
+      expected = expected.slice();
+      expected.set(entry.tail.current, entry.tail.fileStart - entry.fileOffset);
+    }
     if (!Buffer.from(entry.region.bytes).equals(Buffer.from(expected))) {
       throw new Error(`region ${entry.region.id} (${entry.kind}) does not read its expected bytes`);
     }
   }
 
-  // 4. A free page and a slot's unmapped tail trap for the guest.
+  // 4. Past a region's length, up to the end of its last OS page, the guest reads zeros: no file
+  //    byte outside the range (the page's other bytes are the file's, or a private copy's zeros).
+  for (const entry of model.values()) {
+    const mappedEnd = Math.ceil(entry.length / OS_PAGE) * OS_PAGE;
+    if (mappedEnd === entry.length) continue;
+    const index = entry.length + int(mappedEnd - entry.length);
+    if (guest.call("load_u8", entry.region.offset + index) !== 0) throw new Error(`region ${entry.region.id} shows a nonzero byte ${index - entry.length} bytes past its end`);
+  }
+
+  // 5. A free page and a slot's unmapped tail trap for the guest.
   const free: number[] = [];
   let cursor = layout.slotsBase;
   for (const region of sorted) {
@@ -215,7 +276,7 @@ function checkAll(window: Window, guest: Guest, model: Map<number, ModelRegion>,
     expect(() => guest.call("load_u8", address)).toThrow(GuestTrap);
   }
 
-  // 5. /proc/self/maps: in the slot area, every file or read-write mapping is explained by a live
+  // 6. /proc/self/maps: in the slot area, every file or read-write mapping is explained by a live
   //    region of that kind (and file), and every live region's pages are mapped.
   checkMaps(window, model);
 }
@@ -228,7 +289,10 @@ function checkMaps(window: Window, model: Map<number, ModelRegion>): void {
   for (const entry of model.values()) {
     const start = base + entry.region.offset;
     const end = start + Math.ceil(entry.length / OS_PAGE) * OS_PAGE;
-    covered.push([start, end, entry.kind === "anonymous" ? "" : entry.file!.path]);
+    // A private tail is anonymous memory in the region's last page.
+    const fileEnd = entry.tail ? end - OS_PAGE : end;
+    if (fileEnd > start) covered.push([start, fileEnd, entry.kind === "anonymous" ? "" : entry.file!.path]);
+    if (fileEnd < end) covered.push([fileEnd, end, ""]);
   }
   let mappedBytes = 0;
   for (const line of readFileSync("/proc/self/maps", "utf8").split("\n")) {

@@ -146,9 +146,10 @@ const char *vmw_last_error_message(void);
 vmw_result_t vmw_window_create(uint64_t size_bytes, uint64_t guest_bytes, uint32_t capacity,
                                vmw_window_t **out);
 
-/* Destroys the window's guest (if any), unmaps every region and releases the reservation.
- * Views of the window held by the host become invalid. NULL is a no-op. */
-void vmw_window_destroy(vmw_window_t *window);
+/* Destroys the window's guests (all of them), unmaps every region and releases the reservation.
+ * Views of the window held by the host become invalid. NULL is a no-op (VMW_OK).
+ * VMW_ERR_BUSY, destroying nothing, while a guest of the window runs (from a host callback). */
+vmw_result_t vmw_window_destroy(vmw_window_t *window);
 
 /* The window's first byte (guest address 0). Host access is only safe inside the table, the guest
  * area and live regions: everything else is PROT_NONE and faults. */
@@ -262,9 +263,10 @@ vmw_result_t vmw_window_region(vmw_window_t *window, uint32_t id, vmw_region_t *
 /* Runs a host-defined import on the calling thread, synchronously, inside vmw_guest_call (or
  * vmw_guest_instantiate for a start function). Arguments are in vmw_guest_host_values() slots
  * 0..param_count-1; write results to slots 0..result_count-1 and return 0, or return non-zero to
- * make the guest trap ("host function <module>.<name> failed (status N)"). It must not call into
- * any guest of the same window nor destroy one, nor destroy the window; it may map and unmap
- * regions. */
+ * make the guest trap ("host function <module>.<name> failed (status N)"). Calling into, creating
+ * or destroying a guest of the same window, or destroying the window, fails with VMW_ERR_BUSY
+ * there; mapping, remapping, resizing and unmapping regions work (the guest sees the change when
+ * the callback returns). */
 typedef int32_t (*vmw_host_callback_t)(void *user_data, uint32_t import_index);
 
 /* Compiles and instantiates a guest module over the window (vmw_guest_compile followed by
@@ -326,8 +328,9 @@ vmw_result_t vmw_guest_set_fuel(vmw_guest_t *guest, uint64_t fuel);
 vmw_result_t vmw_guest_set_policy(vmw_guest_t *guest, uint32_t policy);
 
 /* Destroys a guest (its store, instance and guest area). The window and its other guests stay.
- * Must not be called from a host callback. NULL is a no-op. */
-void vmw_guest_destroy(vmw_guest_t *guest);
+ * NULL is a no-op (VMW_OK). VMW_ERR_BUSY, destroying nothing, while a guest of the same window
+ * runs (from a host callback). */
+vmw_result_t vmw_guest_destroy(vmw_guest_t *guest);
 
 /* Resolves exported function `name` and describes its signature. Resolve once, call many times.
  * VMW_ERR_NOT_FOUND, VMW_ERR_TYPE_MISMATCH (not a function), VMW_ERR_UNSUPPORTED (v128/refs). */

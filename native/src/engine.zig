@@ -226,11 +226,30 @@ pub fn fail_wasmtime(result: Error, what: []const u8, err: *wt.Error) Error {
     wt.wasmtime_error_delete(err);
     const text = if (message.data) |data| data[0..message.size] else "";
     var line_buffer: [errors.message_max_bytes]u8 = undefined;
-    const hint = if (std.mem.indexOf(u8, text, "bulk memory support is not enabled") != null) bulk_memory_hint else "";
+    const out_of_memory = is_out_of_memory(text);
+    const hint = if (std.mem.indexOf(u8, text, "bulk memory support is not enabled") != null)
+        bulk_memory_hint
+    else if (out_of_memory) out_of_memory_hint else "";
     // The hint must survive fail()'s buffer: the cause chain gives up what does not fit.
     assert(what.len + hint.len + 3 < line_buffer.len);
     const line = one_line(text, line_buffer[0 .. line_buffer.len - 1 - what.len - 2 - hint.len]);
-    return fail(result, "{s}: {s}{s}", .{ what, line, hint });
+    return fail(if (out_of_memory) error.OutOfMemory else result, "{s}: {s}{s}", .{ what, line, hint });
+}
+
+/// Wasmtime reports a failed allocation of code or store memory through its error text only.
+fn is_out_of_memory(text: []const u8) bool {
+    const markers = [_][]const u8{ "Cannot allocate memory", "os error 12", "out of memory" };
+    for (markers) |marker| {
+        if (std.mem.indexOf(u8, text, marker) != null) return true;
+    }
+    return false;
+}
+
+const out_of_memory_hint = " (out of memory: or the process reached vm.max_map_count mappings; each region takes about two: unmap regions, close windows, or raise vm.max_map_count)";
+
+test is_out_of_memory {
+    try std.testing.expect(is_out_of_memory("failed to mmap code: Cannot allocate memory (os error 12)"));
+    try std.testing.expect(!is_out_of_memory("invalid WebAssembly module: magic header not detected"));
 }
 
 const bulk_memory_hint = " (vmwindow compiles guests without bulk memory, whose memory.copy/fill would run as host code: build with the SDK preset, asc --config node_modules/@vmwindow/guest/asconfig.json, which also confines the heap)";

@@ -47,8 +47,10 @@ const reset_fuel: u64 = 1_000;
 
 /// Arguments and results of one call share this many 16-byte value slots.
 pub const values_max = 16;
-/// Exports a guest can resolve (functions looked up by name, each once).
-pub const exports_max = 1024;
+/// Exports a guest can resolve (functions looked up by name, each once): above what any module
+/// has (Wasmtime's parser refuses more than 100,000 exports), so it bounds only a host that
+/// resolves the same names again and again.
+pub const exports_max = 1 << 20;
 /// Host-defined imports per guest.
 pub const imports_max = 64;
 /// "module.name" of a host-defined import, for messages.
@@ -121,14 +123,27 @@ fn guest_set(window: *Window) Error!*GuestSet {
     return set;
 }
 
-/// Destroys every guest of `window` (for `vmw_window_destroy`).
-pub fn destroy_all(window: *Window) void {
+/// Whether a call into (or the instantiation of) a guest of `window` is on the stack: the window
+/// and its guests cannot be destroyed then (a host function is running inside that call).
+pub fn window_running(window: *const Window) bool {
+    const opaque_set = window.guest orelse return false;
+    const set: *const GuestSet = @ptrCast(@alignCast(opaque_set));
+    return set.running;
+}
+
+/// Destroys every guest of `window` (for `vmw_window_destroy`); Busy while one of them runs.
+pub fn destroy_all(window: *Window) Error!void {
+    if (window_running(window)) {
+        return fail(error.Busy, "a guest of this window is running: a host function cannot close the window; close it after the call returns", .{});
+    }
     while (window.guest) |opaque_set| {
         const set: *GuestSet = @ptrCast(@alignCast(opaque_set));
         assert(!set.running);
-        // The last destroy frees the set and clears `window.guest`.
-        set.head.?.destroy();
+        assert(set.count > 0);
+        // The last free frees the set and clears `window.guest`.
+        set.head.?.free();
     }
+    assert(!window_running(window));
 }
 
 pub const Guest = struct {
@@ -144,8 +159,8 @@ pub const Guest = struct {
     instantiated: bool,
     /// This guest's guest area (static data, stack, heap), mapped into the window while active.
     area_fd: os.Handle,
-    exports: [exports_max]Export,
-    export_count: u32,
+    /// Resolved exports, indexed by `ExportInfo.index`; grows as `find_export` resolves them.
+    exports: std.ArrayListUnmanaged(Export),
     imports: [imports_max]Import,
     import_count: u32,
     host_callback: ?HostCallback,
@@ -157,6 +172,11 @@ pub const Guest = struct {
     /// `.metered` guests: the fuel (about one unit per wasm instruction) each call starts with.
     fuel_per_call: u64,
     timeout_ms: u32,
+    /// When the current run of guest code (a call, or instantiation) began, for the deadline
+    /// check host functions make on return (`host_deadline_passed`).
+    run_started: ?std.time.Instant,
+    /// The host import during which the current run's deadline passed, if one did.
+    timed_out_in: ?*const Import,
     policy: u32,
     /// Arguments in, results out; the host writes and reads it directly (`vmw_guest_values`).
     values: [values_max]wt.ValRaw align(16),
@@ -228,8 +248,7 @@ pub const Guest = struct {
             .instance = undefined,
             .instantiated = false,
             .area_fd = area_fd,
-            .exports = undefined,
-            .export_count = 0,
+            .exports = .empty,
             .imports = undefined,
             .import_count = 0,
             .host_callback = null,
@@ -238,6 +257,8 @@ pub const Guest = struct {
             .deadline_ticks = 0,
             .fuel_per_call = fuel_unlimited,
             .timeout_ms = 0,
+            .run_started = null,
+            .timed_out_in = null,
             .policy = 0,
             .values = std.mem.zeroes([values_max]wt.ValRaw),
             .host_values = std.mem.zeroes([values_max]wt.ValRaw),
@@ -254,7 +275,7 @@ pub const Guest = struct {
     /// compile + instantiate, for hosts without imports of their own.
     pub fn create(window: *Window, wasm: []const u8) Error!*Guest {
         const guest = try compile(window, wasm, .plain);
-        errdefer guest.destroy();
+        errdefer guest.free();
         try guest.instantiate();
         return guest;
     }
@@ -300,6 +321,8 @@ pub const Guest = struct {
         if (set.running) return fail(error.Busy, "a guest of this window is running; a host function cannot instantiate a guest", .{});
         // Data segments are written into the guest area: it must be this guest's.
         try guest.activate();
+        // The start function runs under the same deadline and fuel as any call.
+        try guest.arm_limits();
         const linker = guest.linker.?;
         var trap: ?*wt.Trap = null;
         set.running = true;
@@ -307,8 +330,10 @@ pub const Guest = struct {
         const err_opt = wt.wasmtime_linker_instantiate(linker, guest.context, guest.module, &guest.instance, &trap);
         faults.leave_guest(guest.window.fault_slot);
         set.running = false;
-        if (err_opt) |err| return engine.fail_wasmtime(error.Link, "cannot instantiate the guest", err);
-        if (trap) |t| return fail_trap("the guest's start function trapped", t, .{ .without_sdk_runtime = guest.stock_assemblyscript });
+        if (err_opt) |err| {
+            if (guest.timed_out_in == null) return engine.fail_wasmtime(error.Link, "cannot instantiate the guest", err);
+        }
+        if (err_opt != null or trap != null) return guest.run_error(.start, err_opt, trap);
         wt.wasmtime_linker_delete(linker);
         guest.linker = null;
         guest.instantiated = true;
@@ -319,7 +344,15 @@ pub const Guest = struct {
         }
     }
 
-    pub fn destroy(guest: *Guest) void {
+    /// Destroys the guest; Busy while a guest of its window runs (from inside a host function).
+    pub fn destroy(guest: *Guest) Error!void {
+        if (guest.set.running) {
+            return fail(error.Busy, "a guest of this window is running: a host function cannot close a guest of the same window; close it after the call returns", .{});
+        }
+        guest.free();
+    }
+
+    fn free(guest: *Guest) void {
         const window = guest.window;
         const set = guest.set;
         assert(window.guest == @as(?*anyopaque, set));
@@ -343,6 +376,7 @@ pub const Guest = struct {
             set.active = null;
         }
         os.close(guest.area_fd);
+        guest.exports.deinit(window.allocator);
         window.allocator.destroy(guest);
         if (set.count == 0) free_set(window, set);
     }
@@ -409,15 +443,15 @@ pub const Guest = struct {
         for (0..params.size) |i| info.params[i] = try numeric_kind(name, wt.wasm_valtype_kind(params.data.?[i].?));
         for (0..results.size) |i| info.results[i] = try numeric_kind(name, wt.wasm_valtype_kind(results.data.?[i].?));
 
-        if (guest.export_count == exports_max) {
-            return fail(error.Unsupported, "more than {d} exports resolved on one guest", .{exports_max});
+        if (guest.exports.items.len == exports_max) {
+            return fail(error.Unsupported, "more than {d} exports resolved on one guest (resolve each name once)", .{exports_max});
         }
-        info.index = guest.export_count;
-        guest.exports[guest.export_count] = .{
+        info.index = @intCast(guest.exports.items.len);
+        guest.exports.append(guest.window.allocator, .{
             .func = item.of.func,
             .values_len = @max(info.param_count, info.result_count),
-        };
-        guest.export_count += 1;
+        }) catch return fail(error.OutOfMemory, "out of memory resolving export \"{s}\"", .{name});
+        assert(guest.exports.items.len <= exports_max);
         return info;
     }
 
@@ -435,18 +469,15 @@ pub const Guest = struct {
 
     /// Calls export `index` with the arguments in `values`; the results replace them.
     pub fn call(guest: *Guest, index: u32) Error!void {
-        if (index >= guest.export_count) {
-            return fail(error.InvalidArgument, "export index {d} was never resolved ({d} resolved)", .{ index, guest.export_count });
+        if (index >= guest.exports.items.len) {
+            return fail(error.InvalidArgument, "export index {d} was never resolved ({d} resolved)", .{ index, guest.exports.items.len });
         }
         const set = guest.set;
         if (set.running) return fail(error.Busy, "a guest of this window is already running: a host function cannot call into a guest of the same window", .{});
         if (set.active != guest) try guest.activate();
-        if (guest.deadline_ticks != 0) wt.wasmtime_context_set_epoch_deadline(guest.context, guest.deadline_ticks);
-        if (guest.engine_kind == .metered) {
-            if (wt.wasmtime_context_set_fuel(guest.context, guest.fuel_per_call)) |err| return engine.fail_wasmtime(error.Wasmtime, "cannot set the guest's fuel", err);
-        }
+        try guest.arm_limits();
 
-        const target = &guest.exports[index];
+        const target = &guest.exports.items[index];
         var trap: ?*wt.Trap = null;
         set.running = true;
         faults.enter_guest(guest.window.fault_slot);
@@ -459,7 +490,7 @@ pub const Guest = struct {
     /// Turns a failed call into an error: a timeout, a trap (with the region named when the fault
     /// was a file that shrank under its region), or a host function's trap.
     fn call_failed(guest: *Guest, err_opt: ?*wt.Error, trap: ?*wt.Trap) Error {
-        const result = guest.call_error(err_opt, trap);
+        const result = guest.run_error(.call, err_opt, trap);
         guest.reset_shadow_stack();
         const damaged_id = guest.window.absorb_faults();
         if (damaged_id == 0 or result != error.Trap) return result;
@@ -491,26 +522,62 @@ pub const Guest = struct {
         if (trap) |t| wt.wasm_trap_delete(t);
     }
 
-    fn call_error(guest: *Guest, err_opt: ?*wt.Error, trap: ?*wt.Trap) Error {
+    /// Gives the run of guest code about to start (a call, or the start function) its limits:
+    /// the epoch deadline, the fuel, and the start time host functions check the deadline against.
+    fn arm_limits(guest: *Guest) Error!void {
+        assert(!guest.set.running);
+        guest.timed_out_in = null;
+        guest.run_started = null;
+        if (guest.deadline_ticks != 0) {
+            assert(guest.engine_kind != .plain);
+            wt.wasmtime_context_set_epoch_deadline(guest.context, guest.deadline_ticks);
+            guest.run_started = std.time.Instant.now() catch null;
+        }
+        if (guest.engine_kind == .metered) {
+            if (wt.wasmtime_context_set_fuel(guest.context, guest.fuel_per_call)) |err| return engine.fail_wasmtime(error.Wasmtime, "cannot set the guest's fuel", err);
+        }
+    }
+
+    /// Whether the current run's deadline has passed (checked when a host function returns: the
+    /// epoch check alone would not fire if the guest returns without another loop or call).
+    pub fn host_deadline_passed(guest: *Guest) bool {
+        const started = guest.run_started orelse return false;
+        assert(guest.deadline_ticks != 0);
+        const now = std.time.Instant.now() catch return false;
+        return now.since(started) >= @as(u64, guest.timeout_ms) * std.time.ns_per_ms;
+    }
+
+    const Stage = enum { call, start };
+
+    /// The error for a failed run of guest code: a timeout (deadline, fuel, or a deadline that
+    /// passed inside a host function), a trap, or a host function's trap.
+    fn run_error(guest: *Guest, stage: Stage, err_opt: ?*wt.Error, trap: ?*wt.Trap) Error {
+        const trapped = if (stage == .call) "guest trapped" else "the guest's start function trapped";
+        const ran = if (stage == .call) "guest call" else "the guest's start function";
+        if (guest.timed_out_in) |import| {
+            if (err_opt) |err| wt.wasmtime_error_delete(err);
+            if (trap) |t| wt.wasm_trap_delete(t);
+            return fail(error.Timeout, "{s} timed out: its {d} ms deadline passed while it was in host function {s} (the guest stays usable)", .{ ran, guest.timeout_ms, import.label[0..import.label_len] });
+        }
         if (err_opt) |err| {
             // A trap raised by a host function (abort) arrives as an error with the trap as its cause.
             var message: wt.ByteVec = .{ .size = 0, .data = null };
             wt.wasmtime_error_message(err, &message);
             defer wt.wasm_byte_vec_delete(&message);
             wt.wasmtime_error_delete(err);
-            return fail_trap_text("guest trapped", byte_vec_slice(&message), .{});
+            return fail_trap_text(trapped, byte_vec_slice(&message), .{});
         }
         const t = trap.?;
         var code: u8 = 0;
         if (wt.wasmtime_trap_code(t, &code) and code == wt.trap_code_interrupt) {
             wt.wasm_trap_delete(t);
-            return fail(error.Timeout, "guest call timed out: it ran past its {d} ms deadline and was interrupted (the guest stays usable)", .{guest.timeout_ms});
+            return fail(error.Timeout, "{s} timed out: it ran past its {d} ms deadline and was interrupted (the guest stays usable)", .{ ran, guest.timeout_ms });
         }
         if (wt.wasmtime_trap_code(t, &code) and code == wt.trap_code_out_of_fuel) {
             wt.wasm_trap_delete(t);
-            return fail(error.Timeout, "guest call ran out of fuel: it used all {d} units of its budget and was stopped (the guest stays usable)", .{guest.fuel_per_call});
+            return fail(error.Timeout, "{s} ran out of fuel: it used all {d} units of its budget and was stopped (the guest stays usable)", .{ ran, guest.fuel_per_call });
         }
-        return fail_trap("guest trapped", t, .{ .without_sdk_runtime = guest.stock_assemblyscript });
+        return fail_trap(trapped, t, .{ .without_sdk_runtime = guest.stock_assemblyscript });
     }
 
     /// Maps this guest's area file over the window's guest area.

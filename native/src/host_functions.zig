@@ -73,6 +73,11 @@ pub fn host_import(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, v
     const status = callback(guest.host_user_data, import.index);
     faults.enter_guest(guest.window.fault_slot);
     if (status != 0) return trap_format("host function {s} failed (status {d})", .{ label, status });
+    if (guest.host_deadline_passed()) {
+        // Reported as a timeout by the call (guest.zig run_error), not as this trap's text.
+        guest.timed_out_in = import;
+        return trap_format("the deadline passed in host function {s}", .{label});
+    }
     @memcpy(values[0..import.result_count], guest.host_values[0..import.result_count]);
     return null;
 }

@@ -19,6 +19,11 @@ const ExportInfo = @import("guest.zig").ExportInfo;
 extern fn wasmtime_wat2wasm(wat: [*]const u8, wat_len: usize, out: *wt.ByteVec) ?*wt.Error;
 
 const test_window_bytes: u64 = 64 << 20;
+
+/// For `defer`: a destroy that fails in a test is a bug in the test.
+fn assert_ok(result: errors.Result) void {
+    std.debug.assert(result == .ok);
+}
 const test_guest_bytes: u64 = 1 << 20;
 
 const TempFile = struct {
@@ -106,7 +111,7 @@ fn values(guest: *Guest) *[16]wt.ValRaw {
 
 test "the table is published read-only inside the window with the documented header" {
     const window = try create_window();
-    defer api_window.vmw_window_destroy(window);
+    defer assert_ok(api_window.vmw_window_destroy(window));
     const table = api_window.vmw_window_base(window) + layout.table_offset;
     try testing.expectEqual(@as(u32, 0x54574D56), std.mem.readInt(u32, table[0..4], .little));
     try testing.expectEqual(@as(u32, 1), std.mem.readInt(u32, table[4..8], .little));
@@ -124,7 +129,7 @@ test "map a file: the window shows its bytes, the table its entry; unmap frees t
     defer file.cleanup();
 
     const window = try create_window();
-    defer api_window.vmw_window_destroy(window);
+    defer assert_ok(api_window.vmw_window_destroy(window));
     const region = try map(window, file.path, 1);
     try testing.expectEqual(@as(u32, 1), region.id);
     try testing.expectEqual(@as(u64, contents.len), region.length_bytes);
@@ -153,7 +158,7 @@ test "map a file: the window shows its bytes, the table its entry; unmap frees t
 
 test "bad input gives distinct errors and messages" {
     const window = try create_window();
-    defer api_window.vmw_window_destroy(window);
+    defer assert_ok(api_window.vmw_window_destroy(window));
     var info: RegionInfo = undefined;
     const missing = "/nonexistent/vmwindow-test";
     try testing.expectEqual(errors.Result.not_found, api_window.vmw_window_map_file(window, missing.ptr, missing.len, 0, std.math.maxInt(u64), 1, null, 0, 0, &info));
@@ -179,7 +184,7 @@ test "bad input gives distinct errors and messages" {
 
 test "a file larger than the slot area does not fit" {
     const window = try create_window();
-    defer api_window.vmw_window_destroy(window);
+    defer assert_ok(api_window.vmw_window_destroy(window));
     var file: TempFile = undefined;
     try file.create("x");
     defer file.cleanup();
@@ -197,7 +202,7 @@ test "guest: reads mapped bytes, traps on a hole and keeps working, writes reach
     defer file.cleanup();
 
     const window = try create_window();
-    defer api_window.vmw_window_destroy(window);
+    defer assert_ok(api_window.vmw_window_destroy(window));
     const read_only = try map(window, file.path, 1);
     const guest = try create_guest(window);
     const load_u8 = try find(guest, "load_u8");
@@ -247,7 +252,7 @@ test "guest: reads mapped bytes, traps on a hole and keeps working, writes reach
 
 test "guest: i64 arguments, abort messages, bad modules, a second guest" {
     const window = try create_window();
-    defer api_window.vmw_window_destroy(window);
+    defer assert_ok(api_window.vmw_window_destroy(window));
     const guest = try create_guest(window);
     const add = try find(guest, "add_i64");
     const v = values(guest);
@@ -268,11 +273,11 @@ test "guest: i64 arguments, abort messages, bad modules, a second guest" {
     defer wt.wasm_byte_vec_delete(&wasm);
     // Several guests per window: a second one coexists with the first.
     try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_create(window, wasm.data.?, wasm.size, &second));
-    api_guest.vmw_guest_destroy(guest);
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_destroy(guest));
 
     const garbage = "\x00asm\x01\x00\x00\x00garbage";
     var bad: ?*Guest = null;
-    api_guest.vmw_guest_destroy(second);
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_destroy(second));
     try testing.expectEqual(errors.Result.bad_module, api_guest.vmw_guest_create(window, garbage.ptr, garbage.len, &bad));
     var own_memory = try compile_wat("(module (memory 1))");
     defer wt.wasm_byte_vec_delete(&own_memory);
@@ -316,7 +321,7 @@ fn create_area_guest(window: *Window, wasm: wt.ByteVec) !*Guest {
 
 test "guests: each has its own guest area; host imports; deadlines" {
     const window = try create_window();
-    defer api_window.vmw_window_destroy(window);
+    defer assert_ok(api_window.vmw_window_destroy(window));
     var wasm = try compile_wat(area_wat);
     defer wt.wasm_byte_vec_delete(&wasm);
     const a = try create_area_guest(window, wasm);
@@ -359,7 +364,7 @@ test "guests: each has its own guest area; host imports; deadlines" {
     try testing.expectEqual(@as(i32, 1), values(a)[0].i32);
     try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_set_timeout(b, 0));
 
-    api_guest.vmw_guest_destroy(a);
+    try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_destroy(a));
     try testing.expectEqual(errors.Result.ok, api_guest.vmw_guest_call(b, b_get));
     try testing.expectEqual(@as(i32, 2), values(b)[0].i32);
 }

@@ -69,6 +69,17 @@ const Region = struct {
     name_len: u8 = 0,
     /// Part of it faulted (SIGBUS: the file shrank); see faults.zig.
     damaged: bool = false,
+    /// Its last OS page is a private copy (Source.private_tail): release_pages must keep it.
+    private_tail: bool = false,
+    /// Read-write regions with a private tail: the file, open, to write the tail back to (owned),
+    /// and the tail's bytes as last read from or written to the file (owned, one OS page), so a
+    /// write-back writes only the bytes this region changed.
+    tail_fd: ?os.Handle = null,
+    tail_saved: ?[]u8 = null,
+
+    fn tail_bytes(region: *const Region) u64 {
+        return region.length_bytes % os.os_page_bytes();
+    }
 
     fn mapped_bytes(region: *const Region) u64 {
         return std.mem.alignForward(u64, region.length_bytes, os.os_page_bytes());
@@ -90,7 +101,19 @@ const Source = struct {
     fd: os.Handle,
     file_offset_bytes: u64,
     length_bytes: u64,
+    /// The whole file's size when it was opened.
+    file_bytes: u64,
     writable: bool,
+
+    /// Whether the range ends inside an OS page that the file continues past: mapping that page
+    /// would let the guest read (and, read-write, write) file bytes beyond the range, so
+    /// `map_source` gives it a private copy of the range's bytes instead, zeros after them. A
+    /// read-write region writes that copy's in-range bytes back (`write_back_tail`) on flush,
+    /// resize, remap, unmap and close; bytes past the range never reach the file.
+    fn private_tail(source: Source) bool {
+        const tail_bytes = source.length_bytes % os.os_page_bytes();
+        return tail_bytes != 0 and source.file_offset_bytes + source.length_bytes < source.file_bytes;
+    }
 };
 
 pub const Window = struct {
@@ -181,7 +204,10 @@ pub const Window = struct {
         for (window.provider_modules) |module| assert(module == null);
         const allocator = window.allocator;
         for (window.regions) |*region| {
-            if (region.live) window.forget(region);
+            if (!region.live) continue;
+            // Best effort: closing has no way to report a failed write-back (flush first to know).
+            window.write_back_tail(region) catch {};
+            window.forget(region);
         }
         faults.unregister(window.fault_slot);
         os.release(window.reservation, layout.reservation_bytes);
@@ -206,7 +232,11 @@ pub const Window = struct {
         if (window.free_id_count == 0) return fail(error.WindowFull, "the region table is full ({d} regions)", .{window.layout.capacity});
 
         const file = try open_range(path, file_offset_bytes, length_bytes, access == .read_write);
-        defer os.close(file.source.fd); // The mapping keeps its own reference to the file.
+        // The mapping keeps its own reference to the file; a read-write private tail keeps the fd.
+        var fd_kept = false;
+        defer if (!fd_kept) os.close(file.source.fd);
+        const tail_saved = try window.alloc_tail(file.source);
+        errdefer if (tail_saved) |saved| window.allocator.free(saved);
         const slot = try window.take_slot(file.source.length_bytes, placement, file_offset_bytes);
         errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
         try window.map_source(slot.offset_bytes, file.source, path);
@@ -215,7 +245,7 @@ pub const Window = struct {
             os.map_none(window.reservation + slot.offset_bytes, slot.slot_bytes) catch {};
             return fail(error.OutOfMemory, "out of memory recording {s}", .{path});
         };
-        return window.record(.{
+        const mapped = window.record(.{
             .live = true,
             .kind = .file,
             .access = access,
@@ -227,6 +257,8 @@ pub const Window = struct {
             .device = file.info.device,
             .inode = file.info.inode,
         }, name);
+        window.adopt_tail(&window.regions[mapped.id - 1], file.source, tail_saved, &fd_kept);
+        return mapped;
     }
 
     /// Maps `length_bytes` of zero-filled read-write scratch memory into a new region.
@@ -257,9 +289,13 @@ pub const Window = struct {
         _ = window.absorb_faults();
         const region = try window.live_region(id, generation);
         const file = try open_range(path, file_offset_bytes, length_bytes, access == .read_write);
-        defer os.close(file.source.fd);
+        var fd_kept = false;
+        defer if (!fd_kept) os.close(file.source.fd);
         const owned_path = window.allocator.dupeZ(u8, path) catch return fail(error.OutOfMemory, "out of memory recording {s}", .{path});
         errdefer window.allocator.free(owned_path);
+        const tail_saved = try window.alloc_tail(file.source);
+        errdefer if (tail_saved) |saved| window.allocator.free(saved);
+        try window.write_back_tail(region);
 
         try window.reslot(region, file.source.length_bytes, .{ .file = .{ .source = file.source, .what = path } });
         window.drop_backing(region);
@@ -270,6 +306,7 @@ pub const Window = struct {
         region.path = owned_path;
         region.device = file.info.device;
         region.inode = file.info.inode;
+        window.adopt_tail(region, file.source, tail_saved, &fd_kept);
         return window.publish(id);
     }
 
@@ -285,11 +322,17 @@ pub const Window = struct {
             .file => {
                 const path = region.path.?;
                 const file = try open_range(path, region.file_offset_bytes, length_bytes, region.access == .read_write);
-                defer os.close(file.source.fd);
+                var fd_kept = false;
+                defer if (!fd_kept) os.close(file.source.fd);
                 if (file.info.device != region.device or file.info.inode != region.inode) {
                     return fail(error.Stale, "{s} was replaced by another file since region {d} mapped it; remap instead", .{ path, id });
                 }
+                const tail_saved = try window.alloc_tail(file.source);
+                errdefer if (tail_saved) |saved| window.allocator.free(saved);
+                try window.write_back_tail(region);
                 try window.reslot(region, length_bytes, .{ .file = .{ .source = file.source, .what = path } });
+                window.close_tail_fd(region);
+                window.adopt_tail(region, file.source, tail_saved, &fd_kept);
             },
             .anonymous => try window.reslot(region, length_bytes, .anonymous_kept),
         }
@@ -300,6 +343,8 @@ pub const Window = struct {
     pub fn flush(window: *Window, id: u32, generation: u32) Error!void {
         const region = try window.live_region(id, generation);
         if (region.kind == .anonymous or region.access == .read) return;
+        try window.write_back_tail(region);
+        if (region.tail_fd) |fd| os.sync_file(fd) catch return fail(error.Io, "cannot flush region {d} to {s}", .{ id, region.path.? });
         os.sync(window.reservation + region.offset_bytes, region.mapped_bytes()) catch
             return fail(error.Io, "cannot flush region {d} to {s}", .{ id, region.path.? });
     }
@@ -322,8 +367,13 @@ pub const Window = struct {
         if (offset_bytes >= region.length_bytes or length_bytes > region.length_bytes - offset_bytes) {
             return fail(error.OutOfRange, "release of {d} bytes at {d} is outside region {d} ({d} bytes)", .{ length_bytes, offset_bytes, id, region.length_bytes });
         }
-        const released_bytes = std.mem.alignForward(u64, length_bytes, os.os_page_bytes());
+        var released_bytes = std.mem.alignForward(u64, length_bytes, os.os_page_bytes());
         assert(offset_bytes + released_bytes <= region.mapped_bytes());
+        // A private tail page has no file behind it: dropping it would turn its bytes into zeros.
+        if (region.private_tail and offset_bytes + released_bytes == region.mapped_bytes()) {
+            released_bytes -= os.os_page_bytes();
+            if (released_bytes == 0) return;
+        }
         os.drop_resident(window.reservation + region.offset_bytes + offset_bytes, released_bytes) catch
             return fail(error.Io, "cannot release pages of region {d}", .{id});
     }
@@ -332,6 +382,7 @@ pub const Window = struct {
         window.verify();
         _ = window.absorb_faults();
         const region = try window.live_region(id, generation);
+        try window.write_back_tail(region);
         // Only the mapped pages: the slot's tail is PROT_NONE already (every path that shortens a
         // region puts PROT_NONE back over what it drops). Restoring the whole slot would make the
         // kernel split and merge one more mapping: ~1 us of a 4 KiB file's ~10 us map + unmap.
@@ -461,19 +512,44 @@ pub const Window = struct {
 
     /// Maps `source` at the start of the slot at `offset_bytes`, up to the OS page holding its last
     /// byte: the rest of the slot stays (or becomes) PROT_NONE, so a guest reading past the end
-    /// traps instead of touching a page past end-of-file (SIGBUS).
+    /// traps instead of touching a page past end-of-file (SIGBUS). A range that ends inside a page
+    /// the file continues past gets that page as a private copy (`Source.private_tail`), so the
+    /// guest never sees a file byte outside `[file_offset, file_offset + length)`.
     fn map_source(window: *Window, offset_bytes: u64, source: Source, what: []const u8) Error!void {
-        const mapped_bytes = std.mem.alignForward(u64, source.length_bytes, os.os_page_bytes());
-        os.map_file(window.reservation + offset_bytes, mapped_bytes, source.fd, source.file_offset_bytes, source.writable) catch |err| {
+        const page_bytes = os.os_page_bytes();
+        const mapped_bytes = std.mem.alignForward(u64, source.length_bytes, page_bytes);
+        const shared_bytes = if (source.private_tail()) mapped_bytes - page_bytes else mapped_bytes;
+        assert(shared_bytes % page_bytes == 0);
+        errdefer {
             // A failed MAP_FIXED may already have removed the range's old mapping: put PROT_NONE
             // back, so the window never has a hole another mmap could take.
             os.map_none(window.reservation + offset_bytes, mapped_bytes) catch {};
-            return switch (err) {
+        }
+        if (shared_bytes > 0) {
+            os.map_file(window.reservation + offset_bytes, shared_bytes, source.fd, source.file_offset_bytes, source.writable) catch |err| return switch (err) {
                 error.AccessDenied => fail(error.AccessDenied, "permission denied mapping {s}", .{what}),
                 error.OutOfMemory => fail(error.OutOfMemory, "cannot map {s}: out of memory, or the process reached vm.max_map_count mappings (each region takes about two)", .{what}),
                 error.Unexpected => fail(error.Io, "cannot map {s}", .{what}),
             };
-        };
+        }
+        if (shared_bytes < mapped_bytes) try window.map_private_tail(offset_bytes + shared_bytes, source, what);
+    }
+
+    /// Fills the page at `page_offset_bytes` with a read-only copy of the source's last bytes,
+    /// zeros after them (see `Source.private_tail`).
+    fn map_private_tail(window: *Window, page_offset_bytes: u64, source: Source, what: []const u8) Error!void {
+        const page_bytes = os.os_page_bytes();
+        const tail_bytes = source.length_bytes % page_bytes;
+        assert(tail_bytes > 0);
+        assert(page_offset_bytes % page_bytes == 0);
+        const page = window.reservation + page_offset_bytes;
+        os.map_anonymous(page, page_bytes) catch |err|
+            return fail(error.OutOfMemory, "cannot map the last page of {s}: {s} (or the process reached vm.max_map_count mappings)", .{ what, @errorName(err) });
+        os.read_at(source.fd, page[0..tail_bytes], source.file_offset_bytes + source.length_bytes - tail_bytes) catch
+            return fail(error.Io, "cannot read the last {d} bytes of the range of {s}", .{ tail_bytes, what });
+        if (source.writable) return;
+        os.protect_read_only(page, page_bytes) catch |err|
+            return fail(error.OutOfMemory, "cannot protect the last page of {s}: {s}", .{ what, @errorName(err) });
     }
 
     /// Where a region's contents come from when its slot changes: a file range mapped afresh, or
@@ -603,6 +679,73 @@ pub const Window = struct {
     fn drop_backing(window: *Window, region: *Region) void {
         if (region.path) |path| window.allocator.free(path);
         region.path = null;
+        window.close_tail_fd(region);
+    }
+
+    fn close_tail_fd(window: *const Window, region: *Region) void {
+        if (region.tail_fd) |fd| os.close(fd);
+        if (region.tail_saved) |saved| window.allocator.free(saved);
+        region.tail_fd = null;
+        region.tail_saved = null;
+    }
+
+    /// The buffer a read-write private tail keeps its saved copy in (`adopt_tail`), allocated
+    /// before anything changes so adopting cannot fail; null when `source` needs none.
+    fn alloc_tail(window: *Window, source: Source) Error!?[]u8 {
+        if (!source.writable or !source.private_tail()) return null;
+        return window.allocator.alloc(u8, os.os_page_bytes()) catch
+            return fail(error.OutOfMemory, "out of memory for the last page of a read-write range", .{});
+    }
+
+    /// After a file region's mapping changed: records whether it has a private tail; a
+    /// read-write one keeps `source`'s fd (`kept` tells the caller not to close it) and, in
+    /// `saved` (from `alloc_tail`), a copy of the tail as the file has it.
+    fn adopt_tail(window: *Window, region: *Region, source: Source, saved: ?[]u8, kept: *bool) void {
+        assert(region.tail_fd == null and region.tail_saved == null);
+        assert(!kept.*);
+        region.private_tail = source.private_tail();
+        const buffer = saved orelse return;
+        assert(source.writable and region.private_tail);
+        @memcpy(buffer, window.tail_page(region)[0..buffer.len]);
+        region.tail_fd = source.fd;
+        region.tail_saved = buffer;
+        kept.* = true;
+    }
+
+    fn tail_page(window: *const Window, region: *const Region) [*]u8 {
+        assert(region.private_tail);
+        return window.reservation + region.offset_bytes + region.mapped_bytes() - os.os_page_bytes();
+    }
+
+    /// Writes the bytes of a read-write region's private tail page (Source.private_tail) that
+    /// changed since they were last read from or written to the file back to it: only bytes inside
+    /// the region, and only changed ones, so writes to the other bytes through other mappings are
+    /// kept. Skipped if the file no longer reaches the region's end (it was truncated: writing
+    /// would extend it again).
+    fn write_back_tail(window: *Window, region: *const Region) Error!void {
+        const fd = region.tail_fd orelse return;
+        const saved = region.tail_saved.?;
+        assert(region.private_tail and region.access == .read_write);
+        const tail_bytes = region.tail_bytes();
+        assert(tail_bytes > 0 and tail_bytes < saved.len);
+        const end_bytes = region.file_offset_bytes + region.length_bytes;
+        const file_info = os.stat_file(fd) catch return fail(error.Io, "cannot stat {s}", .{region.path.?});
+        if (file_info.size_bytes < end_bytes) return;
+        const page = window.tail_page(region);
+        const page_file_offset_bytes = end_bytes - tail_bytes;
+        var start: usize = 0;
+        while (start < tail_bytes) {
+            if (page[start] == saved[start]) {
+                start += 1;
+                continue;
+            }
+            var stop = start + 1;
+            while (stop < tail_bytes and page[stop] != saved[stop]) stop += 1;
+            os.write_at(fd, page[start..stop], page_file_offset_bytes + start) catch
+                return fail(error.Io, "cannot write the last {d} bytes of region {d} back to {s}", .{ tail_bytes, region_id(window, region), region.path.? });
+            @memcpy(saved[start..stop], page[start..stop]);
+            start = stop;
+        }
     }
 
     /// The live region `id`, whatever its generation.
@@ -641,6 +784,10 @@ fn check_name(name: []const u8) Error!void {
     if (name.len > layout.name_max_bytes) {
         return fail(error.InvalidArgument, "region name is {d} bytes; at most {d} allowed", .{ name.len, layout.name_max_bytes });
     }
+    // The table pads names with NUL: "a\x00b" would be found as "a".
+    if (std.mem.indexOfScalar(u8, name, 0) != null) {
+        return fail(error.InvalidArgument, "region name contains a NUL byte (the table pads names with NUL)", .{});
+    }
 }
 
 const OpenRange = struct { source: Source, info: os.FileInfo };
@@ -654,17 +801,17 @@ fn open_range(path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, wri
     const fd = os.open_file(path, writable) catch |err| return switch (err) {
         error.NotFound => fail(error.NotFound, "no such file: {s}", .{path}),
         error.AccessDenied => fail(error.AccessDenied, "permission denied opening {s} for {s}", .{ path, if (writable) "read-write" else "read" }),
-        error.IsDirectory => fail(error.InvalidArgument, "{s} is a directory, not a file", .{path}),
+        error.IsDirectory => fail(error.InvalidArgument, "{s} is a directory, not a regular file", .{path}),
+        error.IsSocket => fail(error.InvalidArgument, "{s} is a socket, not a regular file", .{path}),
+        error.SymLinkLoop => fail(error.NotFound, "{s}: too many levels of symbolic links (a symlink loop?)", .{path}),
         error.NameTooLong => fail(error.InvalidArgument, "path is too long: {s}", .{path}),
         error.OutOfMemory => fail(error.OutOfMemory, "out of file descriptors opening {s}", .{path}),
         error.Unexpected => fail(error.Io, "cannot open {s}", .{path}),
     };
     errdefer os.close(fd);
     const info = os.stat_file(fd) catch return fail(error.Io, "cannot stat {s}", .{path});
-    switch (info.kind) {
-        .regular => {},
-        .directory => return fail(error.InvalidArgument, "{s} is a directory, not a file", .{path}),
-        .other => return fail(error.InvalidArgument, "{s} is not a regular file", .{path}),
+    if (info.kind != .regular) {
+        return fail(error.InvalidArgument, "{s} is {s}, not a regular file: only regular files can be mapped", .{ path, info.kind.description() });
     }
     if (info.size_bytes == 0) return fail(error.InvalidArgument, "{s} is empty: an empty file cannot be mapped", .{path});
     if (file_offset_bytes >= info.size_bytes) {
@@ -675,8 +822,6 @@ fn open_range(path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, wri
     if (range_bytes > available_bytes) {
         return fail(error.OutOfRange, "range [{d}, {d}) ends past the end of {s} ({d} bytes)", .{ file_offset_bytes, file_offset_bytes +| range_bytes, path, info.size_bytes });
     }
-    return .{
-        .source = .{ .fd = fd, .file_offset_bytes = file_offset_bytes, .length_bytes = range_bytes, .writable = writable },
-        .info = info,
-    };
+    const source: Source = .{ .fd = fd, .file_offset_bytes = file_offset_bytes, .length_bytes = range_bytes, .file_bytes = info.size_bytes, .writable = writable };
+    return .{ .source = source, .info = info };
 }

@@ -89,9 +89,10 @@ pub export fn vmw_guest_set_policy(guest: *Guest, policy: u32) Result {
     return to_result(guest.set_policy(policy));
 }
 
-pub export fn vmw_guest_destroy(guest_opt: ?*Guest) void {
-    const guest = guest_opt orelse return;
-    guest.destroy();
+pub export fn vmw_guest_destroy(guest_opt: ?*Guest) Result {
+    errors.clear();
+    const guest = guest_opt orelse return .ok;
+    return to_result(guest.destroy());
 }
 
 pub export fn vmw_guest_export(guest: *Guest, name: ?[*]const u8, name_len: usize, out: ?*guest_module.ExportInfo) Result {

@@ -24,12 +24,15 @@ pub export fn vmw_window_create(size_bytes: u64, guest_bytes: u64, capacity: u32
     return .ok;
 }
 
-/// Destroys the window's guests (if any) and the window. NULL is a no-op.
-pub export fn vmw_window_destroy(window_opt: ?*Window) void {
-    const window = window_opt orelse return;
-    guest_module.destroy_all(window);
+/// Destroys the window's guests (if any) and the window; BUSY (nothing destroyed) while one of
+/// its guests runs. NULL is a no-op.
+pub export fn vmw_window_destroy(window_opt: ?*Window) Result {
+    errors.clear();
+    const window = window_opt orelse return .ok;
+    guest_module.destroy_all(window) catch |err| return errors.result_from_error(err);
     engine.release_provider(window);
     window.destroy();
+    return .ok;
 }
 
 pub export fn vmw_window_base(window: *const Window) [*]u8 {

@@ -178,17 +178,55 @@ pub const FileKind = types.FileKind;
 pub const FileInfo = types.FileInfo;
 pub const OpenError = types.OpenError;
 
+/// Opens `path` without blocking: O_NONBLOCK, so a FIFO (which would wait for a writer) or a
+/// device opens at once and `stat_file` can refuse it by type before anything reads or maps it.
+/// (O_NONBLOCK has no effect on a regular file's reads or on mmap.)
 pub fn open_file(path: [*:0]const u8, writable: bool) OpenError!Handle {
-    const flags: posix.O = .{ .ACCMODE = if (writable) .RDWR else .RDONLY, .CLOEXEC = true };
+    const flags: posix.O = .{ .ACCMODE = if (writable) .RDWR else .RDONLY, .CLOEXEC = true, .NONBLOCK = true, .NOCTTY = true };
     return posix.openZ(path, flags, 0) catch |err| switch (err) {
         error.FileNotFound => error.NotFound,
         error.AccessDenied, error.PermissionDenied => error.AccessDenied,
         error.NotDir => error.NotFound,
         error.IsDir => error.IsDirectory,
         error.NameTooLong => error.NameTooLong,
+        error.SymLinkLoop => error.SymLinkLoop,
+        // ENXIO / ENODEV: a UNIX socket, or a device special file without a device behind it.
+        error.NoDevice => if (path_is_socket(path)) error.IsSocket else error.Unexpected,
         error.SystemResources, error.ProcessFdQuotaExceeded, error.SystemFdQuotaExceeded => error.OutOfMemory,
         else => error.Unexpected,
     };
+}
+
+fn path_is_socket(path: [*:0]const u8) bool {
+    const st = posix.fstatatZ(posix.AT.FDCWD, path, 0) catch return false;
+    return st.mode & posix.S.IFMT == posix.S.IFSOCK;
+}
+
+/// Reads exactly `buffer.len` bytes of `fd` at `file_offset_bytes` (a short file is an error).
+pub fn read_at(fd: Handle, buffer: []u8, file_offset_bytes: u64) error{Unexpected}!void {
+    var done_bytes: usize = 0;
+    while (done_bytes < buffer.len) {
+        const n = posix.pread(fd, buffer[done_bytes..], file_offset_bytes + done_bytes) catch return error.Unexpected;
+        if (n == 0) return error.Unexpected;
+        done_bytes += n;
+    }
+    assert(done_bytes == buffer.len);
+}
+
+/// Writes all of `bytes` to `fd` at `file_offset_bytes`.
+pub fn write_at(fd: Handle, bytes: []const u8, file_offset_bytes: u64) error{Unexpected}!void {
+    var done_bytes: usize = 0;
+    while (done_bytes < bytes.len) {
+        const n = posix.pwrite(fd, bytes[done_bytes..], file_offset_bytes + done_bytes) catch return error.Unexpected;
+        if (n == 0) return error.Unexpected;
+        done_bytes += n;
+    }
+    assert(done_bytes == bytes.len);
+}
+
+/// Waits until what was written to `fd` is on disk (fdatasync).
+pub fn sync_file(fd: Handle) error{Unexpected}!void {
+    posix.fdatasync(fd) catch return error.Unexpected;
 }
 
 pub fn stat_file(fd: Handle) error{Unexpected}!FileInfo {
@@ -196,6 +234,10 @@ pub fn stat_file(fd: Handle) error{Unexpected}!FileInfo {
     const kind: FileKind = switch (st.mode & posix.S.IFMT) {
         posix.S.IFREG => .regular,
         posix.S.IFDIR => .directory,
+        posix.S.IFIFO => .fifo,
+        posix.S.IFSOCK => .socket,
+        posix.S.IFCHR => .character_device,
+        posix.S.IFBLK => .block_device,
         else => .other,
     };
     return .{ .size_bytes = @intCast(st.size), .kind = kind, .device = @intCast(st.dev), .inode = @intCast(st.ino) };

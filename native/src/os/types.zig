@@ -15,7 +15,29 @@ pub fn check_range(base: [*]u8, size_bytes: u64) void {
     assert(size_bytes % os_page_bytes() == 0);
 }
 
-pub const FileKind = enum { regular, directory, other };
+/// What a path names. Only `regular` files can be mapped; the rest are named in the refusal.
+pub const FileKind = enum {
+    regular,
+    directory,
+    fifo,
+    socket,
+    character_device,
+    block_device,
+    other,
+
+    /// "a named pipe (FIFO)", ... for messages: "PATH is NAME, not a regular file".
+    pub fn description(kind: FileKind) []const u8 {
+        return switch (kind) {
+            .regular => "a regular file",
+            .directory => "a directory",
+            .fifo => "a named pipe (FIFO)",
+            .socket => "a socket",
+            .character_device => "a character device",
+            .block_device => "a block device",
+            .other => "not a regular file",
+        };
+    }
+};
 
 pub const FileInfo = struct {
     size_bytes: u64,
@@ -26,4 +48,4 @@ pub const FileInfo = struct {
     inode: u64,
 };
 
-pub const OpenError = error{ NotFound, AccessDenied, IsDirectory, Unexpected, OutOfMemory, NameTooLong };
+pub const OpenError = error{ NotFound, AccessDenied, IsDirectory, IsSocket, SymLinkLoop, Unexpected, OutOfMemory, NameTooLong };

@@ -279,6 +279,36 @@ pub fn open_file(path: [*:0]const u8, writable: bool) OpenError!Handle {
     return .{ .raw = file.handle, .is_section = false };
 }
 
+/// Reads exactly `buffer.len` bytes of `file` at `file_offset_bytes` (a short file is an error).
+pub fn read_at(file: Handle, buffer: []u8, file_offset_bytes: u64) error{Unexpected}!void {
+    assert(!file.is_section);
+    var done_bytes: usize = 0;
+    while (done_bytes < buffer.len) {
+        const n = windows.ReadFile(file.raw, buffer[done_bytes..], file_offset_bytes + done_bytes) catch return error.Unexpected;
+        if (n == 0) return error.Unexpected;
+        done_bytes += n;
+    }
+}
+
+/// Writes all of `bytes` to `file` at `file_offset_bytes`.
+pub fn write_at(file: Handle, bytes: []const u8, file_offset_bytes: u64) error{Unexpected}!void {
+    assert(!file.is_section);
+    var done_bytes: usize = 0;
+    while (done_bytes < bytes.len) {
+        const n = windows.WriteFile(file.raw, bytes[done_bytes..], file_offset_bytes + done_bytes) catch return error.Unexpected;
+        if (n == 0) return error.Unexpected;
+        done_bytes += n;
+    }
+}
+
+/// Waits until what was written to `file` is on disk (FlushFileBuffers).
+pub fn sync_file(file: Handle) error{Unexpected}!void {
+    assert(!file.is_section);
+    if (FlushFileBuffers(file.raw) == 0) return error.Unexpected;
+}
+
+extern "kernel32" fn FlushFileBuffers(file: HANDLE) callconv(.winapi) BOOL;
+
 pub fn stat_file(file: Handle) error{Unexpected}!FileInfo {
     if (file.is_section) return error.Unexpected;
     var info: windows.BY_HANDLE_FILE_INFORMATION = undefined;

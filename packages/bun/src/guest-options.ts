@@ -1,6 +1,7 @@
 // What `Window.instantiate` accepts (InstantiateOptions and the host-function types it names), and
 // the checks of those options that `Guest.setTimeout` / `setFuel` share.
 import { VmwindowError } from "./errors.ts";
+import type { Region } from "./region.ts";
 import type { ValueKind, WasmValue } from "./values.ts";
 
 const TIMEOUT_MAX_MS = 2 ** 31 - 1;
@@ -17,7 +18,7 @@ export interface HostFunction {
 export type HostImports = Record<string, Record<string, HostFunction>>;
 
 /** What the guest gets for `vmw.map(name, access)`: a region (its id), or null to refuse. */
-export type MapRequestHandler = (name: string, access: "read" | "readwrite") => { readonly id: number } | null | undefined;
+export type MapRequestHandler = (name: string, access: "read" | "readwrite") => Region | null | undefined;
 
 export interface InstantiateOptions {
   /** The guest's own imports, implemented in JS. They replace built-ins of the same name. */

@@ -16,6 +16,7 @@ const GUEST_METERED = 2;
 /** What a guest needs from its window. */
 export interface GuestOwner {
   releaseGuest(guest: Guest): void;
+  ownsRegion(region: unknown): boolean;
   readonly basePointer: Pointer;
   readonly layout: { readonly guestBase: number; readonly guestBytes: number };
 }
@@ -32,7 +33,7 @@ interface GuestState extends CallState {
  * @internal Use `Window.validate`.
  */
 export function validateGuest(windowHandle: Pointer, wasm: Uint8Array | ArrayBuffer | string): void {
-  native.vmw_guest_destroy(compileGuest(windowHandle, moduleBytes(wasm), 0));
+  check(native.vmw_guest_destroy(compileGuest(windowHandle, moduleBytes(wasm), 0)));
 }
 
 /** A compiled, not yet instantiated guest of the window `windowHandle` (vmw_guest_compile). */
@@ -58,11 +59,12 @@ export function createGuest(owner: GuestOwner, windowHandle: Pointer, wasm: Uint
   const guest = new Guest(owner, handle);
   try {
     guest._link(imports);
-    const instantiated = native.vmw_guest_instantiate(handle);
-    if (instantiated !== Result.OK) guest._fail(instantiated);
+    // Limits and policy first: the start function (AssemblyScript's top-level code) runs under them.
     if (timeoutMs !== 0) check(native.vmw_guest_set_timeout(handle, timeoutMs));
     if (fuel !== undefined) check(native.vmw_guest_set_fuel(handle, fuel));
     if (options.allowFlush) check(native.vmw_guest_set_policy(handle, POLICY_FLUSH));
+    const instantiated = native.vmw_guest_instantiate(handle);
+    if (instantiated !== Result.OK) guest._fail(instantiated);
     guest._resolveAll();
   } catch (error) {
     owner.releaseGuest(guest);
@@ -201,6 +203,11 @@ export class Guest implements Disposable {
       }
     }
     Object.freeze(this.#exports);
+  }
+
+  /** @internal Whether `region` is a live region of this guest's window. */
+  _ownsRegion(region: unknown): boolean {
+    return this.#owner.ownsRegion(region);
   }
 
   /** @internal Guest-area bytes `[address, address + length)`, or null if outside the guest area. */

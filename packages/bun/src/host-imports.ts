@@ -25,6 +25,8 @@ export interface ImportSpec {
 export interface GuestMemory {
   /** Guest-area bytes `[address, address + length)`, or null if outside the guest area. */
   _guestBytes(address: number, length: number): Uint8Array | null;
+  /** Whether `region` is a live region of the guest's window. */
+  _ownsRegion(region: unknown): boolean;
 }
 
 /** Checks `options.imports` and lists them, plus the built-ins the options ask for and do not replace. */
@@ -105,8 +107,20 @@ function mapBuiltin(memory: GuestMemory, map: NonNullable<InstantiateOptions["ma
   return (address: number, length: number, access: number) => {
     const name = guestText(memory, "vmw.map", address, length);
     const region = map(name, (access & 2) !== 0 ? "readwrite" : "read");
-    return region ? region.id : HOST_REFUSED;
+    if (region === null || region === undefined) return HOST_REFUSED;
+    // Its id names a region of the guest's own window: a region of another window (or any other
+    // object with an id) would hand the guest a different region under that id.
+    if (!memory._ownsRegion(region)) {
+      throw new VmwindowError("INVALID_ARGUMENT", `the map handler for ${JSON.stringify(name)} returned ${describe(region)}, not a live Region of the guest's window: return a region from this window's mapFile/mapAnonymous, or null to refuse`);
+    }
+    return region.id;
   };
+}
+
+function describe(value: unknown): string {
+  if (typeof value !== "object" || value === null) return typeof value;
+  const name = (value as object).constructor?.name;
+  return name === "Region" ? "a Region of another window (or an unmapped one)" : `an object (${name ?? "no class"})`;
 }
 
 /** Reads the arguments from the host value-slot array, calls `fn`, writes its results back. */

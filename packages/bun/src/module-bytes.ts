@@ -1,16 +1,12 @@
 // The guest module `Window.instantiate` takes: bytes, an ArrayBuffer, or a path to a .wasm file.
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { VmwindowError } from "./errors.ts";
 
 /** The module's bytes (read from disk for a path); refuses anything else and empty modules. */
 export function moduleBytes(wasm: Uint8Array | ArrayBuffer | string): Uint8Array {
   let bytes: Uint8Array;
   if (typeof wasm === "string") {
-    try {
-      bytes = readFileSync(wasm);
-    } catch (error) {
-      throw new VmwindowError("NOT_FOUND", `cannot read guest module ${wasm}: ${(error as Error).message}`);
-    }
+    bytes = readModuleFile(wasm);
   } else if (wasm instanceof Uint8Array) {
     bytes = wasm;
   } else if (wasm instanceof ArrayBuffer) {
@@ -20,4 +16,29 @@ export function moduleBytes(wasm: Uint8Array | ArrayBuffer | string): Uint8Array
   }
   if (bytes.length === 0) throw new VmwindowError("BAD_MODULE", "the module is empty (0 bytes)");
   return bytes;
+}
+
+/**
+ * A guest module file's bytes. Opened non-blocking and checked to be a regular file before it is
+ * read, so a FIFO, socket or device path fails at once with its type named instead of hanging.
+ */
+export function readModuleFile(path: string): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENXIO" ? "it is a socket" : (error as Error).message;
+    throw new VmwindowError(code === "ENXIO" ? "INVALID_ARGUMENT" : "NOT_FOUND", `cannot read guest module ${path}: ${why}`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) {
+      const kind = stat.isDirectory() ? "a directory" : stat.isFIFO() ? "a named pipe (FIFO)" : stat.isSocket() ? "a socket" : stat.isCharacterDevice() ? "a character device" : stat.isBlockDevice() ? "a block device" : "not a regular file";
+      throw new VmwindowError("INVALID_ARGUMENT", `cannot read guest module ${path}: it is ${kind}, not a regular file`);
+    }
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -123,8 +123,8 @@ export class Region implements Disposable {
   /** Points the region at another file or byte range; it keeps its id and name. */
   remap(path: string, options: RemapOptions = {}): this {
     this.#check();
-    const state = this.#owner.remapRegion(this, path, options);
-    this.#apply(state);
+    this._detachViews();
+    this.#state = this.#owner.remapRegion(this, path, options);
     this.#path = path;
     return this;
   }
@@ -132,7 +132,8 @@ export class Region implements Disposable {
   /** Changes the length (files: within the file; anonymous: keeps contents, new bytes are zero). */
   resize(lengthBytes: number): this {
     this.#check();
-    this.#apply(this.#owner.resizeRegion(this, lengthBytes));
+    this._detachViews();
+    this.#state = this.#owner.resizeRegion(this, lengthBytes);
     return this;
   }
 
@@ -165,20 +166,31 @@ export class Region implements Disposable {
     if (this.#mapped) this.unmap();
   }
 
-  /** @internal Called by the window once the native mapping is gone. */
-  detach(): void {
+  /**
+   * @internal Detaches the region's host views before its pages move or go away. A view that an
+   * asynchronous operation still holds (zlib, fs, streams: Bun pins its memory until the operation
+   * completes) cannot be detached, and would then read whatever the slot maps next: throws BUSY
+   * instead, and nothing changes.
+   */
+  _detachViews(): void {
+    const buffer = this.#buffer;
+    if (buffer !== undefined && !buffer.detached) {
+      // transfer(0) detaches the external buffer: every view over it now has length 0. For a
+      // pinned buffer Bun makes an empty copy and leaves this one attached.
+      transfer.call(buffer, 0);
+      if (!buffer.detached) {
+        throw new VmwindowError(
+          "BUSY",
+          `region ${this.#state.id}'s bytes are still in use by an asynchronous operation (zlib, fs, a stream...): await it before unmapping, remapping or resizing the region or closing its window`,
+        );
+      }
+    }
+    this.#buffer = undefined;
+  }
+
+  /** @internal Called by the window once the native mapping is gone (views already detached). */
+  _unmapped(): void {
     this.#mapped = false;
-    this.#detachViews();
-  }
-
-  #apply(state: RegionState): void {
-    this.#detachViews();
-    this.#state = state;
-  }
-
-  #detachViews(): void {
-    // transfer(0) detaches the external buffer: every view over it now has length 0.
-    if (this.#buffer !== undefined && !this.#buffer.detached) transfer.call(this.#buffer, 0);
     this.#buffer = undefined;
   }
 

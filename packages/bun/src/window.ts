@@ -1,7 +1,7 @@
 // A window: one reserved address range that is a guest's whole linear memory, with host files
 // mapped into it. The public entry point of @vmwindow/bun.
 import type { Pointer } from "bun:ffi";
-import { closedError, throwResult, VmwindowError } from "./errors.ts";
+import { check, closedError, throwResult, VmwindowError } from "./errors.ts";
 import { native, Result, takeHandle, utf8 } from "./ffi.ts";
 import { createGuest, validateGuest, type Guest, type GuestOwner } from "./guest.ts";
 import type { InstantiateOptions } from "./guest-options.ts";
@@ -183,15 +183,22 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     validateGuest(this.#open(), wasm);
   }
 
-  /** Closes the guest, unmaps every region (their views detach) and releases the window. */
+  /**
+   * Closes every guest, unmaps every region (their views detach) and releases the window.
+   * Throws BUSY, closing nothing, from inside a host function of one of its guests (close it
+   * after the call returns) or while an asynchronous operation still holds a region's `bytes`.
+   */
   close(): void {
     const handle = this.#handle;
     if (handle === null) return;
-    for (const guest of this.#guests) this.releaseGuest(guest);
-    for (const region of this.#regions) region?.detach();
-    this.#regions = [];
+    // Views first: their pages go away with the window.
+    for (const region of this.#regions) region?._detachViews();
+    check(native.vmw_window_destroy(handle));
     this.#handle = null;
-    native.vmw_window_destroy(handle);
+    for (const guest of this.#guests) guest.detach();
+    this.#guests.clear();
+    for (const region of this.#regions) region?._unmapped();
+    this.#regions = [];
   }
 
   [Symbol.dispose](): void {
@@ -201,11 +208,13 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   /** @internal */
   unmapRegion(region: Region): void {
     const handle = this.#owned(region);
-    // Detach host views before the pages go away.
-    region.detach();
-    this.#regions[region.id] = undefined;
+    // Detach host views before the pages go away (BUSY if an asynchronous operation holds one).
+    region._detachViews();
+    // Forgotten only once the native side has unmapped it: a failure leaves it live and usable.
     const result = native.vmw_window_unmap(handle, region.id, region.generation);
     if (result !== Result.OK) throwResult(result);
+    this.#regions[region.id] = undefined;
+    region._unmapped();
   }
 
   /** @internal */
@@ -257,12 +266,17 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     if (result !== Result.OK) throwResult(result);
   }
 
-  /** @internal */
+  /** @internal Throws BUSY, closing nothing, from inside a host function of this window's guests. */
   releaseGuest(guest: Guest): void {
     if (guest.handle === null) return;
-    native.vmw_guest_destroy(guest.handle);
+    check(native.vmw_guest_destroy(guest.handle));
     guest.detach();
     this.#guests.delete(guest);
+  }
+
+  /** @internal Whether `region` is a live region of this window (for `map` handlers' results). */
+  ownsRegion(region: unknown): boolean {
+    return region instanceof Region && this.#handle !== null && this.#regions[region.id] === region;
   }
 
   #open(): Pointer {
@@ -333,6 +347,8 @@ function accessCode(access: unknown): number {
 function nameArgument(name: unknown): Uint8Array | null {
   if (name === undefined) return null;
   if (typeof name !== "string") throw new VmwindowError("INVALID_ARGUMENT", `name must be a string, got ${typeof name}`);
+  // UTF-8 has no encoding for a lone surrogate: it would be stored as U+FFFD, another name.
+  if (!name.isWellFormed()) throw new VmwindowError("INVALID_ARGUMENT", `region name ${JSON.stringify(name)} has a lone surrogate (not valid Unicode)`);
   const bytes = utf8(name);
   if (bytes.length > NAME_MAX_BYTES) {
     throw new VmwindowError("INVALID_ARGUMENT", `region name ${JSON.stringify(name)} is ${bytes.length} bytes; at most ${NAME_MAX_BYTES}`);

@@ -1,5 +1,6 @@
 // `vmwindow inspect`: a module's imports, exports with signatures and memory, and whether it fits
 // a window (fitChecks).
+import { readModuleFile } from "../module-bytes.ts";
 import { DEFAULT_GUEST_BYTES, PAGE_BYTES, VmwindowError, Window } from "../index.ts";
 import { MAX_WINDOW_BYTES, type InspectOptions } from "./args.ts";
 import { formatBytes } from "./format.ts";
@@ -102,12 +103,7 @@ function hex(value: number): string {
 
 /** Prints the report; false when the text report says the module does not fit (--json: always true). */
 export async function inspect({ path, json }: InspectOptions): Promise<boolean> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Bun.file(path).bytes();
-  } catch (error) {
-    throw new VmwindowError("NOT_FOUND", `cannot read guest module ${path}: ${(error as Error).message}`);
-  }
+  const bytes = readModuleFile(path);
   if (bytes.length === 0) throw new VmwindowError("BAD_MODULE", `${path} is empty (0 bytes)`);
   // Validation and the import/export lists from the engine; signatures and layout from our parser.
   let module: WebAssembly.Module;

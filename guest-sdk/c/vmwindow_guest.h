@@ -28,8 +28,8 @@
 #if !defined(__wasm32__)
 #error "vmwindow_guest.h is for wasm32 guests: build with --target=wasm32-freestanding"
 #endif
-#if defined(__wasm_bulk_memory__) && !defined(VMW_ALLOW_BULK_MEMORY)
-#error "bulk memory is enabled, and vmwindow refuses memory.copy/memory.fill: build with -mcpu=mvp+simd128+sign_ext (or -mno-bulk-memory)"
+#if (defined(__wasm_bulk_memory__) || defined(__wasm_bulk_memory_opt__)) && !defined(VMW_ALLOW_BULK_MEMORY)
+#error "bulk memory is enabled, and vmwindow refuses memory.copy/memory.fill: build with -mcpu=mvp+simd128+sign_ext"
 #endif
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>

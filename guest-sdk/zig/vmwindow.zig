@@ -13,7 +13,7 @@ pub const abi = @import("abi.zig");
 
 comptime {
     if (builtin.cpu.arch != .wasm32) @compileError("vmwindow guests are wasm32 (use addGuest in guest-sdk/zig/build.zig)");
-    if (std.Target.wasm.featureSetHas(builtin.cpu.features, .bulk_memory)) {
+    if (std.Target.wasm.featureSetHasAny(builtin.cpu.features, .{ .bulk_memory, .bulk_memory_opt })) {
         @compileError("bulk memory is enabled, and vmwindow refuses memory.copy/memory.fill: build for cpu mvp+simd128+sign_ext (addGuest does)");
     }
 }

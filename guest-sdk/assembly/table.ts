@@ -64,7 +64,10 @@ export class RegionTable {
   /** The live region `id`; aborts with "vmwindow: region <id> is not mapped" otherwise. */
   // @ts-ignore: decorator
   @inline get(id: u32): Region {
-    if (!this.has(id)) notMapped(id);
+    if (!this.has(id)) {
+      notMapped(id);
+      unreachable();
+    }
     return changetype<Region>(entryAddress(id));
   }
 

@@ -3,8 +3,15 @@
 //   import { regions } from "@vmwindow/guest";
 //   let bytes = regions.get(id).view<u8>();
 //   for (let i: usize = 0, n = bytes.length; i < n; ++i) sum += bytes[i];
+//   let lines = countByte(bytes.dataStart, bytes.length, 0x0a);   // SIMD scans: assembly/scan.ts
 
 export * from "./assembly/abi";
 export { Region, View, RecordView } from "./assembly/region";
 export { log, releaseRegionPages, HOST_REFUSED, HOST_NOT_MAPPED, HOST_FAILED, HOST_TEXT_MAX_BYTES } from "./assembly/host";
 export { RegionTable, regions } from "./assembly/table";
+export {
+  indexOfByte, lastIndexOfByte, countByte, indexOfAny, bytesEqual, startsWith, equalsText, startsWithText,
+  copyBytes, copyToBuffer, Cursor, parseInteger, parseDecimal, parsedBytes,
+  sumI32, sumI64, sumF32, sumF64, minOf, maxOf,
+  sumI32At, sumI64At, sumF32At, sumF64At, minI32At, maxI32At, minI64At, maxI64At, minF32At, maxF32At, minF64At, maxF64At
+} from "./assembly/scan";

@@ -1,0 +1,958 @@
+// Scanning primitives for file-processing guests: byte search and count, line/field cursors,
+// number parsing, reductions, comparison and copy-out. SIMD inside (128-bit wasm SIMD, on in the
+// SDK preset), scalar SWAR fallbacks when a guest is built without it (`ASC_FEATURE_SIMD` is a
+// compile-time constant: the other branch is not even compiled). Nothing here allocates.
+//
+// Every byte function takes a window address and a length, `(ptr, len)`, and reads exactly the
+// bytes [ptr, ptr + len), never one past (vector loads stop at the last whole 16 bytes; the rest
+// goes byte by byte or word by word), so a range that ends at a region's end — even at the end of
+// its slot, where the next byte traps — is safe. Addresses need no alignment.
+//
+//   region.offset                                  region.end (= offset + length)
+//   |<------ 64-byte steps (4 x v128) ------>|<16>|<16>|<- bytes ->|
+//   | a0 a1 a2 a3 | a0 a1 a2 a3 | ...        | v  | v  | b b b b b |  (never read past here)
+//
+// Results are indices relative to `ptr` (`-1` when not found), counts, or values.
+
+import { View } from "./region";
+
+// @ts-ignore: decorator
+@inline const LO7: u64 = 0x7f7f7f7f7f7f7f7f;
+// @ts-ignore: decorator
+@inline const ONES: u64 = 0x0101010101010101;
+
+/** SWAR: the high bit of each byte of the result is set exactly where that byte of `x` is zero. */
+// @ts-ignore: decorator
+@inline function zeroBytes(x: u64): u64 {
+  return ~(((x & LO7) + LO7) | x | LO7);
+}
+
+/** 16 eq-lanes as a 16-bit mask (bit k = byte k). */
+// @ts-ignore: decorator
+@inline function eqMask(ptr: usize, needle: v128): i32 {
+  return i8x16.bitmask(i8x16.eq(v128.load(ptr), needle));
+}
+
+// ============================================================================================
+// Byte search and count
+
+/** Index of the first `byte` in [ptr, ptr + len), or -1. */
+export function indexOfByte(ptr: usize, len: usize, byte: u8): isize {
+  let p = ptr;
+  let end = ptr + len;
+  if (ASC_FEATURE_SIMD) {
+    let needle = i8x16.splat(<i8>byte);
+    // 64 bytes per step: one any_true test for four compares.
+    while (end - p >= 64) {
+      let e0 = i8x16.eq(v128.load(p), needle);
+      let e1 = i8x16.eq(v128.load(p, 16), needle);
+      let e2 = i8x16.eq(v128.load(p, 32), needle);
+      let e3 = i8x16.eq(v128.load(p, 48), needle);
+      if (v128.any_true(v128.or(v128.or(e0, e1), v128.or(e2, e3)))) break;
+      p += 64;
+    }
+    while (end - p >= 16) {
+      let m = eqMask(p, needle);
+      if (m != 0) return <isize>(p - ptr) + ctz<i32>(m);
+      p += 16;
+    }
+  } else {
+    let pattern = ONES * <u64>byte;
+    while (end - p >= 8) {
+      let z = zeroBytes(load<u64>(p) ^ pattern);
+      if (z != 0) return <isize>(p - ptr) + <isize>(ctz<u64>(z) >> 3);
+      p += 8;
+    }
+  }
+  while (p < end) {
+    if (load<u8>(p) == byte) return <isize>(p - ptr);
+    p++;
+  }
+  return -1;
+}
+
+/** Index of the last `byte` in [ptr, ptr + len), or -1. */
+export function lastIndexOfByte(ptr: usize, len: usize, byte: u8): isize {
+  let p = ptr + len; // one past the next byte to look at, walking down
+  if (ASC_FEATURE_SIMD) {
+    let needle = i8x16.splat(<i8>byte);
+    while (p - ptr >= 64) {
+      let q = p - 64;
+      let e0 = i8x16.eq(v128.load(q), needle);
+      let e1 = i8x16.eq(v128.load(q, 16), needle);
+      let e2 = i8x16.eq(v128.load(q, 32), needle);
+      let e3 = i8x16.eq(v128.load(q, 48), needle);
+      if (v128.any_true(v128.or(v128.or(e0, e1), v128.or(e2, e3)))) break;
+      p = q;
+    }
+    while (p - ptr >= 16) {
+      let q = p - 16;
+      let m = eqMask(q, needle);
+      if (m != 0) return <isize>(q - ptr) + 31 - clz<i32>(m);
+      p = q;
+    }
+  } else {
+    let pattern = ONES * <u64>byte;
+    while (p - ptr >= 8) {
+      let q = p - 8;
+      let z = zeroBytes(load<u64>(q) ^ pattern);
+      if (z != 0) return <isize>(q - ptr) + <isize>((63 - clz<u64>(z)) >> 3);
+      p = q;
+    }
+  }
+  while (p > ptr) {
+    p--;
+    if (load<u8>(p) == byte) return <isize>(p - ptr);
+  }
+  return -1;
+}
+
+/** Number of `byte`s in [ptr, ptr + len). */
+export function countByte(ptr: usize, len: usize, byte: u8): usize {
+  let p = ptr;
+  let end = ptr + len;
+  let total: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    let needle = i8x16.splat(<i8>byte);
+    // Four byte-lane accumulators (eq lanes are -1: subtracting adds 1), widened before a lane
+    // can overflow (255 steps), 64 bytes per step.
+    while (end - p >= 64) {
+      let steps = (end - p) >> 6;
+      if (steps > 255) steps = 255;
+      let stop = p + (steps << 6);
+      let a0 = i8x16.splat(0), a1 = i8x16.splat(0), a2 = i8x16.splat(0), a3 = i8x16.splat(0);
+      while (p < stop) {
+        a0 = i8x16.sub(a0, i8x16.eq(v128.load(p), needle));
+        a1 = i8x16.sub(a1, i8x16.eq(v128.load(p, 16), needle));
+        a2 = i8x16.sub(a2, i8x16.eq(v128.load(p, 32), needle));
+        a3 = i8x16.sub(a3, i8x16.eq(v128.load(p, 48), needle));
+        p += 64;
+      }
+      let w = i32x4.extadd_pairwise_i16x8_u(i16x8.add(
+        i16x8.add(i16x8.extadd_pairwise_i8x16_u(a0), i16x8.extadd_pairwise_i8x16_u(a1)),
+        i16x8.add(i16x8.extadd_pairwise_i8x16_u(a2), i16x8.extadd_pairwise_i8x16_u(a3))
+      ));
+      total += <usize>(i32x4.extract_lane(w, 0) + i32x4.extract_lane(w, 1) + i32x4.extract_lane(w, 2) + i32x4.extract_lane(w, 3));
+    }
+    while (end - p >= 16) {
+      total += <usize>popcnt<i32>(eqMask(p, needle));
+      p += 16;
+    }
+  } else {
+    let pattern = ONES * <u64>byte;
+    while (end - p >= 8) {
+      total += <usize>popcnt<u64>(zeroBytes(load<u64>(p) ^ pattern));
+      p += 8;
+    }
+  }
+  while (p < end) {
+    total += <usize>(load<u8>(p) == byte);
+    p++;
+  }
+  return total;
+}
+
+/**
+ * Index of the first byte in [ptr, ptr + len) equal to any of `a`, `b`, `c`, `d`, or -1. For
+ * fewer than four, repeat one: `indexOfAny(p, n, 0x2c, 0x0a, 0x22)` finds `,` `\n` or `"`.
+ */
+export function indexOfAny(ptr: usize, len: usize, a: u8, b: u8, c: u8 = a, d: u8 = a): isize {
+  let p = ptr;
+  let end = ptr + len;
+  if (ASC_FEATURE_SIMD) {
+    let va = i8x16.splat(<i8>a), vb = i8x16.splat(<i8>b), vc = i8x16.splat(<i8>c), vd = i8x16.splat(<i8>d);
+    while (end - p >= 16) {
+      let v = v128.load(p);
+      let hit = v128.or(v128.or(i8x16.eq(v, va), i8x16.eq(v, vb)), v128.or(i8x16.eq(v, vc), i8x16.eq(v, vd)));
+      let m = i8x16.bitmask(hit);
+      if (m != 0) return <isize>(p - ptr) + ctz<i32>(m);
+      p += 16;
+    }
+  } else {
+    let pa = ONES * <u64>a, pb = ONES * <u64>b, pc = ONES * <u64>c, pd = ONES * <u64>d;
+    while (end - p >= 8) {
+      let w = load<u64>(p);
+      let z = zeroBytes(w ^ pa) | zeroBytes(w ^ pb) | zeroBytes(w ^ pc) | zeroBytes(w ^ pd);
+      if (z != 0) return <isize>(p - ptr) + <isize>(ctz<u64>(z) >> 3);
+      p += 8;
+    }
+  }
+  while (p < end) {
+    let x = load<u8>(p);
+    if (x == a || x == b || x == c || x == d) return <isize>(p - ptr);
+    p++;
+  }
+  return -1;
+}
+
+// ============================================================================================
+// Comparison and copy
+
+/** Whether the `len` bytes at `a` and at `b` are equal. */
+export function bytesEqual(a: usize, b: usize, len: usize): bool {
+  let i: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    while (len - i >= 16) {
+      if (v128.any_true(v128.xor(v128.load(a + i), v128.load(b + i)))) return false;
+      i += 16;
+    }
+  }
+  while (len - i >= 8) {
+    if (load<u64>(a + i) != load<u64>(b + i)) return false;
+    i += 8;
+  }
+  while (i < len) {
+    if (load<u8>(a + i) != load<u8>(b + i)) return false;
+    i++;
+  }
+  return true;
+}
+
+/** Whether [ptr, ptr + len) starts with the `prefixLen` bytes at `prefix`. */
+export function startsWith(ptr: usize, len: usize, prefix: usize, prefixLen: usize): bool {
+  return prefixLen <= len && bytesEqual(ptr, prefix, prefixLen);
+}
+
+/** Whether [ptr, ptr + len) is exactly `text`'s UTF-8 bytes (no allocation). */
+export function equalsText(ptr: usize, len: usize, text: string): bool {
+  return <usize>String.UTF8.byteLength(text) == len && startsWithText(ptr, len, text);
+}
+
+/** Whether [ptr, ptr + len) starts with `text`'s UTF-8 bytes (no allocation). */
+export function startsWithText(ptr: usize, len: usize, text: string): bool {
+  let n = <usize>text.length;
+  let s = changetype<usize>(text);
+  for (let i: usize = 0; i < n; i++) {
+    let u = load<u16>(s + (i << 1));
+    if (u >= 0x80) return utf8StartsWith(ptr, len, text);
+    if (i >= len || <u8>u != load<u8>(ptr + i)) return false;
+  }
+  return true;
+}
+
+/** Non-ASCII text: compares code point by code point as UTF-8 (no allocation). */
+function utf8StartsWith(ptr: usize, len: usize, text: string): bool {
+  let s = changetype<usize>(text);
+  let units = <usize>text.length;
+  let j: usize = 0;
+  for (let i: usize = 0; i < units; i++) {
+    let c = <u32>load<u16>(s + (i << 1));
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < units) {
+      let lo = <u32>load<u16>(s + ((i + 1) << 1));
+      if (lo >= 0xdc00 && lo < 0xe000) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+        i++;
+      }
+    }
+    let n: usize = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    if (j + n > len) return false;
+    if (n == 1) {
+      if (load<u8>(ptr + j) != <u8>c) return false;
+    } else {
+      let lead: u32 = n == 2 ? 0xc0 : n == 3 ? 0xe0 : 0xf0;
+      if (load<u8>(ptr + j) != <u8>(lead | (c >> (6 * <u32>(n - 1))))) return false;
+      for (let k: usize = 1; k < n; k++) {
+        if (load<u8>(ptr + j + k) != <u8>(0x80 | ((c >> (6 * <u32>(n - 1 - k))) & 0x3f))) return false;
+      }
+    }
+    j += n;
+  }
+  return true;
+}
+
+/**
+ * Copies `len` bytes from `src` to `dst` (e.g. from a region into guest memory, or into a writable
+ * region), 64 bytes per step with v128 loads and stores (the preset has no bulk memory:
+ * `memory.copy` is refused by vmwindow's engine). Forward copy: `dst` must not lie inside
+ * (src, src + len). Returns `dst`.
+ */
+export function copyBytes(dst: usize, src: usize, len: usize): usize {
+  let i: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    while (len - i >= 64) {
+      let v0 = v128.load(src + i), v1 = v128.load(src + i, 16), v2 = v128.load(src + i, 32), v3 = v128.load(src + i, 48);
+      v128.store(dst + i, v0);
+      v128.store(dst + i, v1, 16);
+      v128.store(dst + i, v2, 32);
+      v128.store(dst + i, v3, 48);
+      i += 64;
+    }
+    while (len - i >= 16) {
+      v128.store(dst + i, v128.load(src + i));
+      i += 16;
+    }
+  }
+  while (len - i >= 8) {
+    store<u64>(dst + i, load<u64>(src + i));
+    i += 8;
+  }
+  while (i < len) {
+    store<u8>(dst + i, load<u8>(src + i));
+    i++;
+  }
+  return dst;
+}
+
+/** The bytes [ptr, ptr + len) copied into a new ArrayBuffer (one allocation). */
+export function copyToBuffer(ptr: usize, len: usize): ArrayBuffer {
+  let out = changetype<ArrayBuffer>(__new(len, idof<ArrayBuffer>()));
+  copyBytes(changetype<usize>(out), ptr, len);
+  return out;
+}
+
+// ============================================================================================
+// Line and field cursor
+
+/**
+ * Walks [ptr, ptr + len) piece by piece without allocating: create it once, `reset` it for each
+ * range. After `nextLine()` / `nextField(sep)` returned true, the piece is [start, stop)
+ * (`length` bytes, the separator excluded).
+ *
+ *   lines  = new Cursor(region.offset, region.length)
+ *   while (lines.nextLine()) {               // pieces between "\n" ("a\nb\n" -> "a", "b")
+ *     fields.reset(lines.start, lines.length)
+ *     while (fields.nextField(0x2c)) { ... } // like JS split(","): "a,,b," -> "a", "", "b", ""
+ *   }
+ *
+ * `nextLine` yields what JS `text.split("\n")` yields, without the final empty piece when the text
+ * ends with "\n" (and nothing for empty text); a "\r" before "\n" stays in the line. `nextField`
+ * yields exactly what `split(sep)` yields (one empty field for an empty range).
+ */
+@final @unmanaged
+export class Cursor {
+  /** Where the next piece starts. */
+  pos: usize;
+  /** End of the range. */
+  end: usize;
+  /** First byte of the current piece. */
+  start: usize;
+  /** One past its last byte (the separator's address, or `end`). */
+  stop: usize;
+
+  constructor(ptr: usize = 0, len: usize = 0) {
+    this.pos = ptr;
+    this.end = ptr + len;
+    this.start = ptr;
+    this.stop = ptr;
+  }
+
+  /** Starts over on [ptr, ptr + len). */
+  reset(ptr: usize, len: usize): Cursor {
+    this.pos = ptr;
+    this.end = ptr + len;
+    this.start = ptr;
+    this.stop = ptr;
+    return this;
+  }
+
+  /** Bytes in the current piece. */
+  // @ts-ignore: decorator
+  @inline get length(): usize {
+    return this.stop - this.start;
+  }
+
+  /** Whether nothing is left. */
+  // @ts-ignore: decorator
+  @inline get done(): bool {
+    return this.pos >= this.end;
+  }
+
+  /** The next line (up to "\n" or the end); false when the range is used up. */
+  nextLine(): bool {
+    let pos = this.pos, end = this.end;
+    if (pos >= end) return false;
+    let i = indexOfByte(pos, end - pos, 0x0a);
+    let stop = i < 0 ? end : pos + <usize>i;
+    this.start = pos;
+    this.stop = stop;
+    this.pos = stop + 1;
+    return true;
+  }
+
+  /** The next field up to `sep` or the end, with JS `split(sep)` semantics; false when used up. */
+  nextField(sep: u8): bool {
+    let pos = this.pos, end = this.end;
+    if (pos > end) return false;
+    let i = indexOfByte(pos, end - pos, sep);
+    let stop = i < 0 ? end : pos + <usize>i;
+    this.start = pos;
+    this.stop = stop;
+    this.pos = stop + 1; // end + 1 after the last field
+    return true;
+  }
+}
+
+// ============================================================================================
+// Number parsing
+
+// @ts-ignore: decorator
+@lazy let parsed: usize = 0;
+
+/** Bytes consumed by the last `parseInteger` / `parseDecimal` (0: no number there). */
+export function parsedBytes(): usize {
+  return parsed;
+}
+
+// @ts-ignore: decorator
+@inline function isSpace(c: u32): bool {
+  return c == 0x20 || c - 9 <= 4; // space, \t \n \v \f \r
+}
+
+/**
+ * The integer at the start of [ptr, ptr + len): optional ASCII whitespace, optional `+`/`-`, then
+ * decimal digits up to the first other byte. Exact for every value in i64's range (wraps beyond).
+ * `parsedBytes()` tells how many bytes were read (0 and a result of 0 when there are no digits).
+ */
+export function parseInteger(ptr: usize, len: usize): i64 {
+  let p = ptr, end = ptr + len;
+  while (p < end && isSpace(load<u8>(p))) p++;
+  let neg = false;
+  if (p < end) {
+    let c = load<u8>(p);
+    if (c == 0x2d || c == 0x2b) {
+      neg = c == 0x2d;
+      p++;
+    }
+  }
+  let digits = p;
+  let value: u64 = 0;
+  while (p < end) {
+    let d = <u32>load<u8>(p) - 0x30;
+    if (d > 9) break;
+    value = value * 10 + d;
+    p++;
+  }
+  if (p == digits) {
+    parsed = 0;
+    return 0;
+  }
+  parsed = p - ptr;
+  return neg ? -<i64>value : <i64>value;
+}
+
+const POW10: StaticArray<f64> = [
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+];
+
+/**
+ * The decimal number at the start of [ptr, ptr + len), exactly as JavaScript's `parseFloat` reads
+ * it (correctly rounded): optional ASCII whitespace, optional sign, `Infinity`, or digits with an
+ * optional `.` fraction and an optional `e`/`E` exponent; the longest such prefix. NaN (and
+ * `parsedBytes()` 0) when there is none. Up to 19 significant digits and powers of ten up to 22
+ * take one multiplication or division (Clinger's fast path); anything else goes through an exact
+ * decimal (800 digits, Go's strconv algorithm), slower but still correctly rounded.
+ * (JavaScript also skips non-ASCII whitespace such as U+00A0; this does not.)
+ */
+export function parseDecimal(ptr: usize, len: usize): f64 {
+  let p = ptr, end = ptr + len;
+  while (p < end && isSpace(load<u8>(p))) p++;
+  let neg = false;
+  if (p < end) {
+    let c = load<u8>(p);
+    if (c == 0x2d || c == 0x2b) {
+      neg = c == 0x2d;
+      p++;
+    }
+  }
+  if (p < end && load<u8>(p) == 0x49) { // "Infinity"
+    if (end - p >= 8 && load<u64>(p) == 0x7974696e69666e49) {
+      parsed = p + 8 - ptr;
+      return neg ? -Infinity : Infinity;
+    }
+    parsed = 0;
+    return NaN;
+  }
+  let mantissa = p;
+  let w: u64 = 0;
+  let nd: i32 = 0; // significant digits in w
+  let e10: i32 = 0;
+  let truncated = false;
+  let sawDigit = false;
+  while (p < end) {
+    let d = <u32>load<u8>(p) - 0x30;
+    if (d > 9) break;
+    sawDigit = true;
+    if (nd < 19) {
+      if (w != 0 || d != 0) {
+        w = w * 10 + d;
+        nd++;
+      }
+    } else {
+      e10++;
+      if (d != 0) truncated = true;
+    }
+    p++;
+  }
+  if (p < end && load<u8>(p) == 0x2e) {
+    p++;
+    while (p < end) {
+      let d = <u32>load<u8>(p) - 0x30;
+      if (d > 9) break;
+      sawDigit = true;
+      if (nd < 19) {
+        if (w != 0 || d != 0) {
+          w = w * 10 + d;
+          nd++;
+        }
+        e10--;
+      } else if (d != 0) {
+        truncated = true;
+      }
+      p++;
+    }
+  }
+  if (!sawDigit) {
+    parsed = 0;
+    return NaN;
+  }
+  let mantissaEnd = p;
+  let exp: i32 = 0;
+  if (p < end && (load<u8>(p) | 0x20) == 0x65) { // e or E, only with at least one digit after
+    let q = p + 1;
+    let expNeg = false;
+    if (q < end) {
+      let c = load<u8>(q);
+      if (c == 0x2d || c == 0x2b) {
+        expNeg = c == 0x2d;
+        q++;
+      }
+    }
+    if (q < end && <u32>load<u8>(q) - 0x30 <= 9) {
+      while (q < end) {
+        let d = <u32>load<u8>(q) - 0x30;
+        if (d > 9) break;
+        if (exp < 100000) exp = exp * 10 + <i32>d;
+        q++;
+      }
+      if (expNeg) exp = -exp;
+      p = q;
+    }
+  }
+  parsed = p - ptr;
+  if (w == 0) return neg ? -0.0 : 0.0;
+  e10 += exp;
+  if (!truncated && w <= (<u64>1 << 53) && e10 >= -22 && e10 <= 22) {
+    let m = <f64>w;
+    let r = e10 < 0 ? m / unchecked(POW10[-e10]) : m * unchecked(POW10[e10]);
+    return neg ? -r : r;
+  }
+  let bits = slowDecimal(mantissa, mantissaEnd, exp);
+  return reinterpret<f64>(neg ? bits | (<u64>1 << 63) : bits);
+}
+
+// --------------------------------------------------------------------------------------------
+// Exact slow path: Go's strconv "decimal" (a big decimal of up to 800 digits shifted by powers of
+// two until it is in [0.5, 1), then 53 bits extracted with round-half-even). Static buffers, no
+// allocation.
+
+// @ts-ignore: decorator
+@inline const MAX_DIGITS: i32 = 800;
+// @ts-ignore: decorator
+@lazy const digitsBuf: usize = memory.data(MAX_DIGITS + 32);
+// @ts-ignore: decorator
+@lazy const shiftBuf: usize = memory.data(MAX_DIGITS + 64);
+// @ts-ignore: decorator
+@lazy let dNd: i32 = 0;
+// @ts-ignore: decorator
+@lazy let dDp: i32 = 0;
+// @ts-ignore: decorator
+@lazy let dTrunc = false;
+
+function slowDecimal(start: usize, stop: usize, exp: i32): u64 {
+  dNd = 0;
+  dDp = 0;
+  dTrunc = false;
+  let sawDot = false;
+  for (let p = start; p < stop; p++) {
+    let c = load<u8>(p);
+    if (c == 0x2e) {
+      sawDot = true;
+      dDp = dNd;
+      continue;
+    }
+    let d = c - 0x30;
+    if (d == 0 && dNd == 0) { // leading zeros
+      dDp--;
+      continue;
+    }
+    if (dNd < MAX_DIGITS) {
+      store<u8>(digitsBuf + dNd, d);
+      dNd++;
+    } else if (d != 0) {
+      dTrunc = true;
+    }
+  }
+  if (!sawDot) dDp = dNd;
+  trim();
+  if (dNd == 0) return 0;
+  dDp += exp;
+  return floatBits();
+}
+
+function trim(): void {
+  while (dNd > 0 && load<u8>(digitsBuf + dNd - 1) == 0) dNd--;
+  if (dNd == 0) dDp = 0;
+}
+
+// @ts-ignore: decorator
+@inline const MAX_SHIFT: i32 = 60;
+
+function shift(k: i32): void {
+  if (dNd == 0) return;
+  if (k > 0) {
+    while (k > MAX_SHIFT) {
+      leftShift(MAX_SHIFT);
+      k -= MAX_SHIFT;
+    }
+    leftShift(k);
+  } else if (k < 0) {
+    while (k < -MAX_SHIFT) {
+      rightShift(MAX_SHIFT);
+      k += MAX_SHIFT;
+    }
+    rightShift(-k);
+  }
+}
+
+/** Multiplies the decimal by 2^k (k <= 60): digits computed right to left into shiftBuf. */
+function leftShift(k: i32): void {
+  let w: i32 = MAX_DIGITS + 63; // write position in shiftBuf, walking down
+  let n: u64 = 0;
+  for (let r = dNd - 1; r >= 0; r--) {
+    n += <u64>load<u8>(digitsBuf + r) << k;
+    let quo = n / 10;
+    store<u8>(shiftBuf + w, <u8>(n - 10 * quo));
+    w--;
+    n = quo;
+  }
+  while (n > 0) {
+    let quo = n / 10;
+    store<u8>(shiftBuf + w, <u8>(n - 10 * quo));
+    w--;
+    n = quo;
+  }
+  let produced = MAX_DIGITS + 63 - w;
+  let from = w + 1;
+  let keep = produced < MAX_DIGITS ? produced : MAX_DIGITS;
+  for (let i = 0; i < keep; i++) store<u8>(digitsBuf + i, load<u8>(shiftBuf + from + i));
+  for (let i = keep; i < produced; i++) if (load<u8>(shiftBuf + from + i) != 0) dTrunc = true;
+  dDp += produced - dNd;
+  dNd = keep;
+  trim();
+}
+
+/** Divides the decimal by 2^k (k <= 60). */
+function rightShift(k: i32): void {
+  let r: i32 = 0;
+  let w: i32 = 0;
+  let n: u64 = 0;
+  for (; (n >> <u64>k) == 0; r++) {
+    if (r >= dNd) {
+      if (n == 0) {
+        dNd = 0;
+        return;
+      }
+      while ((n >> <u64>k) == 0) {
+        n = n * 10;
+        r++;
+      }
+      break;
+    }
+    n = n * 10 + <u64>load<u8>(digitsBuf + r);
+  }
+  dDp -= r - 1;
+  let mask: u64 = (<u64>1 << <u64>k) - 1;
+  for (; r < dNd; r++) {
+    let c = <u64>load<u8>(digitsBuf + r);
+    let dig = n >> <u64>k;
+    n &= mask;
+    store<u8>(digitsBuf + w, <u8>dig);
+    w++;
+    n = n * 10 + c;
+  }
+  while (n > 0) {
+    let dig = n >> <u64>k;
+    n &= mask;
+    if (w < MAX_DIGITS) {
+      store<u8>(digitsBuf + w, <u8>dig);
+      w++;
+    } else if (dig > 0) {
+      dTrunc = true;
+    }
+    n = n * 10;
+  }
+  dNd = w;
+  trim();
+}
+
+function shouldRoundUp(nd: i32): bool {
+  if (nd < 0 || nd >= dNd) return false;
+  let d = load<u8>(digitsBuf + nd);
+  if (d == 5 && nd + 1 == dNd) { // exactly halfway: round to even
+    if (dTrunc) return true;
+    return nd > 0 && (load<u8>(digitsBuf + nd - 1) & 1) == 1;
+  }
+  return d >= 5;
+}
+
+function roundedInteger(): u64 {
+  if (dDp > 20) return u64.MAX_VALUE;
+  let n: u64 = 0;
+  let i: i32 = 0;
+  for (; i < dDp && i < dNd; i++) n = n * 10 + <u64>load<u8>(digitsBuf + i);
+  for (; i < dDp; i++) n *= 10;
+  if (shouldRoundUp(dDp)) n++;
+  return n;
+}
+
+// @ts-ignore: decorator
+@inline function powtab(i: i32): i32 {
+  // [1, 3, 6, 9, 13, 16, 19, 23, 26]: bits that bring a decimal with `i` integer digits below 1
+  return i >= 9 ? 27 : <i32>load<u8>(POWTAB + <usize>i);
+}
+// @ts-ignore: decorator
+@lazy const POWTAB: usize = memory.data<u8>([1, 3, 6, 9, 13, 16, 19, 23, 26]);
+
+/** The f64 bits (sign excluded) of the decimal in digitsBuf. */
+function floatBits(): u64 {
+  const MANT_BITS: i32 = 52;
+  const BIAS: i32 = -1023;
+  let exp: i32 = 0;
+  let mant: u64 = 0;
+  if (dDp > 310) return 0x7ff0000000000000; // Infinity
+  if (dDp < -330) return 0;
+  while (dDp > 0) {
+    let n = powtab(dDp);
+    shift(-n);
+    exp += n;
+  }
+  while (dDp < 0 || (dDp == 0 && load<u8>(digitsBuf) < 5)) {
+    let n = powtab(-dDp);
+    shift(n);
+    exp -= n;
+  }
+  exp--; // [0.5, 1) -> [1, 2)
+  if (exp < BIAS + 1) {
+    let n = BIAS + 1 - exp;
+    shift(-n);
+    exp += n;
+  }
+  if (exp - BIAS >= 0x7ff) return 0x7ff0000000000000;
+  shift(1 + MANT_BITS);
+  mant = roundedInteger();
+  if (mant == (<u64>2 << MANT_BITS)) {
+    mant >>= 1;
+    exp++;
+    if (exp - BIAS >= 0x7ff) return 0x7ff0000000000000;
+  }
+  if ((mant & (<u64>1 << MANT_BITS)) == 0) exp = BIAS; // subnormal
+  return (mant & ((<u64>1 << MANT_BITS) - 1)) | (<u64>((exp - BIAS) & 0x7ff) << MANT_BITS);
+}
+
+// ============================================================================================
+// Reductions over typed elements: `(ptr, count)` forms (element count, not bytes) and View forms.
+// Sums of floats add in 8 (f64) or 16 (f32) lanes and combine them at the end: not the
+// left-to-right order of a plain loop, so the last bits can differ from it (exact for values whose
+// partial sums are exact, e.g. integers below 2^53). min/max follow JS Math.min/max: NaN if any
+// element is NaN, -0 below +0. An empty range gives 0 for sums, the type's largest value (or
+// +Infinity) for min and smallest (or -Infinity) for max.
+
+/** Sum of `count` i32 values at `ptr`, as i64 (no overflow below 2^32 elements). */
+export function sumI32At(ptr: usize, count: usize): i64 {
+  let i: usize = 0;
+  let total: i64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let a0 = i64x2.splat(0), a1 = i64x2.splat(0), a2 = i64x2.splat(0), a3 = i64x2.splat(0);
+    while (count - i >= 8) {
+      let p = ptr + (i << 2);
+      let v = v128.load(p), u = v128.load(p, 16);
+      a0 = i64x2.add(a0, i64x2.extend_low_i32x4_s(v));
+      a1 = i64x2.add(a1, i64x2.extend_high_i32x4_s(v));
+      a2 = i64x2.add(a2, i64x2.extend_low_i32x4_s(u));
+      a3 = i64x2.add(a3, i64x2.extend_high_i32x4_s(u));
+      i += 8;
+    }
+    let s = i64x2.add(i64x2.add(a0, a1), i64x2.add(a2, a3));
+    total = i64x2.extract_lane(s, 0) + i64x2.extract_lane(s, 1);
+  }
+  for (; i < count; i++) total += <i64>load<i32>(ptr + (i << 2));
+  return total;
+}
+
+/** Sum of `count` i64 values at `ptr` (wrapping). */
+export function sumI64At(ptr: usize, count: usize): i64 {
+  let i: usize = 0;
+  let total: i64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let a0 = i64x2.splat(0), a1 = i64x2.splat(0), a2 = i64x2.splat(0), a3 = i64x2.splat(0);
+    while (count - i >= 8) {
+      let p = ptr + (i << 3);
+      a0 = i64x2.add(a0, v128.load(p));
+      a1 = i64x2.add(a1, v128.load(p, 16));
+      a2 = i64x2.add(a2, v128.load(p, 32));
+      a3 = i64x2.add(a3, v128.load(p, 48));
+      i += 8;
+    }
+    let s = i64x2.add(i64x2.add(a0, a1), i64x2.add(a2, a3));
+    total = i64x2.extract_lane(s, 0) + i64x2.extract_lane(s, 1);
+  }
+  for (; i < count; i++) total += load<i64>(ptr + (i << 3));
+  return total;
+}
+
+/** Sum of `count` f32 values at `ptr`, accumulated in f64. */
+export function sumF32At(ptr: usize, count: usize): f64 {
+  let i: usize = 0;
+  let total: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+    while (count - i >= 8) {
+      let p = ptr + (i << 2);
+      let v = v128.load(p), u = v128.load(p, 16);
+      a0 = f64x2.add(a0, f64x2.promote_low_f32x4(v));
+      a1 = f64x2.add(a1, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
+      a2 = f64x2.add(a2, f64x2.promote_low_f32x4(u));
+      a3 = f64x2.add(a3, f64x2.promote_low_f32x4(i32x4.shuffle(u, u, 2, 3, 0, 1)));
+      i += 8;
+    }
+    let s = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+    total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  } else {
+    let t1: f64 = 0, t2: f64 = 0, t3: f64 = 0;
+    for (; count - i >= 4; i += 4) {
+      let p = ptr + (i << 2);
+      total += <f64>load<f32>(p);
+      t1 += <f64>load<f32>(p, 4);
+      t2 += <f64>load<f32>(p, 8);
+      t3 += <f64>load<f32>(p, 12);
+    }
+    total = (total + t1) + (t2 + t3);
+  }
+  for (; i < count; i++) total += <f64>load<f32>(ptr + (i << 2));
+  return total;
+}
+
+/** Sum of `count` f64 values at `ptr`. */
+export function sumF64At(ptr: usize, count: usize): f64 {
+  let i: usize = 0;
+  let total: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+    while (count - i >= 8) {
+      let p = ptr + (i << 3);
+      a0 = f64x2.add(a0, v128.load(p));
+      a1 = f64x2.add(a1, v128.load(p, 16));
+      a2 = f64x2.add(a2, v128.load(p, 32));
+      a3 = f64x2.add(a3, v128.load(p, 48));
+      i += 8;
+    }
+    let s = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+    total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  } else {
+    let t1: f64 = 0, t2: f64 = 0, t3: f64 = 0;
+    for (; count - i >= 4; i += 4) {
+      let p = ptr + (i << 3);
+      total += load<f64>(p);
+      t1 += load<f64>(p, 8);
+      t2 += load<f64>(p, 16);
+      t3 += load<f64>(p, 24);
+    }
+    total = (total + t1) + (t2 + t3);
+  }
+  for (; i < count; i++) total += load<f64>(ptr + (i << 3));
+  return total;
+}
+
+/** Smallest (`wantMax` false) or largest of `count` values of T at `ptr`. */
+// @ts-ignore: decorator
+@inline function extremeAt<T>(ptr: usize, count: usize, wantMax: bool): T {
+  let i: usize = 0;
+  let best: T;
+  if (isFloat<T>()) best = <T>(wantMax ? -Infinity : Infinity);
+  else if (sizeof<T>() == 8) best = <T>(wantMax ? i64.MIN_VALUE : i64.MAX_VALUE);
+  else best = <T>(wantMax ? i32.MIN_VALUE : i32.MAX_VALUE);
+  if (ASC_FEATURE_SIMD) {
+    let lanes = <usize>(16 / sizeof<T>());
+    if (count >= lanes * 4) {
+      let init: v128;
+      if (isFloat<T>() && sizeof<T>() == 8) init = f64x2.splat(<f64>best);
+      else if (isFloat<T>()) init = f32x4.splat(<f32>best);
+      else if (sizeof<T>() == 8) init = i64x2.splat(<i64>best);
+      else init = i32x4.splat(<i32>best);
+      let a0 = init, a1 = init, a2 = init, a3 = init;
+      while (count - i >= lanes * 4) {
+        let p = ptr + i * sizeof<T>();
+        a0 = pick<T>(a0, v128.load(p), wantMax);
+        a1 = pick<T>(a1, v128.load(p, 16), wantMax);
+        a2 = pick<T>(a2, v128.load(p, 32), wantMax);
+        a3 = pick<T>(a3, v128.load(p, 48), wantMax);
+        i += lanes * 4;
+      }
+      let s = pick<T>(pick<T>(a0, a1, wantMax), pick<T>(a2, a3, wantMax), wantMax);
+      for (let k: usize = 0; k < lanes; k++) best = one<T>(best, load<T>(changetype<usize>(scratch16(s)) + k * sizeof<T>()), wantMax);
+    }
+  }
+  for (; i < count; i++) best = one<T>(best, load<T>(ptr + i * sizeof<T>()), wantMax);
+  return best;
+}
+
+// @ts-ignore: decorator
+@lazy const lanesScratch: usize = memory.data(16, 16);
+
+/** Spills a vector to a 16-byte static scratch (to read its lanes generically). */
+// @ts-ignore: decorator
+@inline function scratch16(v: v128): usize {
+  v128.store(lanesScratch, v);
+  return lanesScratch;
+}
+
+// @ts-ignore: decorator
+@inline function pick<T>(a: v128, b: v128, wantMax: bool): v128 {
+  if (isFloat<T>() && sizeof<T>() == 8) return wantMax ? f64x2.max(a, b) : f64x2.min(a, b);
+  if (isFloat<T>()) return wantMax ? f32x4.max(a, b) : f32x4.min(a, b);
+  if (sizeof<T>() == 8) return v128.bitselect(a, b, wantMax ? i64x2.gt_s(a, b) : i64x2.lt_s(a, b));
+  return wantMax ? i32x4.max_s(a, b) : i32x4.min_s(a, b);
+}
+
+// @ts-ignore: decorator
+@inline function one<T>(a: T, b: T, wantMax: bool): T {
+  if (isFloat<T>()) return wantMax ? max<T>(a, b) : min<T>(a, b); // f64.min/max: NaN-propagating, -0 < +0
+  return wantMax ? (b > a ? b : a) : (b < a ? b : a);
+}
+
+/** Sum of an i32 view, as i64. */
+export function sumI32(values: View<i32>): i64 { return sumI32At(values.dataStart, values.length); }
+/** Sum of an i64 view (wrapping). */
+export function sumI64(values: View<i64>): i64 { return sumI64At(values.dataStart, values.length); }
+/** Sum of an f32 view, accumulated in f64. */
+export function sumF32(values: View<f32>): f64 { return sumF32At(values.dataStart, values.length); }
+/** Sum of an f64 view. */
+export function sumF64(values: View<f64>): f64 { return sumF64At(values.dataStart, values.length); }
+
+/** Smallest element of a view of i32, i64, f32 or f64. */
+export function minOf<T>(values: View<T>): T {
+  checkReducible<T>();
+  return extremeAt<T>(values.dataStart, values.length, false);
+}
+/** Largest element of a view of i32, i64, f32 or f64. */
+export function maxOf<T>(values: View<T>): T {
+  checkReducible<T>();
+  return extremeAt<T>(values.dataStart, values.length, true);
+}
+
+// @ts-ignore: decorator
+@inline function checkReducible<T>(): void {
+  if (!(isFloat<T>() || (isInteger<T>() && isSigned<T>() && sizeof<T>() >= 4))) {
+    ERROR("vmwindow: minOf/maxOf need T in i32, i64, f32, f64");
+  }
+}
+
+export function minI32At(ptr: usize, count: usize): i32 { return extremeAt<i32>(ptr, count, false); }
+export function maxI32At(ptr: usize, count: usize): i32 { return extremeAt<i32>(ptr, count, true); }
+export function minI64At(ptr: usize, count: usize): i64 { return extremeAt<i64>(ptr, count, false); }
+export function maxI64At(ptr: usize, count: usize): i64 { return extremeAt<i64>(ptr, count, true); }
+export function minF32At(ptr: usize, count: usize): f32 { return extremeAt<f32>(ptr, count, false); }
+export function maxF32At(ptr: usize, count: usize): f32 { return extremeAt<f32>(ptr, count, true); }
+export function minF64At(ptr: usize, count: usize): f64 { return extremeAt<f64>(ptr, count, false); }
+export function maxF64At(ptr: usize, count: usize): f64 { return extremeAt<f64>(ptr, count, true); }

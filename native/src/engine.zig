@@ -178,6 +178,26 @@ fn leb128(out: []u8, value: u32) usize {
     }
 }
 
+var warmed_up = std.atomic.Value(bool).init(false);
+
+/// Compiles one tiny function, once per process, when the first window is created: Wasmtime
+/// compiles on a global thread pool that it starts on first use, and a pool that cannot start its
+/// threads (the process at vm.max_map_count, so no thread stack can be mapped) is a Rust panic
+/// that aborts the process. Started here, while the process can still map, it is there for every
+/// later compile, which then fails with an error instead. Errors are ignored: compiling reports them.
+pub fn warm_up() void {
+    if (warmed_up.swap(true, .acq_rel)) return;
+    const wasm_engine = get(.plain) catch return;
+    // (module (func)): a type, a function, its empty body.
+    const bytes = [_]u8{ 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b };
+    var module: ?*wt.Module = null;
+    if (wt.wasmtime_module_new(wasm_engine, &bytes, bytes.len, &module)) |err| {
+        wt.wasmtime_error_delete(err);
+        return;
+    }
+    wt.wasmtime_module_delete(module.?);
+}
+
 /// Compiles the window's provider module once.
 fn provider_module(window: *Window, kind: Kind) Error!*wt.Module {
     if (window.provider_modules[@intFromEnum(kind)]) |module| return @ptrCast(module);

@@ -19,6 +19,7 @@ test {
     _ = @import("slots.zig");
     _ = @import("engine.zig");
     _ = @import("window.zig");
+    _ = @import("map_budget.zig");
     _ = @import("guest.zig");
     _ = @import("tests.zig");
     _ = @import("window_tests.zig");

@@ -16,6 +16,7 @@ const os = @import("os.zig").impl;
 const table_module = @import("table.zig");
 const Slots = @import("slots.zig").Slots;
 const faults = @import("faults.zig");
+const map_budget = @import("map_budget.zig");
 const Error = errors.Error;
 const fail = errors.fail;
 
@@ -231,6 +232,8 @@ pub const Window = struct {
         try check_name(name);
         if (window.free_id_count == 0) return fail(error.WindowFull, "the region table is full ({d} regions)", .{window.layout.capacity});
 
+        try take_budget();
+        errdefer map_budget.give_back();
         const file = try open_range(path, file_offset_bytes, length_bytes, access == .read_write);
         // The mapping keeps its own reference to the file; a read-write private tail keeps the fd.
         var fd_kept = false;
@@ -268,6 +271,8 @@ pub const Window = struct {
         try check_name(name);
         if (length_bytes == 0) return fail(error.InvalidArgument, "length must be positive", .{});
         if (window.free_id_count == 0) return fail(error.WindowFull, "the region table is full ({d} regions)", .{window.layout.capacity});
+        try take_budget();
+        errdefer map_budget.give_back();
 
         const slot = try window.take_slot(length_bytes, placement, 0);
         errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
@@ -671,6 +676,7 @@ pub const Window = struct {
     /// the whole reservation) and returns its slot.
     fn forget(window: *Window, region: *Region) void {
         assert(region.live);
+        map_budget.give_back();
         window.slots.release(region.offset_bytes, region.slot_bytes);
         window.drop_backing(region);
         region.* = .{};
@@ -779,6 +785,12 @@ pub const Window = struct {
         assert(window.table.header.generation % 2 == 0);
     }
 };
+
+/// One region from the process's budget (map_budget.zig), or OutOfMemory naming the limit.
+fn take_budget() Error!void {
+    if (map_budget.take()) return;
+    return fail(error.OutOfMemory, "this process has {d} regions, the most it may have: Linux allows vm.max_map_count mappings per process, each region takes about {d}, and {d} stay for the rest of the process; unmap regions or raise vm.max_map_count", .{ map_budget.live(), map_budget.mappings_per_region, map_budget.headroom_mappings });
+}
 
 fn check_name(name: []const u8) Error!void {
     if (name.len > layout.name_max_bytes) {

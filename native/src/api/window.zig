@@ -20,6 +20,7 @@ pub export fn vmw_window_create(size_bytes: u64, guest_bytes: u64, capacity: u32
     const out_window = out orelse return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
     out_window.* = null;
     const window = Window.create(allocator, size_bytes, guest_bytes, capacity) catch |err| return errors.result_from_error(err);
+    engine.warm_up();
     out_window.* = window;
     return .ok;
 }

@@ -191,9 +191,9 @@ pub fn open_file(path: [*:0]const u8, writable: bool) OpenError!Handle {
         error.NameTooLong => error.NameTooLong,
         error.SymLinkLoop => error.SymLinkLoop,
         // ENXIO / ENODEV: a UNIX socket, or a device special file without a device behind it.
-        error.NoDevice => if (path_is_socket(path)) error.IsSocket else error.Unexpected,
         error.SystemResources, error.ProcessFdQuotaExceeded, error.SystemFdQuotaExceeded => error.OutOfMemory,
-        else => error.Unexpected,
+        // ENXIO: a UNIX socket (also ENODEV, or other errors, for odd files): say what it is.
+        else => if (path_is_socket(path)) error.IsSocket else error.Unexpected,
     };
 }
 

@@ -171,3 +171,83 @@ test("the generated C header compiles for wasm32 (its offset asserts hold) and r
     expect(bulk.stderr.toString()).toContain("vmwindow refuses memory.copy/memory.fill");
   }
 });
+
+// The hand-kept copies issue 11 wants generated or checked (native Zig and the Bun FFI layer).
+// Each is compared while it exists in this form; a copy that has been replaced by generated code
+// or moved cannot drift here, so its absence is reported, not failed.
+const hand = {
+  layout: read("native/src/layout.zig"),
+  table: read("native/src/table.zig"),
+  errors: read("native/src/errors.zig"),
+  ffi: read("packages/bun/src/ffi.ts"),
+  values: read("packages/bun/src/values.ts"),
+  window: read("packages/bun/src/window.ts"),
+  hostImports: read("packages/bun/src/host-imports.ts"),
+};
+const absent: string[] = [];
+
+/** `pub const name: T = expression;` of layout.zig, evaluated with BigInt over the file's own constants. */
+function zigConstants(source: string): Map<string, bigint> {
+  const values = new Map<string, bigint>();
+  for (const m of source.matchAll(/^pub const (\w+): \w+ = ([^;]+);/gm)) {
+    let expression = m[2]!.replace(/@intCast\(|@as\(\w+, /g, "(").replace(/\b\d\w*\b/g, (literal) => literal.replace(/_/g, ""));
+    expression = expression.replace(/\b[a-z]\w*\b/g, (id) => (values.has(id) ? `${values.get(id)}n` : id));
+    expression = expression.replace(/\b(0x[0-9a-fA-F]+|\d+)\b(?!n)/g, "$1n");
+    if (!/^[\d\sxa-fA-FnN+\-*/()<>]+$/.test(expression)) continue;
+    values.set(m[1]!, eval(expression) as bigint);
+  }
+  return values;
+}
+
+test("native/src layout.zig, table.zig and errors.zig equal the definition", () => {
+  const layout = zigConstants(hand.layout);
+  for (const c of abi.constants.filter((c) => c.name !== "TABLE_MAGIC")) {
+    const name = c.name.toLowerCase();
+    if (!layout.has(name)) {
+      absent.push(`layout.zig ${name}`);
+      continue;
+    }
+    expect({ name, value: layout.get(name) }).toEqual({ name, value: BigInt(c.value) });
+  }
+  const table = zigConstants(hand.table);
+  expect(table.get("magic")).toBe(BigInt(abi.constants.find((c) => c.name === "TABLE_MAGIC")!.value));
+  for (const a of abi.access) expect({ bit: a.name, value: table.get(`access_${a.name.toLowerCase()}`) }).toEqual({ bit: a.name, value: BigInt(a.value) });
+  for (const s of abi.states) expect({ state: s.name, value: table.get(`state_${s.name.toLowerCase()}`) }).toEqual({ state: s.name, value: BigInt(s.value) });
+  for (const [type, fields] of [["Header", abi.header], ["Entry", abi.entry]] as const) {
+    const body = hand.table.match(new RegExp(`pub const ${type} = extern struct \\{([^}]*)\\}`))![1]!;
+    expect([...body.matchAll(/^\s*(\w+): /gm)].map((m) => m[1])).toEqual(fields.map((f) => f.name));
+    for (const m of hand.table.matchAll(new RegExp(`@offsetOf\\(${type}, "(\\w+)"\\) == (\\d+)`, "g"))) {
+      expect({ field: m[1], offset: Number(m[2]) }).toEqual({ field: m[1], offset: fields.find((f) => f.name === m[1])!.offset });
+    }
+  }
+  const enumBody = hand.errors.slice(hand.errors.indexOf("pub const Result = enum"), hand.errors.indexOf("};", hand.errors.indexOf("pub const Result = enum")));
+  const codes = [...enumBody.matchAll(/^\s*(\w+) = (\d+),/gm)].map((m) => ({ name: m[1]!.toUpperCase(), value: Number(m[2]) }));
+  expect(codes).toEqual(abi.result_codes.map((r) => ({ name: r.name.replace(/^ERR_/, ""), value: r.value })));
+});
+
+test("packages/bun's hand-kept copies (result codes, value kinds, access, name size, vmw.map refusal) equal the definition", () => {
+  const result = hand.ffi.match(/export const Result = \{([^}]*)\}/);
+  if (result) {
+    const codes = [...result[1]!.matchAll(/(\w+): (\d+)/g)].map((m) => ({ name: m[1]!, value: Number(m[2]) }));
+    expect(codes).toEqual(abi.result_codes.map((r) => ({ name: r.name.replace(/^ERR_/, ""), value: r.value })));
+  } else absent.push("ffi.ts Result");
+  const kinds = hand.values.match(/KIND_CODES[^=]*= \{([^}]*)\}/);
+  if (kinds) {
+    const found = Object.fromEntries([...kinds[1]!.matchAll(/(\w+): (\d+)/g)].map((m) => [m[1]!.toUpperCase(), Number(m[2])]));
+    expect(found).toEqual(Object.fromEntries(abi.value_kinds.map((k) => [k.name, k.value])));
+  } else absent.push("values.ts KIND_CODES");
+  const access = Object.fromEntries(abi.access.map((a) => [a.name, a.value]));
+  const codes = hand.window.match(/ACCESS_CODES[^=]*= \{ read: (\d+), readwrite: (\d+) \}/);
+  if (codes) expect([Number(codes[1]), Number(codes[2])]).toEqual([access.READ!, access.READ! | access.WRITE!]);
+  else absent.push("window.ts ACCESS_CODES");
+  const damaged = hand.window.match(/const ACCESS_DAMAGED = (\d+);/);
+  if (damaged) expect(Number(damaged[1])).toBe(access.DAMAGED!);
+  else absent.push("window.ts ACCESS_DAMAGED");
+  const nameMax = hand.window.match(/export const NAME_MAX_BYTES = (\d+);/);
+  if (nameMax) expect(Number(nameMax[1])).toBe(abi.constants.find((c) => c.name === "NAME_MAX_BYTES")!.value);
+  else absent.push("window.ts NAME_MAX_BYTES");
+  const refused = hand.hostImports.match(/const HOST_REFUSED = (-?\d+);/);
+  if (refused) expect(Number(refused[1])).toBe(abi.host_results.find((r) => r.name === "REFUSED")!.value);
+  else absent.push("host-imports.ts HOST_REFUSED");
+  if (absent.length > 0) console.log(`guest-abi: copies not found in their old form (generated or moved; not compared): ${absent.join(", ")}`);
+});

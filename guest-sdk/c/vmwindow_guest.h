@@ -202,6 +202,18 @@ VMW_INLINE void vmw_check(void) {
   checked = true;
 }
 
+/* The host calls this export after a call that trapped or timed out: a trap skips the epilogues
+ * that would have raised the stack pointer (a wasm global), so without it every such trap would
+ * leak the trapped frames' stack. No guest frame is live then, so the stack is empty. Weak: one
+ * copy however many files include this header. Needs __stack_high (wasm-ld of LLVM 16 or later;
+ * zig cc has it); define VMW_NO_RESET_STACK to leave it out. */
+#ifndef VMW_NO_RESET_STACK
+__attribute__((weak, export_name("__vmw_reset_stack"), unused)) void __vmw_reset_stack(void) {
+  extern unsigned char __stack_high;
+  __asm__ volatile("local.get %0\n\tglobal.set __stack_pointer" : : "r"(&__stack_high));
+}
+#endif
+
 /* ---- regions ---- */
 
 /* A live region as the table described it when it was looked up. `ptr` is a window address:

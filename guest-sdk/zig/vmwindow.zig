@@ -72,6 +72,25 @@ pub fn check() void {
     checked = true;
 }
 
+/// End of the stack (its initial stack pointer), defined by the linker.
+extern var __stack_high: u8;
+
+/// Exported as `__vmw_reset_stack`; the host calls it after a call that trapped or timed out: a
+/// trap skips the epilogues that would have raised the stack pointer (a wasm global), so without
+/// it every such trap would leak the trapped frames' stack. No guest frame is live then.
+fn resetStack() callconv(.c) void {
+    asm volatile (
+        \\local.get %[sp]
+        \\global.set __stack_pointer
+        :
+        : [sp] "r" (@intFromPtr(&__stack_high)),
+    );
+}
+
+comptime {
+    @export(&resetStack, .{ .name = "__vmw_reset_stack" });
+}
+
 /// A live region as the table described it when it was looked up. `bytes` is a slice over the
 /// window: loads read the file in place. Look the region up again (or check `current`) after the
 /// host may have changed the table (a `request`, or between calls from the host).

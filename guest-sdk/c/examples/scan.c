@@ -75,3 +75,12 @@ EXPORT("store") void store(uint32_t id, uint32_t index, uint32_t value) {
 
 /* The byte at window address `address`: traps on a hole (null page, free slot, guard). */
 EXPORT("load_at") uint32_t load_at(uint32_t address) { return *(volatile const uint8_t *)(uintptr_t)address; }
+
+/* Recursion with 1 KiB frames, returning `n`: 256 KiB of stack holds about 250 levels. Deeper,
+ * the stack runs down through static data into the read-only table and traps. */
+EXPORT("depth") uint32_t depth(uint32_t n) {
+  volatile uint8_t frame[1024];
+  frame[n % 1024] = (uint8_t)n;
+  if (n == 0) return 0;
+  return depth(n - 1) + 1 + (uint8_t)(frame[n % 1024] - (uint8_t)n);
+}

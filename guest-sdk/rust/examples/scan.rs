@@ -99,3 +99,16 @@ pub extern "C" fn store(id: u32, index: u32, value: u32) {
 pub extern "C" fn load_at(address: u32) -> u32 {
     unsafe { core::ptr::read_volatile(address as usize as *const u8) as u32 }
 }
+
+/// Recursion with 1 KiB frames, returning `n`: 256 KiB of stack holds about 250 levels. Deeper,
+/// the stack runs into the read-only table and traps (static data lies above the stack).
+#[no_mangle]
+pub extern "C" fn depth(n: u32) -> u32 {
+    let mut frame = [0u8; 1024];
+    let slot = &mut frame[n as usize % 1024] as *mut u8;
+    unsafe { core::ptr::write_volatile(slot, n as u8) };
+    if n == 0 {
+        return 0;
+    }
+    depth(n - 1) + 1 + unsafe { core::ptr::read_volatile(slot) }.wrapping_sub(n as u8) as u32
+}

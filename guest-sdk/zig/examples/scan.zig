@@ -72,3 +72,13 @@ export fn load_at(address: u32) u32 {
     const ptr: *const volatile u8 = @ptrFromInt(address);
     return ptr.*;
 }
+
+/// Recursion with 1 KiB frames, returning `n`: 256 KiB of stack holds about 250 levels. Deeper,
+/// the stack runs down through static data into the read-only table and traps.
+export fn depth(n: u32) u32 {
+    var frame: [1024]u8 = undefined;
+    const slot: *volatile u8 = &frame[n % 1024];
+    slot.* = @truncate(n);
+    if (n == 0) return 0;
+    return depth(n - 1) + 1 + (slot.* -% @as(u8, @truncate(n)));
+}

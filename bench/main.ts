@@ -3,7 +3,7 @@
 // bench/results/ (JSON). Method and results: docs/performance.md.
 //
 //   bun run bench                     (from the repo root; = bun bench/main.ts)
-//   bun bench/main.ts [--quick] [--only scan,maps,calls,scaling,placement] [--sizes 1MiB,64MiB,1GiB]
+//   bun bench/main.ts [--quick] [--only scan,maps,calls,scaling,placement,written] [--sizes 1MiB,64MiB,1GiB]
 //                     [--dir DIR] [--clean] [--rounds N] [--out DIR]
 //
 //   --quick   CI smoke: 1 MiB files, one round, short loops (< 30 s)
@@ -18,6 +18,7 @@ import { Window } from "@vmwindow/bun";
 import type { ChildSpec, Kind, Samples } from "./child.ts";
 import { RANGE_BYTES } from "./child.ts";
 import { runCalls } from "./calls.ts";
+import { runWritten, type WrittenGroup } from "./workloads/written.ts";
 import { defaultDir, ensureFile, GiB, KiB, MiB, removeDir, sizeName } from "./lib/files.ts";
 import { cPath, evict, libc, MAP_SHARED, O_CLOEXEC, O_RDONLY, PROT_READ, SEEK_END } from "./lib/libc.ts";
 import { machine, median, printTable } from "./lib/report.ts";
@@ -31,7 +32,7 @@ const flag = (name: string): string | undefined => {
 const quick = argv.includes("--quick");
 const clean = argv.includes("--clean");
 const dir = flag("dir") ?? defaultDir();
-const only = new Set((flag("only") ?? "scan,maps,calls,scaling,placement").split(","));
+const only = new Set((flag("only") ?? "scan,maps,calls,scaling,placement,written").split(","));
 const parseSize = (s: string) => {
   const m = /^(\d+)(KiB|MiB|GiB)$/.exec(s.trim());
   if (!m) throw new Error(`bad size ${s} (use e.g. 1MiB, 64MiB, 1GiB)`);
@@ -419,7 +420,17 @@ if (only.has("placement")) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Targets (issue 6), from the ratios above.
+// Workload 7: as written (bench/workloads/written.ts): the README loop, the SDK's primitives, plain
+// JS (naive and best), the native loop, a CSV group-by.
+
+let written: Record<string, WrittenGroup> = {};
+if (only.has("written")) {
+  written = runWritten({ dir, quick, guestPath, nativeBin, rounds: roundsOverride });
+  results.written = written;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets (issues 6 and 10), from the ratios above.
 
 const targets: { target: string; value: number; goal: string; met: boolean }[] = [];
 for (const [key, g] of Object.entries(scanGroups)) {
@@ -441,6 +452,16 @@ for (const [key, g] of Object.entries(scanGroups)) {
     }
   }
 }
+for (const [key, g] of Object.entries(written)) {
+  const by = (id: string) => g.rows.find((r) => r.id === id);
+  const add = (target: string, value: number, goal: number) => targets.push({ target: `as written ${key}: ${target}`, value, goal: `>= ${goal}`, met: value >= goal });
+  if (g.kind === "newlines") add("README loop / JS naive loop", by("readme")!.gbps / by("js-naive")!.gbps, 1.5);
+  if (g.kind === "f64") add("README loop / JS naive loop", by("readme")!.gbps / by("js-naive")!.gbps, 1.0);
+  if (g.kind === "newlines") add("countByte / native", by("primitive")!.gbps / by("native")!.gbps, 0.8);
+  if (g.kind === "f64") add("sumF64 / native", by("primitive")!.gbps / by("native")!.gbps, 0.8);
+  if (g.kind === "indexOf") add("indexOfByte / native count (same pass)", by("primitive")!.gbps / by("native")!.gbps, 0.8);
+  if (g.kind === "csv") add("JS byte loop time / guest time", by("js-bytes")!.ms / by("guest")!.ms, 3);
+}
 for (const m of (results.maps as { size: number; vmwindow_us: number; raw_us: number }[] | undefined) ?? []) {
   const ratio = m.vmwindow_us / m.raw_us;
   targets.push({ target: `map+unmap ${sizeName(m.size)}: vmwindow / raw`, value: ratio, goal: "<= 1.5", met: ratio <= 1.5 });
@@ -450,7 +471,7 @@ if (targets.length) {
 }
 results.targets = targets;
 
-const mismatches = Object.entries(scanGroups).filter(([, g]) => g.mismatch).map(([k]) => k);
+const mismatches = [...Object.entries(scanGroups), ...Object.entries(written)].filter(([, g]) => g.mismatch).map(([k]) => k);
 results.duration_s = (Date.now() - started) / 1000;
 const outDir = flag("out") ?? join(here, "results");
 mkdirSync(outDir, { recursive: true });

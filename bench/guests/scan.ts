@@ -1,8 +1,8 @@
 // Bench guest: the scans every wasm contender runs (vmwindow, Bun's WebAssembly, Wasmtime with its
 // own memory). The `_at(ptr, len)` forms take an address so the same code runs over a mapped region
 // or over a copy; the `(id)` forms look the region up in the vmwindow table.
-// Built with the SDK preset plus --enable simd (bench/package.json "build").
-import { regions } from "@vmwindow/guest";
+// Built with the SDK preset (SIMD on).
+import { regions, countByte, indexOfByte, sumF64, Tokens, parseDecimal, bytesEqual, copyBytes } from "@vmwindow/guest";
 
 // Newlines in [ptr, ptr + len): 64 bytes per step, four i8x16 compares accumulated as bytes (eq
 // lanes are -1, so sub adds 1), flushed to wider lanes before a byte lane can overflow. Four
@@ -100,4 +100,111 @@ export function noop(): void {}
 
 export function sum4(a: i32, b: i32, c: i32, d: i32): i32 {
   return a + b + c + d;
+}
+
+// ---------------------------------------------------------------------------------------------
+// As-written workload (bench/written.ts): the README's loop shape exactly as a newcomer writes it,
+// the same computations with the SDK's scanning primitives, and a CSV group-by.
+
+/** README shape: checked `view<u8>()[i]`, `length` in the loop condition. */
+export function readme_count_newlines(id: u32): u64 {
+  const bytes = regions.get(id).view<u8>();
+  let count: u64 = 0;
+  for (let i: usize = 0; i < bytes.length; i++) if (bytes[i] == 10) count++;
+  return count;
+}
+
+/** README shape over f64 values. */
+export function readme_sum_f64(id: u32): f64 {
+  const values = regions.get(id).view<f64>();
+  let total: f64 = 0;
+  for (let i: usize = 0; i < values.length; i++) total += values[i];
+  return total;
+}
+
+/** The README's own loop (sum of the bytes). */
+export function readme_sum_u8(id: u32): u64 {
+  const bytes = regions.get(id).view<u8>();
+  let total: u64 = 0;
+  for (let i: usize = 0; i < bytes.length; i++) total += bytes[i];
+  return total;
+}
+
+/** With the primitives: one call each. */
+export function primitive_count_newlines(id: u32): u64 {
+  const region = regions.get(id);
+  return countByte(region.offset, region.length, 10);
+}
+
+export function primitive_sum_f64(id: u32): f64 {
+  return sumF64(regions.get(id).view<f64>());
+}
+
+export function primitive_index_of(id: u32, byte: u8): isize {
+  const region = regions.get(id);
+  return indexOfByte(region.offset, region.length, byte);
+}
+
+// CSV group-by: `id,category,amount` rows (a header line first); sum and count of `amount` per
+// `category`. Categories go into an open-addressing table (FNV-1a of the name's bytes); the result
+// is written to region `outId` (read-write), one 48-byte record per category:
+//   [0..4) name length u32 | [4..32) name bytes | [32..40) count u64 | [40..48) sum f64
+// Returns the number of categories.
+
+// @ts-ignore: decorator
+@inline const SLOTS: usize = 1024;
+// @ts-ignore: decorator
+@inline const RECORD: usize = 48;
+// @ts-ignore: decorator
+@lazy const groups: usize = memory.data(<i32>(SLOTS * RECORD), 16);
+let tokens: Tokens | null = null;
+
+export function csv_group_by(id: u32, outId: u32): u32 {
+  const region = regions.get(id);
+  if (tokens === null) tokens = new Tokens();
+  let t = tokens!;
+  for (let i: usize = 0; i < SLOTS * RECORD; i += 8) store<u64>(groups + i, 0);
+  let used: u32 = 0;
+  let header = indexOfByte(region.offset, region.length, 0x0a) + 1;
+  t.reset(region.offset + header, region.length - header, 0x2c, 0x0a);
+  let column = 0;
+  let name: usize = 0, nameLength: usize = 0;
+  while (t.next()) {
+    if (column == 1) {
+      name = t.start;
+      nameLength = t.length;
+    } else if (column == 2) {
+      let amount = parseDecimal(t.start, t.length);
+      let h: u32 = 2166136261;
+      for (let i: usize = 0; i < nameLength; i++) h = (h ^ load<u8>(name + i)) * 16777619;
+      let slot = <usize>h & (SLOTS - 1);
+      while (true) {
+        let record = groups + slot * RECORD;
+        let length = <usize>load<u32>(record);
+        if (length == 0) {
+          if (nameLength > 28 || nameLength == 0) break; // not a category this bench writes
+          store<u32>(record, <u32>nameLength);
+          copyBytes(record + 4, name, nameLength);
+          used++;
+          length = nameLength;
+        }
+        if (length == nameLength && bytesEqual(record + 4, name, nameLength)) {
+          store<u64>(record, load<u64>(record, 32) + 1, 32);
+          store<f64>(record, load<f64>(record, 40) + amount, 40);
+          break;
+        }
+        slot = (slot + 1) & (SLOTS - 1);
+      }
+    }
+    column = t.endsRecord ? 0 : column + 1;
+  }
+  const out = regions.get(outId);
+  let at = out.offset;
+  for (let slot: usize = 0; slot < SLOTS; slot++) {
+    let record = groups + slot * RECORD;
+    if (load<u32>(record) == 0) continue;
+    copyBytes(at, record, RECORD);
+    at += RECORD;
+  }
+  return used;
 }

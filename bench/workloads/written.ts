@@ -1,0 +1,160 @@
+// Workload 7, "as written" (issue 10): guest code the way a newcomer writes it (the README's loop,
+// a checked `view<T>()[i]` with `length` in the loop condition), the same computations with the
+// SDK's scanning primitives (guest-sdk/assembly/scan.ts), plain Bun JavaScript over Bun.mmap (the
+// naive loop and the best idiom found), the native Zig SIMD loop, and a CSV group-by. One process,
+// contenders interleaved round by round (order rotating), data in place (mapped and faulted in)
+// for the scans; the CSV rows are time to result from a closed file.
+import { Window } from "@vmwindow/bun";
+import { ensureFile, GiB, MiB, sizeName } from "../lib/files.ts";
+import { countNewlinesJs, sumF64Js } from "../lib/jsscan.ts";
+import { ensureCsv, formatGroups, groupByBytesJs, groupByIdiomaticJs, readGuestGroups } from "../lib/csv.ts";
+import { median, printTable } from "../lib/report.ts";
+
+export interface WrittenRow { id: string; label: string; gbps: number; ms: number; result: string; samples_ns: number[] }
+export interface WrittenGroup { kind: string; size: number; rows: WrittenRow[]; mismatch: boolean }
+
+/** The naive loops, exactly as one writes them first. */
+function countNewlinesNaive(bytes: Uint8Array): number {
+  let count = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10) count++;
+  return count;
+}
+function sumF64Naive(values: Float64Array): number {
+  let total = 0;
+  for (let i = 0; i < values.length; i++) total += values[i]!;
+  return total;
+}
+function indexOfJs(bytes: Uint8Array): number {
+  return bytes.indexOf(0xff);
+}
+
+interface Contender { id: string; label: string; run: () => unknown; native?: boolean }
+
+export function runWritten(opts: { dir: string; quick: boolean; guestPath: string; nativeBin: string; rounds?: number }): Record<string, WrittenGroup> {
+  const { dir, quick, guestPath, nativeBin } = opts;
+  const out: Record<string, WrittenGroup> = {};
+  using window = Window.create({ sizeBytes: 2 ** 32 - 65_536 });
+  using guest = window.instantiate(guestPath);
+  const ex = guest.exports as Record<string, (...args: any[]) => any>;
+  const scanSizes = quick ? [MiB] : [64 * MiB, GiB];
+
+  for (const kind of ["newlines", "f64", "indexOf"] as const) {
+    for (const size of scanSizes) {
+      const path = ensureFile(dir, kind === "f64" ? "f64" : "text", size);
+      const region = window.mapFile(path);
+      const bytes = Bun.mmap(path, { shared: true });
+      const f64 = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 3);
+      const nativeScan = (reps: number) => {
+        const p = Bun.spawnSync([nativeBin, "mmap", kind === "f64" ? "f64" : "newlines", path, "0", String(reps), "0"], { stdout: "pipe", stderr: "pipe" });
+        if (p.exitCode !== 0) throw new Error(`native failed: ${p.stderr.toString()}`);
+        return JSON.parse(p.stdout.toString().trim().split("\n").pop()!) as { scan_ns: number[]; result: string };
+      };
+      const contenders: Contender[] =
+        kind === "newlines" ? [
+          { id: "readme", label: "guest, README loop (checked view<u8>()[i])", run: () => ex.readme_count_newlines!(region.id) },
+          { id: "primitive", label: "guest, countByte (SDK primitive)", run: () => ex.primitive_count_newlines!(region.id) },
+          { id: "js-naive", label: "Bun JS naive loop over Bun.mmap", run: () => countNewlinesNaive(bytes) },
+          { id: "js-best", label: "Bun JS best idiom (SWAR words)", run: () => countNewlinesJs(bytes) },
+          { id: "native", label: "native Zig SIMD loop (mmap)", run: () => 0, native: true },
+        ]
+        : kind === "f64" ? [
+          { id: "readme", label: "guest, README loop (checked view<f64>()[i])", run: () => ex.readme_sum_f64!(region.id) },
+          { id: "primitive", label: "guest, sumF64 (SDK primitive)", run: () => ex.primitive_sum_f64!(region.id) },
+          { id: "js-naive", label: "Bun JS naive loop (Float64Array)", run: () => sumF64Naive(f64) },
+          { id: "js-best", label: "Bun JS best idiom (4 accumulators)", run: () => sumF64Js(bytes) },
+          { id: "native", label: "native Zig SIMD loop (mmap)", run: () => 0, native: true },
+        ]
+        : [
+          { id: "primitive", label: "guest, indexOfByte (absent byte: whole file)", run: () => ex.primitive_index_of!(region.id, 0xff) },
+          { id: "js-best", label: "Bun JS Uint8Array.indexOf", run: () => indexOfJs(bytes) },
+          { id: "native", label: "native Zig SIMD newline count (same pass)", run: () => 0, native: true },
+        ];
+      const reps = size <= 4 * MiB ? 20 : size <= 256 * MiB ? 4 : 1;
+      const rounds = opts.rounds ?? (quick ? 1 : 5);
+      const samples = new Map(contenders.map((c) => [c.id, [] as number[]]));
+      const results = new Map(contenders.map((c) => [c.id, new Set<string>()]));
+      // Warm-up: faults the pages in, JIT tiers settle (untimed).
+      for (const c of contenders) if (!c.native) for (let k = 0; k < (quick ? 2 : 3); k++) c.run();
+      for (let round = 0; round < rounds; round++) {
+        for (let k = 0; k < contenders.length; k++) {
+          const c = contenders[(k + round) % contenders.length]!;
+          if (c.native) {
+            const n = nativeScan(reps);
+            samples.get(c.id)!.push(...n.scan_ns);
+            results.get(c.id)!.add(kind === "indexOf" ? "-" : String(Number(n.result)));
+            continue;
+          }
+          for (let r = 0; r < reps; r++) {
+            const t = Bun.nanoseconds();
+            const value = c.run();
+            samples.get(c.id)!.push(Bun.nanoseconds() - t);
+            results.get(c.id)!.add(String(Number(value)));
+          }
+        }
+      }
+      region.unmap();
+      const rows: WrittenRow[] = contenders.map((c) => {
+        const ns = median(samples.get(c.id)!);
+        return { id: c.id, label: c.label, gbps: size / ns, ms: ns / 1e6, result: [...results.get(c.id)!].join("|"), samples_ns: samples.get(c.id)! };
+      });
+      const compared = rows.filter((r) => r.result !== "-");
+      const mismatch = new Set(compared.map((r) => r.result)).size !== 1;
+      const key = `${kind}/${sizeName(size)}`;
+      out[key] = { kind, size, rows, mismatch };
+      const js = rows.find((r) => r.id === "js-naive");
+      const nat = rows.find((r) => r.id === "native")!;
+      printTable(`as written, ${key} (warm, data in place): ${rounds} rounds x ${reps}${mismatch ? "  ** RESULTS DIFFER **" : ""}`, [
+        ["contender", "ms", "GB/s", "x JS naive", "x native", "result"],
+        ...rows.map((r) => [r.label, r.ms, r.gbps, js ? r.gbps / js.gbps : NaN, r.gbps / nat.gbps, r.result]),
+      ]);
+    }
+  }
+
+  // CSV group-by: time to result from a closed file.
+  using outRegion = window.mapAnonymous(65_536);
+  for (const size of quick ? [MiB] : [64 * MiB, 256 * MiB]) {
+    const path = ensureCsv(dir, size);
+    const fileBytes = Bun.file(path).size;
+    const contenders: Contender[] = [
+      { id: "guest", label: "guest: Cursor + parseDecimal + hash table (mapFile, call)", run: () => {
+        const region = window.mapFile(path);
+        const n = ex.csv_group_by!(region.id, outRegion.id);
+        region.unmap();
+        return formatGroups(readGuestGroups(outRegion.bytes, n));
+      } },
+      { id: "js-bytes", label: "Bun JS byte loop over Bun.mmap", run: () => formatGroups(groupByBytesJs(Bun.mmap(path, { shared: true }))) },
+      { id: "js-idiomatic", label: "Bun JS decode + split + parseFloat + Map", run: () => formatGroups(groupByIdiomaticJs(Bun.mmap(path, { shared: true }))) },
+    ];
+    const rounds = opts.rounds ?? (quick ? 1 : 5);
+    const reps = size <= 4 * MiB ? 5 : 1;
+    const samples = new Map(contenders.map((c) => [c.id, [] as number[]]));
+    const results = new Map(contenders.map((c) => [c.id, new Set<string>()]));
+    for (const c of contenders) for (let k = 0; k < 2; k++) c.run();
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < contenders.length; k++) {
+        const c = contenders[(k + round) % contenders.length]!;
+        for (let r = 0; r < reps; r++) {
+          Bun.gc(true);
+          const t = Bun.nanoseconds();
+          const value = c.run() as string;
+          samples.get(c.id)!.push(Bun.nanoseconds() - t);
+          results.get(c.id)!.add(value);
+        }
+      }
+    }
+    const rows: WrittenRow[] = contenders.map((c) => {
+      const ns = median(samples.get(c.id)!);
+      return { id: c.id, label: c.label, gbps: fileBytes / ns, ms: ns / 1e6, result: [...results.get(c.id)!].join(" | "), samples_ns: samples.get(c.id)! };
+    });
+    const mismatch = new Set(rows.map((r) => r.result)).size !== 1;
+    const key = `csv/${sizeName(size)}`;
+    out[key] = { kind: "csv", size: fileBytes, rows, mismatch };
+    const g = rows[0]!;
+    printTable(`as written, CSV group-by (sum, count of amount per category), ${sizeName(fileBytes)} warm, time to result: ${rounds} rounds x ${reps}${mismatch ? "  ** RESULTS DIFFER **" : ""}`, [
+      ["contender", "ms", "GB/s", "time x guest"],
+      ...rows.map((r) => [r.label, r.ms, r.gbps, r.ms / g.ms]),
+    ]);
+    if (mismatch) for (const r of rows) console.log(`  ${r.id}: ${r.result.slice(0, 300)}`);
+  }
+  return out;
+}

@@ -25,6 +25,16 @@ var thread: ?std.Thread = null;
 /// Every engine with epoch interruption that a deadline was set in (interruptible, metered).
 const engines_max = 4;
 var engines: [engines_max]?*wt.Engine = .{null} ** engines_max;
+/// The ticker thread's stack. At least glibc's PTHREAD_STACK_MIN on every target: 128 KiB on
+/// aarch64 Linux (64 KiB there made pthread_attr_setstacksize fail with EINVAL, which Zig's spawn
+/// asserts against: the first deadline aborted the process), 16 KiB elsewhere; and a whole number
+/// of pages up to 64 KiB pages (arm64 Linux kernels with 16 or 64 KiB pages, macOS's 16 KiB).
+const stack_bytes: usize = 256 * 1024;
+
+comptime {
+    assert(stack_bytes >= 128 * 1024);
+    assert(stack_bytes % (64 * 1024) == 0);
+}
 
 /// Ticks to pass to `wasmtime_context_set_epoch_deadline` for a deadline of `timeout_ms`: one more
 /// than `timeout_ms / tick_ms`, rounded up, because the current tick may be almost over.
@@ -46,7 +56,7 @@ pub fn acquire(wasm_engine: *wt.Engine) error{ThreadSpawn}!void {
         }
     } else unreachable; // More engine kinds than engines_max.
     if (thread == null) {
-        thread = std.Thread.spawn(.{ .stack_size = 64 * 1024 }, run, .{}) catch return error.ThreadSpawn;
+        thread = std.Thread.spawn(.{ .stack_size = stack_bytes }, run, .{}) catch return error.ThreadSpawn;
         // The thread lives for the rest of the process, like the engine it ticks.
         thread.?.detach();
     }

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import zlib from "node:zlib";
-import { allowDirectory, GuestTimeout, GuestTrap, VmwindowError, Window, type Guest } from "@vmwindow/bun";
+import { allowDirectory, GuestInterrupted, GuestTimeout, interruptGuest, VmwindowError, Window, type Guest } from "@vmwindow/bun";
 import { buildModule, envMemory, I32, op, type Import } from "./wasm-builder.ts";
 import { guests, patternBytes, smallWindow, tempDir, tempFile, thrown } from "./helpers.ts";
 
@@ -231,6 +231,55 @@ describe("limits apply to the start function and to time spent in host functions
     expect(error.message).toContain("host function host.call");
     guest.setTimeout(0);
     expect(guest.exports.run!()).toBeUndefined();
+  });
+});
+
+describe("stopping a guest from another thread", () => {
+  const loops = buildModule({ imports: [envMemory], functions: [{ params: [], results: [], body: FOREVER, export: "spin" }, { params: [], results: [I32], body: op.i32Const(7), export: "seven" }] });
+
+  async function readyWorker(): Promise<Worker> {
+    const worker = new Worker(join(import.meta.dir, "fixtures", "interrupt-worker.ts"));
+    await new Promise<void>((resolve) => (worker.onmessage = () => resolve()));
+    return worker;
+  }
+
+  test("a Worker interrupts a guest looping without a deadline; it stays usable; a closed guest's token is dead", async () => {
+    using window = Window.create(smallWindow);
+    const guest = window.instantiate(loops, { interruptible: true });
+    const token = guest.interruptToken();
+    expect(guest.interruptToken()).toBe(token);
+    const worker = await readyWorker();
+    const answered = new Promise<{ first: boolean }>((resolve) => (worker.onmessage = (e) => resolve(e.data)));
+    worker.postMessage({ token, delayMs: 50 });
+    const started = performance.now();
+    const error = thrown(GuestInterrupted, () => guest.exports.spin!());
+    expect(error.code).toBe("INTERRUPTED");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(40);
+    expect((await answered).first).toBe(true);
+    worker.terminate();
+    expect(guest.exports.seven!()).toBe(7); // a request made while no call runs is dropped
+    guest.close();
+    expect(interruptGuest(token)).toBe(false);
+  });
+
+  test("with a deadline too: the interrupt and the deadline each stop the call for their own reason", async () => {
+    using window = Window.create(smallWindow);
+    using guest = window.instantiate(loops, { timeoutMs: 5_000 });
+    const token = guest.interruptToken();
+    const worker = await readyWorker();
+    worker.postMessage({ token, delayMs: 30 });
+    thrown(GuestInterrupted, () => guest.exports.spin!());
+    worker.terminate();
+    guest.setTimeout(40);
+    const started = performance.now();
+    expect(thrown(GuestTimeout, () => guest.exports.spin!()).message).toContain("40 ms deadline");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(35);
+  });
+
+  test("plain guests say how to get an interrupt token", () => {
+    using window = Window.create(smallWindow);
+    using guest = window.instantiate(loops);
+    expect(thrown(VmwindowError, () => guest.interruptToken()).message).toContain("interruptible: true");
   });
 });
 

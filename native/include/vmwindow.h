@@ -83,6 +83,7 @@ typedef enum vmw_result {
   VMW_ERR_NOT_MAPPED = 19,      /* the region id is valid but nothing is mapped there */
   VMW_ERR_FRAGMENTED = 20,      /* enough free bytes in total, but no free range is long enough */
   VMW_ERR_TIMEOUT = 21,         /* a guest call ran past its deadline or out of fuel */
+  VMW_ERR_INTERRUPTED = 22,     /* another thread stopped the guest call (vmw_interrupt) */
 } vmw_result_t;
 
 typedef struct vmw_window vmw_window_t;
@@ -322,6 +323,17 @@ vmw_result_t vmw_guest_set_timeout(vmw_guest_t *guest, uint32_t timeout_ms);
  * with VMW_GUEST_METERED (VMW_ERR_UNSUPPORTED otherwise), which run slower than interruptible ones.
  * Until set, a metered guest's budget is effectively unlimited. `fuel` must be positive. */
 vmw_result_t vmw_guest_set_fuel(vmw_guest_t *guest, uint64_t fuel);
+
+/* A token that stops this guest's running call from any thread: pass it to vmw_interrupt. The
+ * call returns VMW_ERR_INTERRUPTED within ~10 ms (the guest polls while it runs); the guest stays
+ * usable. A request made while no call runs is dropped. Only for guests compiled with
+ * VMW_GUEST_INTERRUPTIBLE or VMW_GUEST_METERED (VMW_ERR_UNSUPPORTED otherwise). The first call
+ * keeps the epoch ticker thread running for the guest's life. Not from a host callback. */
+vmw_result_t vmw_guest_interrupt_token(vmw_guest_t *guest, uint64_t *out_token);
+
+/* Asks the guest behind `token` (vmw_guest_interrupt_token) to stop its running call. Safe from
+ * any thread, including while the guest runs. VMW_ERR_NOT_FOUND if the guest was destroyed. */
+vmw_result_t vmw_interrupt(uint64_t token);
 
 /* What the guest may ask of the host through built-in imports: VMW_POLICY_FLUSH allows vmw.flush.
  * 0 (the default) refuses everything. VMW_ERR_INVALID_ARGUMENT for unknown bits. */

@@ -31,6 +31,8 @@ pub const Result = enum(i32) {
     fragmented = 20,
     /// A guest call ran past its deadline (epoch interruption); the guest stays usable.
     timeout = 21,
+    /// Another thread interrupted the guest call (vmw_interrupt); the guest stays usable.
+    interrupted = 22,
 };
 
 /// Zig error set used inside the library; `lib.zig` converts it to a `Result`.
@@ -56,6 +58,7 @@ pub const Error = error{
     NotMapped,
     Fragmented,
     Timeout,
+    Interrupted,
 };
 
 pub fn result_from_error(err: Error) Result {
@@ -76,6 +79,7 @@ pub fn result_from_error(err: Error) Result {
         error.TypeMismatch => .type_mismatch,
         error.Unsupported => .unsupported,
         error.Timeout => .timeout,
+        error.Interrupted => .interrupted,
         error.Unaligned => .unaligned,
         error.Overlap => .overlap,
         error.OutOfRange => .out_of_range,

@@ -28,6 +28,7 @@ const engine = @import("engine.zig");
 const faults = @import("faults.zig");
 const layout = @import("layout.zig");
 const ticker = @import("ticker.zig");
+const interrupts = @import("interrupts.zig");
 const os = @import("os.zig").impl;
 const table_module = @import("table.zig");
 const Window = @import("window.zig").Window;
@@ -177,6 +178,10 @@ pub const Guest = struct {
     run_started: ?std.time.Instant,
     /// The host import during which the current run's deadline passed, if one did.
     timed_out_in: ?*const Import,
+    /// Its slot in interrupts.zig once the host asked for an interrupt token (`interrupt_token`).
+    interrupt_slot: ?u32,
+    /// Why the epoch-deadline callback stopped the current run, if it did.
+    stopped_by: enum { none, deadline, interrupt },
     policy: u32,
     /// Arguments in, results out; the host writes and reads it directly (`vmw_guest_values`).
     values: [values_max]wt.ValRaw align(16),
@@ -259,6 +264,8 @@ pub const Guest = struct {
             .timeout_ms = 0,
             .run_started = null,
             .timed_out_in = null,
+            .interrupt_slot = null,
+            .stopped_by = .none,
             .policy = 0,
             .values = std.mem.zeroes([values_max]wt.ValRaw),
             .host_values = std.mem.zeroes([values_max]wt.ValRaw),
@@ -359,6 +366,10 @@ pub const Guest = struct {
         assert(!set.running);
         assert(set.count > 0);
         if (guest.deadline_ticks != 0) ticker.release();
+        if (guest.interrupt_slot) |slot| {
+            interrupts.release(slot);
+            ticker.release();
+        }
         if (guest.linker) |linker| wt.wasmtime_linker_delete(linker);
         wt.wasmtime_store_delete(guest.store);
         wt.wasmtime_module_delete(guest.module);
@@ -522,16 +533,66 @@ pub const Guest = struct {
         if (trap) |t| wt.wasm_trap_delete(t);
     }
 
+    /// A token another thread can pass to `interrupts.request` to stop this guest's running call
+    /// (`error.Interrupted`). The first call gives the guest an interrupt slot and an epoch
+    /// callback that polls it every `interrupts.poll_ticks` while it runs; the same token after.
+    pub fn interrupt_token(guest: *Guest) Error!interrupts.Token {
+        if (guest.engine_kind == .plain) {
+            return fail(error.Unsupported, "this guest was compiled without deadline support, which interrupts need; compile it with VMW_GUEST_INTERRUPTIBLE (Bun: instantiate with interruptible: true or timeoutMs)", .{});
+        }
+        if (guest.interrupt_slot) |slot| return interrupts.token(slot);
+        const slot = interrupts.acquire() orelse
+            return fail(error.Unsupported, "more than {d} guests of this process have interrupt tokens", .{interrupts.slots_max});
+        errdefer interrupts.release(slot);
+        ticker.acquire(try engine.get(guest.engine_kind)) catch return fail(error.OutOfMemory, "cannot start the epoch ticker thread", .{});
+        wt.wasmtime_store_epoch_deadline_callback(guest.store, on_epoch_deadline, guest, null);
+        guest.interrupt_slot = slot;
+        return interrupts.token(slot);
+    }
+
+    /// The store's epoch deadline arrived (guests with an interrupt token): stop the run for an
+    /// interrupt request or a passed deadline, else check again in at most `poll_ticks`.
+    fn on_epoch_deadline(context: *wt.Context, data: ?*anyopaque, delta: *u64, kind: *u8) callconv(.c) ?*wt.Error {
+        _ = context;
+        const guest: *Guest = @ptrCast(@alignCast(data.?));
+        assert(guest.set.running);
+        if (interrupts.take(guest.interrupt_slot.?)) {
+            guest.stopped_by = .interrupt;
+            return wt.wasmtime_error_new("vmwindow: interrupted");
+        }
+        var remaining_ticks: u64 = interrupts.poll_ticks;
+        if (guest.deadline_ticks != 0) {
+            const started = guest.run_started orelse return null;
+            const now = std.time.Instant.now() catch return null;
+            const elapsed_ms = now.since(started) / std.time.ns_per_ms;
+            if (elapsed_ms >= guest.timeout_ms) {
+                guest.stopped_by = .deadline;
+                return wt.wasmtime_error_new("vmwindow: deadline");
+            }
+            remaining_ticks = @min(remaining_ticks, (guest.timeout_ms - elapsed_ms) / ticker.tick_ms + 1);
+        }
+        delta.* = remaining_ticks;
+        kind.* = wt.update_deadline_continue;
+        return null;
+    }
+
     /// Gives the run of guest code about to start (a call, or the start function) its limits:
     /// the epoch deadline, the fuel, and the start time host functions check the deadline against.
     fn arm_limits(guest: *Guest) Error!void {
         assert(!guest.set.running);
         guest.timed_out_in = null;
         guest.run_started = null;
+        guest.stopped_by = .none;
         if (guest.deadline_ticks != 0) {
             assert(guest.engine_kind != .plain);
             wt.wasmtime_context_set_epoch_deadline(guest.context, guest.deadline_ticks);
             guest.run_started = std.time.Instant.now() catch null;
+        }
+        if (guest.interrupt_slot) |slot| {
+            // The callback (on_epoch_deadline) polls for interrupts and keeps the deadline.
+            interrupts.clear(slot);
+            wt.wasmtime_context_set_epoch_deadline(guest.context, @min(guest.deadline_ticks -% 1, interrupts.poll_ticks - 1) + 1);
+            if (guest.run_started == null) guest.run_started = std.time.Instant.now() catch null;
         }
         if (guest.engine_kind == .metered) {
             if (wt.wasmtime_context_set_fuel(guest.context, guest.fuel_per_call)) |err| return engine.fail_wasmtime(error.Wasmtime, "cannot set the guest's fuel", err);
@@ -541,8 +602,8 @@ pub const Guest = struct {
     /// Whether the current run's deadline has passed (checked when a host function returns: the
     /// epoch check alone would not fire if the guest returns without another loop or call).
     pub fn host_deadline_passed(guest: *Guest) bool {
+        if (guest.deadline_ticks == 0) return false;
         const started = guest.run_started orelse return false;
-        assert(guest.deadline_ticks != 0);
         const now = std.time.Instant.now() catch return false;
         return now.since(started) >= @as(u64, guest.timeout_ms) * std.time.ns_per_ms;
     }
@@ -554,6 +615,14 @@ pub const Guest = struct {
     fn run_error(guest: *Guest, stage: Stage, err_opt: ?*wt.Error, trap: ?*wt.Trap) Error {
         const trapped = if (stage == .call) "guest trapped" else "the guest's start function trapped";
         const ran = if (stage == .call) "guest call" else "the guest's start function";
+        if (guest.stopped_by != .none) {
+            if (err_opt) |err| wt.wasmtime_error_delete(err);
+            if (trap) |t| wt.wasm_trap_delete(t);
+            if (guest.stopped_by == .interrupt) {
+                return fail(error.Interrupted, "{s} was interrupted: another thread asked it to stop (the guest stays usable)", .{ran});
+            }
+            return fail(error.Timeout, "{s} timed out: it ran past its {d} ms deadline and was interrupted (the guest stays usable)", .{ ran, guest.timeout_ms });
+        }
         if (guest.timed_out_in) |import| {
             if (err_opt) |err| wt.wasmtime_error_delete(err);
             if (trap) |t| wt.wasm_trap_delete(t);

@@ -187,6 +187,12 @@ pub extern fn wasmtime_store_delete(store: *Store) void;
 pub extern fn wasmtime_store_context(store: *Store) *Context;
 /// The next trap fires once the engine's epoch reaches `current + ticks_beyond_current`.
 pub extern fn wasmtime_context_set_epoch_deadline(cx: *Context, ticks_beyond_current: u64) void;
+/// `wasmtime_update_deadline_kind_t`: what the epoch-deadline callback asks for after returning.
+pub const update_deadline_continue: u8 = 0;
+/// Called instead of trapping when the epoch reaches the store's deadline: returns an error to
+/// trap with it, or null after setting the next deadline (`delta` ticks) and `kind`.
+pub const EpochDeadlineCallback = *const fn (cx: *Context, data: ?*anyopaque, delta: *u64, kind: *u8) callconv(.c) ?*Error;
+pub extern fn wasmtime_store_epoch_deadline_callback(store: *Store, func: ?EpochDeadlineCallback, data: ?*anyopaque, finalizer: ?*const fn (?*anyopaque) callconv(.c) void) void;
 
 // Modules.
 pub extern fn wasmtime_module_new(engine: *Engine, wasm: [*]const u8, wasm_len: usize, ret: *?*Module) ?*Error;

@@ -84,6 +84,19 @@ pub export fn vmw_guest_set_fuel(guest: *Guest, fuel: u64) Result {
     return to_result(guest.set_fuel(fuel));
 }
 
+pub export fn vmw_guest_interrupt_token(guest: *Guest, out_token: ?*u64) Result {
+    errors.clear();
+    const token_out = out_token orelse return to_result(fail(error.InvalidArgument, "out_token is NULL", .{}));
+    token_out.* = guest.interrupt_token() catch |err| return errors.result_from_error(err);
+    return .ok;
+}
+
+/// Any thread: sets an atomic flag the guest's thread polls (interrupts.zig).
+pub export fn vmw_interrupt(token: u64) Result {
+    if (@import("../interrupts.zig").request(token)) return .ok;
+    return .not_found;
+}
+
 pub export fn vmw_guest_set_policy(guest: *Guest, policy: u32) Result {
     errors.clear();
     return to_result(guest.set_policy(policy));

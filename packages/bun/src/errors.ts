@@ -39,12 +39,21 @@ export class GuestTimeout extends VmwindowError {
   }
 }
 
+/** Another thread stopped the guest call (`interruptGuest(guest.interruptToken())`); the guest stays usable. */
+export class GuestInterrupted extends VmwindowError {
+  override name = "GuestInterrupted";
+  constructor(message: string) {
+    super("INTERRUPTED", message);
+  }
+}
+
 /** Throws the error for a failed native call, using the thread's last native error message. */
 export function throwResult(result: number, context?: string): never {
   const message = lastErrorMessage() || `native call failed with result ${result}`;
   const code = resultName(result);
   if (code === "TRAP") throw new GuestTrap(message);
   if (code === "TIMEOUT") throw new GuestTimeout(message);
+  if (code === "INTERRUPTED") throw new GuestInterrupted(message);
   throw new VmwindowError(code, context ? `${context}: ${message}` : message);
 }
 

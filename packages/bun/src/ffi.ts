@@ -35,6 +35,8 @@ const symbols = {
   vmw_guest_instantiate: { args: [ptr], returns: i32 },
   vmw_guest_set_fuel: { args: [ptr, u64], returns: i32 },
   vmw_guest_set_timeout: { args: [ptr, u32], returns: i32 },
+  vmw_guest_interrupt_token: { args: [ptr, ptr], returns: i32 },
+  vmw_interrupt: { args: [u64], returns: i32 },
   vmw_guest_set_policy: { args: [ptr, u32], returns: i32 },
   vmw_guest_export_nth: { args: [ptr, u32, ptr, usize, ptr, ptr], returns: i32 },
 } as const;
@@ -73,6 +75,7 @@ export const Result = {
   NOT_MAPPED: 19,
   FRAGMENTED: 20,
   TIMEOUT: 21,
+  INTERRUPTED: 22,
 } as const;
 
 export type ResultName = keyof typeof Result;

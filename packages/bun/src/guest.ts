@@ -143,6 +143,19 @@ export class Guest implements Disposable {
     check(native.vmw_guest_set_fuel(this.#open(), fuelArgument(fuel)));
   }
 
+  /**
+   * A number that stops this guest's running call from any thread: post it to a Worker (or keep
+   * it on this thread for a host function) and call `interruptGuest(token)` there; the call throws
+   * GuestInterrupted within ~10 ms and the guest stays usable. A request made while no call runs
+   * is dropped. Needs a guest instantiated with `interruptible: true` or `timeoutMs` (UNSUPPORTED
+   * otherwise). `worker.terminate()` cannot stop a running guest call; this can.
+   */
+  interruptToken(): number {
+    const out = new BigUint64Array(1);
+    check(native.vmw_guest_interrupt_token(this.#open(), out));
+    return Number(out[0]!);
+  }
+
   /** Changes the per-call deadline (0: none). */
   setTimeout(timeoutMs: number): void {
     check(native.vmw_guest_set_timeout(this.#open(), timeoutArgument(timeoutMs)));
@@ -231,4 +244,16 @@ export class Guest implements Disposable {
     this.#resolved.set(name, resolved);
     return resolved;
   }
+}
+
+/**
+ * Stops the running call of the guest whose `interruptToken()` this is, from any thread (a Worker
+ * that imports @vmwindow/bun too). Returns false if that guest was closed.
+ */
+export function interruptGuest(token: number): boolean {
+  if (!Number.isSafeInteger(token) || token < 0) throw new VmwindowError("INVALID_ARGUMENT", `token must be a number from guest.interruptToken(), got ${String(token)}`);
+  const result = native.vmw_interrupt(BigInt(token));
+  if (result === Result.OK) return true;
+  if (result === Result.NOT_FOUND) return false;
+  throwResult(result);
 }

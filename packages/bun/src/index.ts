@@ -3,11 +3,11 @@ export { Window, PAGE_BYTES, DEFAULT_WINDOW_BYTES, DEFAULT_GUEST_BYTES, DEFAULT_
 export type { WindowOptions, MapOptions, PlaceOptions, WindowLayout } from "./window.ts";
 export { Region } from "./region.ts";
 export type { Access, RegionKind, RegionState, RemapOptions } from "./region.ts";
-export { Guest } from "./guest.ts";
+export { Guest, interruptGuest } from "./guest.ts";
 export type { WasmValue, ValueKind } from "./values.ts";
 export type { ExportSignature, GuestFunction } from "./callables.ts";
 export type { HostFunction, HostImports, InstantiateOptions, MapRequestHandler } from "./guest-options.ts";
-export { VmwindowError, GuestTrap, GuestTimeout } from "./errors.ts";
+export { VmwindowError, GuestTrap, GuestTimeout, GuestInterrupted } from "./errors.ts";
 export type { ErrorCode } from "./errors.ts";
 export { libraryPath } from "./ffi.ts";
 export { allowDirectory } from "./allow.ts";

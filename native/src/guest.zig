@@ -541,6 +541,8 @@ pub const Guest = struct {
             return fail(error.Unsupported, "this guest was compiled without deadline support, which interrupts need; compile it with VMW_GUEST_INTERRUPTIBLE (Bun: instantiate with interruptible: true or timeoutMs)", .{});
         }
         if (guest.interrupt_slot) |slot| return interrupts.token(slot);
+        // Registering the store's epoch callback needs the store idle.
+        if (guest.set.running) return fail(error.Busy, "a guest of this window is running: ask for the interrupt token before the call, not from a host function", .{});
         const slot = interrupts.acquire() orelse
             return fail(error.Unsupported, "more than {d} guests of this process have interrupt tokens", .{interrupts.slots_max});
         errdefer interrupts.release(slot);

@@ -461,6 +461,7 @@ for (const [key, g] of Object.entries(written)) {
   if (g.kind === "f64") add("sumF64 / native", by("primitive")!.gbps / by("native")!.gbps, 0.8);
   if (g.kind === "indexOf") add("indexOfByte / native count (same pass)", by("primitive")!.gbps / by("native")!.gbps, 0.8);
   if (g.kind === "csv") add("JS byte loop time / guest time", by("js-bytes")!.ms / by("guest")!.ms, 3);
+  if (g.kind === "csv" && by("duckdb-1")) add("DuckDB threads=1 time / guest time", by("duckdb-1")!.ms / by("guest")!.ms, 1);
 }
 for (const m of (results.maps as { size: number; vmwindow_us: number; raw_us: number }[] | undefined) ?? []) {
   const ratio = m.vmwindow_us / m.raw_us;

@@ -10,7 +10,7 @@ export { Region, View, RecordView } from "./assembly/region";
 export { log, releaseRegionPages, HOST_REFUSED, HOST_NOT_MAPPED, HOST_FAILED, HOST_TEXT_MAX_BYTES } from "./assembly/host";
 export { RegionTable, regions } from "./assembly/table";
 export {
-  indexOfByte, lastIndexOfByte, countByte, indexOfAny, bytesEqual, startsWith, equalsText, startsWithText,
+  indexOfByte, lastIndexOfByte, countByte, indexOfAny, hashBytes, bytesEqual, startsWith, equalsText, startsWithText,
   copyBytes, copyToBuffer, Cursor, Tokens, parseInteger, parseDecimal, parsedBytes,
   sumI32, sumI64, sumF32, sumF64, minOf, maxOf,
   sumI32At, sumI64At, sumF32At, sumF64At, minI32At, maxI32At, minI64At, maxI64At, minF32At, maxF32At, minF64At, maxF64At

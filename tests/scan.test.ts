@@ -133,6 +133,10 @@ describe.each([
       expect(e.count(end - len, len, 0x22)).toBe(n);
       expect(e.index_of_any(end - len, len, 0xff, 0xfe, 0xfd, 0xfc)).toBe(-1);
       expect(e.equal(end - len, edge.offset + 65536 - len, len)).toBe(1);
+      e.hash(end - len, len);
+      e.token_stats(end - len, len, 0x2c, 0x0a);
+      e.parse_float(end - len, len);
+      e.parse_int(end - len, len);
     }
     expect(e.count(edge.offset, 65536, 0x0a)).toBe(bytes.filter((x) => x === 0x0a).length);
     const tail = edgeWindow.mapAnonymous(65536);
@@ -228,6 +232,68 @@ describe.each([
     }
     // the whole text region, fields on '"'
     expect(BigInt.asUintN(64, BigInt(exports.split_stats!(text.offset, textBytes.length, 0x22)))).toBe(oracle(textBytes, 0x22));
+  });
+
+  test("Tokens: pieces between `sep`/`eol` bytes with the delimiter that ended each, like a regex split", () => {
+    using r = window.mapAnonymous(1 << 20);
+    const oracle = (s: Uint8Array, sep: number, eol: number): bigint => {
+      const M = (1n << 64n) - 1n;
+      let n = 0n, records = 0n, check = 0n, pos = 0, last = eol;
+      const emit = (start: number, stop: number, delimiter: number) => {
+        n++;
+        if (delimiter !== sep) records++;
+        check = (check * 31n + BigInt(start) * 7n + BigInt(stop - start) * 3n + BigInt(delimiter)) & M;
+      };
+      for (let i = 0; i < s.length; i++) {
+        if (s[i] === sep || s[i] === eol) {
+          emit(pos, i, s[i]!);
+          last = s[i]!;
+          pos = i + 1;
+        }
+      }
+      if (pos < s.length || last === sep) emit(pos, s.length, 0x100); // the last piece (Tokens.END)
+      return ((n << 44n) ^ (records << 24n) ^ check) & M;
+    };
+    const cases = ["", ",", "\n", "a", "a,b", "a,b\n", "a,\n", ",,\n\n,", "id,category,amount\n1,books,12.50\n2,toys,3\n"];
+    for (const c of cases) {
+      const bytes = new TextEncoder().encode(c);
+      r.bytes.set(bytes);
+      expect([c, BigInt.asUintN(64, BigInt(exports.token_stats!(r.offset, bytes.length, 0x2c, 0x0a)))]).toEqual([c, oracle(bytes, 0x2c, 0x0a)]);
+    }
+    // every length and start over text with many delimiters (blocks of 64 and their tails)
+    for (const start of [0, 1, 63, 64, 65]) {
+      for (const len of [...LENGTHS, 5000, 100_000]) {
+        const view = textBytes.subarray(start, start + len);
+        expect(BigInt.asUintN(64, BigInt(exports.token_stats!(text.offset + start, len, 0x2c, 0x0a)))).toBe(oracle(view, 0x2c, 0x0a));
+      }
+    }
+  });
+
+  test("hashBytes: equal bytes hash equal wherever they are; 1000 distinct keys, 1000 hashes; reads nothing past the range", () => {
+    using r = window.mapAnonymous(1 << 20);
+    const keys = Array.from({ length: 1000 }, (_, i) => `key-${i}-${"x".repeat(i % 37)}`);
+    const seen = new Set<number>();
+    let at = 0;
+    for (const k of keys) {
+      const u = new TextEncoder().encode(k);
+      r.bytes.set(u, at);
+      r.bytes.set(u, 500_000 + at + 3); // the same bytes elsewhere, another alignment
+      const h = exports.hash!(r.offset + at, u.length) >>> 0;
+      expect(exports.hash!(r.offset + 500_000 + at + 3, u.length) >>> 0).toBe(h);
+      seen.add(h);
+      at += u.length;
+    }
+    expect(seen.size).toBe(1000);
+    // one differing byte anywhere changes the hash (lengths 1..40)
+    for (let len = 1; len <= 40; len++) {
+      r.bytes.fill(0x61, 0, len);
+      const base = exports.hash!(r.offset, len) >>> 0;
+      for (let k = 0; k < len; k++) {
+        r.bytes[k] = 0x62;
+        expect(exports.hash!(r.offset, len) >>> 0).not.toBe(base);
+        r.bytes[k] = 0x61;
+      }
+    }
   });
 
   test("parseInteger is exact over i64 and reports the bytes it read", () => {

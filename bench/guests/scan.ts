@@ -2,7 +2,7 @@
 // own memory). The `_at(ptr, len)` forms take an address so the same code runs over a mapped region
 // or over a copy; the `(id)` forms look the region up in the vmwindow table.
 // Built with the SDK preset (SIMD on).
-import { regions, countByte, indexOfByte, sumF64, Tokens, parseDecimal, bytesEqual, copyBytes } from "@vmwindow/guest";
+import { regions, countByte, indexOfByte, sumF64, Tokens, hashBytes, parseDecimal, bytesEqual, copyBytes } from "@vmwindow/guest";
 
 // Newlines in [ptr, ptr + len): 64 bytes per step, four i8x16 compares accumulated as bytes (eq
 // lanes are -1, so sub adds 1), flushed to wider lanes before a byte lane can overflow. Four
@@ -146,7 +146,7 @@ export function primitive_index_of(id: u32, byte: u8): isize {
 }
 
 // CSV group-by: `id,category,amount` rows (a header line first); sum and count of `amount` per
-// `category`. Categories go into an open-addressing table (FNV-1a of the name's bytes); the result
+// `category`. Categories go into an open-addressing table (hashBytes of the name); the result
 // is written to region `outId` (read-write), one 48-byte record per category:
 //   [0..4) name length u32 | [4..32) name bytes | [32..40) count u64 | [40..48) sum f64
 // Returns the number of categories.
@@ -175,9 +175,7 @@ export function csv_group_by(id: u32, outId: u32): u32 {
       nameLength = t.length;
     } else if (column == 2) {
       let amount = parseDecimal(t.start, t.length);
-      let h: u32 = 2166136261;
-      for (let i: usize = 0; i < nameLength; i++) h = (h ^ load<u8>(name + i)) * 16777619;
-      let slot = <usize>h & (SLOTS - 1);
+      let slot = <usize>hashBytes(name, nameLength) & (SLOTS - 1);
       while (true) {
         let record = groups + slot * RECORD;
         let length = <usize>load<u32>(record);

@@ -4,6 +4,8 @@
 // naive loop and the best idiom found), the native Zig SIMD loop, and a CSV group-by. One process,
 // contenders interleaved round by round (order rotating), data in place (mapped and faulted in)
 // for the scans; the CSV rows are time to result from a closed file.
+import { join } from "node:path";
+import { cpus } from "node:os";
 import { Window } from "@vmwindow/bun";
 import { ensureFile, GiB, MiB, sizeName } from "../lib/files.ts";
 import { countNewlinesJs, sumF64Js } from "../lib/jsscan.ts";
@@ -28,7 +30,38 @@ function indexOfJs(bytes: Uint8Array): number {
   return bytes.indexOf(0xff);
 }
 
-interface Contender { id: string; label: string; run: () => unknown; native?: boolean }
+interface Contender { id: string; label: string; run: () => unknown; native?: boolean; spawned?: (reps: number) => { ns: number[]; result: string } }
+
+const repoRoot = join(import.meta.dir, "..", "..");
+const duckdbPath = [join(repoRoot, ".toolchain", "duckdb"), process.env.PYTHONPATH].filter(Boolean).join(":");
+/** Whether the optional DuckDB contender can run (`import duckdb` works; see bench/lib/duckdb_groupby.py). */
+function duckdbAvailable(): boolean {
+  if (process.env.VMWB_NO_DUCKDB) return false;
+  try {
+    return Bun.spawnSync(["python3", "-c", "import duckdb"], { env: { ...process.env, PYTHONPATH: duckdbPath }, stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+  } catch {
+    return false;
+  }
+}
+function duckdb(path: string, threads: number) {
+  return (reps: number) => {
+    const p = Bun.spawnSync(["python3", join(import.meta.dir, "..", "lib", "duckdb_groupby.py"), path, String(threads), String(reps)], { env: { ...process.env, PYTHONPATH: duckdbPath }, stdout: "pipe", stderr: "pipe" });
+    if (p.exitCode !== 0) throw new Error(`duckdb failed: ${p.stderr.toString().slice(-1000)}`);
+    return JSON.parse(p.stdout.toString().trim().split("\n").pop()!) as { ns: number[]; result: string };
+  };
+}
+
+/** DuckDB sums in its own order: counts must match exactly, sums to 1e-9 relative. */
+function closeResults(a: string, b: string): boolean {
+  const parse = (s: string) => new Map(s.split(" ").map((x) => { const [n, c, v] = x.split(":"); return [n!, [Number(c), Number(v)] as const]; }));
+  const ma = parse(a), mb = parse(b);
+  if (ma.size !== mb.size) return false;
+  for (const [name, [count, sum]] of ma) {
+    const other = mb.get(name);
+    if (!other || other[0] !== count || Math.abs(other[1] - sum) > 1e-9 * Math.abs(sum)) return false;
+  }
+  return true;
+}
 
 export function runWritten(opts: { dir: string; quick: boolean; guestPath: string; nativeBin: string; rounds?: number }): Record<string, WrittenGroup> {
   const { dir, quick, guestPath, nativeBin } = opts;
@@ -110,13 +143,16 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
     }
   }
 
-  // CSV group-by: time to result from a closed file.
+  // CSV group-by: time to result from a closed file. DuckDB (optional) runs in a Python process of
+  // its own per round; its time is the query's (connect, read_csv, GROUP BY, fetch).
+  const withDuckdb = !quick && duckdbAvailable();
+  if (!quick && !withDuckdb) console.log("(DuckDB not found: python3 -m pip install --target .toolchain/duckdb duckdb adds it to the CSV rows)");
   using outRegion = window.mapAnonymous(65_536);
   for (const size of quick ? [MiB] : [64 * MiB, 256 * MiB]) {
     const path = ensureCsv(dir, size);
     const fileBytes = Bun.file(path).size;
     const contenders: Contender[] = [
-      { id: "guest", label: "guest: Cursor + parseDecimal + hash table (mapFile, call)", run: () => {
+      { id: "guest", label: "guest: Tokens + parseDecimal + hashBytes table (mapFile + call)", run: () => {
         const region = window.mapFile(path);
         const n = ex.csv_group_by!(region.id, outRegion.id);
         region.unmap();
@@ -125,14 +161,24 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
       { id: "js-bytes", label: "Bun JS byte loop over Bun.mmap", run: () => formatGroups(groupByBytesJs(Bun.mmap(path, { shared: true }))) },
       { id: "js-idiomatic", label: "Bun JS decode + split + parseFloat + Map", run: () => formatGroups(groupByIdiomaticJs(Bun.mmap(path, { shared: true }))) },
     ];
+    if (withDuckdb) {
+      contenders.push({ id: "duckdb-1", label: "DuckDB read_csv + GROUP BY, threads=1 (optional)", run: () => "", spawned: duckdb(path, 1) });
+      contenders.push({ id: "duckdb-all", label: `DuckDB, threads=${cpus().length}`, run: () => "", spawned: duckdb(path, cpus().length) });
+    }
     const rounds = opts.rounds ?? (quick ? 1 : 5);
     const reps = size <= 4 * MiB ? 5 : 1;
     const samples = new Map(contenders.map((c) => [c.id, [] as number[]]));
     const results = new Map(contenders.map((c) => [c.id, new Set<string>()]));
-    for (const c of contenders) for (let k = 0; k < 2; k++) c.run();
+    for (const c of contenders) if (!c.spawned) for (let k = 0; k < 2; k++) c.run();
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < contenders.length; k++) {
         const c = contenders[(k + round) % contenders.length]!;
+        if (c.spawned) {
+          const d = c.spawned(reps);
+          samples.get(c.id)!.push(...d.ns);
+          results.get(c.id)!.add(d.result);
+          continue;
+        }
         for (let r = 0; r < reps; r++) {
           Bun.gc(true);
           const t = Bun.nanoseconds();
@@ -146,7 +192,9 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
       const ns = median(samples.get(c.id)!);
       return { id: c.id, label: c.label, gbps: fileBytes / ns, ms: ns / 1e6, result: [...results.get(c.id)!].join(" | "), samples_ns: samples.get(c.id)! };
     });
-    const mismatch = new Set(rows.map((r) => r.result)).size !== 1;
+    const exact = rows.filter((r) => !r.id.startsWith("duckdb"));
+    const mismatch = new Set(exact.map((r) => r.result)).size !== 1 ||
+      rows.some((r) => r.id.startsWith("duckdb") && (r.result.includes(" | ") || !closeResults(r.result, exact[0]!.result)));
     const key = `csv/${sizeName(size)}`;
     out[key] = { kind: "csv", size: fileBytes, rows, mismatch };
     const g = rows[0]!;

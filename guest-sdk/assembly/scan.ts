@@ -43,13 +43,16 @@ export function indexOfByte(ptr: usize, len: usize, byte: u8): isize {
   if (ASC_FEATURE_SIMD) {
     let needle = i8x16.splat(<i8>byte);
     // 64 bytes per step: one any_true test for four compares.
-    while (end - p >= 64) {
-      let e0 = i8x16.eq(v128.load(p), needle);
-      let e1 = i8x16.eq(v128.load(p, 16), needle);
-      let e2 = i8x16.eq(v128.load(p, 32), needle);
-      let e3 = i8x16.eq(v128.load(p, 48), needle);
-      if (v128.any_true(v128.or(v128.or(e0, e1), v128.or(e2, e3)))) break;
-      p += 64;
+    if (end - p >= 64) {
+      let stop = p + ((end - p) & ~<usize>63);
+      do {
+        let e0 = i8x16.eq(v128.load(p), needle);
+        let e1 = i8x16.eq(v128.load(p, 16), needle);
+        let e2 = i8x16.eq(v128.load(p, 32), needle);
+        let e3 = i8x16.eq(v128.load(p, 48), needle);
+        if (v128.any_true(v128.or(v128.or(e0, e1), v128.or(e2, e3)))) break;
+        p += 64;
+      } while (p < stop);
     }
     while (end - p >= 16) {
       let m = eqMask(p, needle);
@@ -114,20 +117,25 @@ export function countByte(ptr: usize, len: usize, byte: u8): usize {
   let total: usize = 0;
   if (ASC_FEATURE_SIMD) {
     let needle = i8x16.splat(<i8>byte);
-    // Four byte-lane accumulators (eq lanes are -1: subtracting adds 1), widened before a lane
-    // can overflow (255 steps), 64 bytes per step.
-    while (end - p >= 64) {
-      let steps = (end - p) >> 6;
-      if (steps > 255) steps = 255;
-      let stop = p + (steps << 6);
+    // Four byte-lane accumulators (eq lanes are -1: subtracting adds 1), 128 bytes per step (two
+    // compares per lane), widened before a lane can overflow (127 steps = 254 per lane). The inner
+    // loop is a do-while: one conditional back-edge per step, no jump back to a test at the top.
+    while (end - p >= 128) {
+      let steps = (end - p) >> 7;
+      if (steps > 127) steps = 127;
+      let stop = p + (steps << 7);
       let a0 = i8x16.splat(0), a1 = i8x16.splat(0), a2 = i8x16.splat(0), a3 = i8x16.splat(0);
-      while (p < stop) {
+      do {
         a0 = i8x16.sub(a0, i8x16.eq(v128.load(p), needle));
         a1 = i8x16.sub(a1, i8x16.eq(v128.load(p, 16), needle));
         a2 = i8x16.sub(a2, i8x16.eq(v128.load(p, 32), needle));
         a3 = i8x16.sub(a3, i8x16.eq(v128.load(p, 48), needle));
-        p += 64;
-      }
+        a0 = i8x16.sub(a0, i8x16.eq(v128.load(p, 64), needle));
+        a1 = i8x16.sub(a1, i8x16.eq(v128.load(p, 80), needle));
+        a2 = i8x16.sub(a2, i8x16.eq(v128.load(p, 96), needle));
+        a3 = i8x16.sub(a3, i8x16.eq(v128.load(p, 112), needle));
+        p += 128;
+      } while (p < stop);
       let w = i32x4.extadd_pairwise_i16x8_u(i16x8.add(
         i16x8.add(i16x8.extadd_pairwise_i8x16_u(a0), i16x8.extadd_pairwise_i8x16_u(a1)),
         i16x8.add(i16x8.extadd_pairwise_i8x16_u(a2), i16x8.extadd_pairwise_i8x16_u(a3))
@@ -183,6 +191,32 @@ export function indexOfAny(ptr: usize, len: usize, a: u8, b: u8, c: u8 = a, d: u
     p++;
   }
   return -1;
+}
+
+/**
+ * A fast 32-bit hash of the bytes [ptr, ptr + len) for hash tables (group-by keys): whole words at
+ * a time (two overlapping loads for 4-16 bytes), never reading outside the range. Not
+ * cryptographic; equal bytes give equal hashes within one build of the SDK (do not store it).
+ */
+export function hashBytes(ptr: usize, len: usize): u32 {
+  const K: u64 = 0x9e3779b97f4a7c15;
+  let h: u64 = <u64>len * K;
+  if (len >= 8) {
+    let i: usize = 0;
+    while (len - i > 16) {
+      h = (h ^ load<u64>(ptr + i)) * K;
+      h ^= h >> 29;
+      i += 8;
+    }
+    h = (h ^ load<u64>(ptr + i)) * K; // the last 9..16 bytes: two overlapping words
+    h = (h ^ load<u64>(ptr + len - 8)) * K;
+  } else if (len >= 4) {
+    h = (h ^ ((<u64>load<u32>(ptr) << 32) | <u64>load<u32>(ptr + len - 4))) * K;
+  } else if (len > 0) {
+    h = (h ^ ((<u64>load<u8>(ptr) << 16) | (<u64>load<u8>(ptr + (len >> 1)) << 8) | <u64>load<u8>(ptr + len - 1))) * K;
+  }
+  h ^= h >> 32;
+  return <u32>h;
 }
 
 // ============================================================================================
@@ -447,7 +481,8 @@ export class Tokens {
   }
 
   /** The next token; false when the range is used up. */
-  next(): bool {
+  // @ts-ignore: decorator
+  @inline next(): bool {
     while (true) {
       let mask = this.mask;
       if (mask != 0) {
@@ -910,7 +945,7 @@ function floatBits(): u64 {
 
 // ============================================================================================
 // Reductions over typed elements: `(ptr, count)` forms (element count, not bytes) and View forms.
-// Sums of floats add in 8 (f64) or 16 (f32) lanes and combine them at the end: not the
+// Sums of floats add in 16 (f64) or 8 (f32) lanes and combine them at the end: not the
 // left-to-right order of a plain loop, so the last bits can differ from it (exact for values whose
 // partial sums are exact, e.g. integers below 2^53). min/max follow JS Math.min/max: NaN if any
 // element is NaN, -0 below +0. An empty range gives 0 for sums, the type's largest value (or
@@ -996,16 +1031,26 @@ export function sumF64At(ptr: usize, count: usize): f64 {
   let i: usize = 0;
   let total: f64 = 0;
   if (ASC_FEATURE_SIMD) {
+    // Eight f64x2 accumulators (16 lanes in flight hide the add latency), 128 bytes per step.
     let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
-    while (count - i >= 8) {
-      let p = ptr + (i << 3);
-      a0 = f64x2.add(a0, v128.load(p));
-      a1 = f64x2.add(a1, v128.load(p, 16));
-      a2 = f64x2.add(a2, v128.load(p, 32));
-      a3 = f64x2.add(a3, v128.load(p, 48));
-      i += 8;
+    let a4 = f64x2.splat(0), a5 = f64x2.splat(0), a6 = f64x2.splat(0), a7 = f64x2.splat(0);
+    if (count >= 16) {
+      let p = ptr;
+      let stop = ptr + ((count & ~<usize>15) << 3);
+      do {
+        a0 = f64x2.add(a0, v128.load(p));
+        a1 = f64x2.add(a1, v128.load(p, 16));
+        a2 = f64x2.add(a2, v128.load(p, 32));
+        a3 = f64x2.add(a3, v128.load(p, 48));
+        a4 = f64x2.add(a4, v128.load(p, 64));
+        a5 = f64x2.add(a5, v128.load(p, 80));
+        a6 = f64x2.add(a6, v128.load(p, 96));
+        a7 = f64x2.add(a7, v128.load(p, 112));
+        p += 128;
+      } while (p < stop);
+      i = count & ~<usize>15;
     }
-    let s = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+    let s = f64x2.add(f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3)), f64x2.add(f64x2.add(a4, a5), f64x2.add(a6, a7)));
     total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
   } else {
     let t1: f64 = 0, t2: f64 = 0, t3: f64 = 0;

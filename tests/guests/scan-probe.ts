@@ -2,7 +2,7 @@
 // scanning primitives, built twice (SIMD preset and asconfig.nosimd.json).
 import {
   regions, indexOfByte, lastIndexOfByte, countByte, indexOfAny, bytesEqual, startsWith, equalsText, startsWithText,
-  copyBytes, Cursor, parseInteger, parseDecimal, parsedBytes,
+  copyBytes, Cursor, Tokens, hashBytes, parseInteger, parseDecimal, parsedBytes,
   sumI32, sumI64, sumF32, sumF64, minOf, maxOf,
 } from "@vmwindow/guest";
 
@@ -55,3 +55,19 @@ export function max_f64(id: u32): f64 { return maxOf<f64>(regions.get(id).view<f
 
 /** Scratch in the guest's own memory for copy-out tests and parse inputs. */
 export function scratch(bytes: usize): usize { return heap.alloc(bytes); }
+
+/** Tokens over [ptr, ptr + len) split at `sep` and `eol`: count and a checksum of (start, length, delimiter). */
+let tokens: Tokens | null = null;
+export function token_stats(ptr: usize, len: usize, sep: u8, eol: u8): u64 {
+  if (tokens === null) tokens = new Tokens();
+  let t = tokens!.reset(ptr, len, sep, eol);
+  let n: u64 = 0, records: u64 = 0, check: u64 = 0;
+  while (t.next()) {
+    n++;
+    if (t.endsRecord) records++;
+    check = check * 31 + <u64>(t.start - ptr) * 7 + <u64>t.length * 3 + <u64>t.delimiter;
+  }
+  return (n << 44) ^ (records << 24) ^ check;
+}
+
+export function hash(ptr: usize, len: usize): u32 { return hashBytes(ptr, len); }

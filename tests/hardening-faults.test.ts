@@ -62,13 +62,13 @@ function snapshot(window: Window, extra: Uint8Array[] = []): Buffer {
 
 describe("faults inside a call become GuestTrap; the guest and the window keep working", () => {
   const cases: [string, (g: Guest, w: Window) => unknown, RegExp][] = [
-    ["read in a free slot", (g, w) => g.call("load_u8", w.layout.slotsBase + 7 * PAGE + 3), /^out of bounds memory access \(memory fault at wasm address 0x[0-9a-f]+ in linear memory of size 0x4000000\)$/],
-    ["write in a free slot", (g, w) => g.call("store_u8", w.layout.slotsBase + 7 * PAGE + 3, 1), /^out of bounds memory access \(memory fault at wasm address/],
-    ["read in the null page", (g) => g.call("load_i32", 8), /^out of bounds memory access \(memory fault at wasm address 0x8 /],
-    ["read past the window (address = size)", (g) => g.call("load_u8", SIZE), /^out of bounds memory access/],
-    ["write past the window (guard, size + 1 MiB)", (g) => g.call("store_u8", SIZE + 2 ** 20, 1), /^out of bounds memory access/],
+    ["read in a free slot", (g, w) => g.call("load_u8", w.layout.slotsBase + 7 * PAGE + 3), /^out of bounds memory access \(memory fault at wasm address 0x([0-9a-f]+) in linear memory of size 0x4000000\): a free slot \(nothing is mapped at window offset 0x\1\)$/],
+    ["write in a free slot", (g, w) => g.call("store_u8", w.layout.slotsBase + 7 * PAGE + 3, 1), /^out of bounds memory access \(memory fault at wasm address .*\): a free slot/],
+    ["read in the null page", (g) => g.call("load_i32", 8), /^out of bounds memory access \(memory fault at wasm address 0x8 .*\): the null page \(addresses below 0x10000 never map\)$/],
+    ["read past the window (address = size)", (g) => g.call("load_u8", SIZE), /^out of bounds memory access .*: past the end of the window \(67108864 bytes\)$/],
+    ["write past the window (guard, size + 1 MiB)", (g) => g.call("store_u8", SIZE + 2 ** 20, 1), /^out of bounds memory access .*: past the end of the window/],
     ["read at 0xFFFFFFFF + offset 0xFFFFFFFF", (g) => g.call("load_u8_far", 0xffff_ffff), /^out of bounds memory access/],
-    ["write into the region table", (g, w) => g.call("store_u8", w.layout.tableOffset + 20, 9), /^out of bounds memory access \(memory fault at wasm address 0x10014 /],
+    ["write into the region table", (g, w) => g.call("store_u8", w.layout.tableOffset + 20, 9), /^out of bounds memory access \(memory fault at wasm address 0x10014 .*\): the region table \(read-only to guests\)$/],
     ["unreachable", (g) => g.call("unreachable"), /^wasm `unreachable` instruction executed/],
     ["i32 divide by zero", (g) => g.call("div_s", 1, 0), /^integer divide by zero/],
     ["u32 divide by zero", (g) => g.call("div_u", 1, 0), /^integer divide by zero/],
@@ -109,7 +109,7 @@ describe("faults inside a call become GuestTrap; the guest and the window keep w
     using guest = window.instantiate(FAULTS);
     using region = window.mapFile(path);
     for (const at of [0, 4096, 69_999]) {
-      expect(trapOf(() => guest.call("store_u8", region.offset + at, contents[at]! ^ 0xff)).reason).toMatch(/^out of bounds memory access \(memory fault at wasm address/);
+      expect(trapOf(() => guest.call("store_u8", region.offset + at, contents[at]! ^ 0xff)).reason).toMatch(new RegExp(`^out of bounds memory access \\(memory fault at wasm address .*\\): a store into read-only region ${region.id} \\(mapped "read"\\)$`));
     }
     trapOf(() => guest.call("store_i64", region.offset + 8, -1n));
     expect(Buffer.from(region.bytes).equals(Buffer.from(contents))).toBe(true);
@@ -193,7 +193,7 @@ describe("faults inside a call become GuestTrap; the guest and the window keep w
     const started = thrown(GuestTrap, () => window.instantiate(buildModule({ imports: [envMemory, abort], functions: [{ ...store }], start: 1 })));
     expect(started.reason).toContain("[the guest was built without the SDK runtime:");
     // Not AssemblyScript (no env.abort of AssemblyScript's type): the plain reason.
-    const plain = /^out of bounds memory access \(memory fault at wasm address 0x[0-9a-f]+ in linear memory of size 0x[0-9a-f]+\)$/;
+    const plain = /^out of bounds memory access \(memory fault at wasm address 0x[0-9a-f]+ in linear memory of size 0x[0-9a-f]+\): a free slot \(nothing is mapped at window offset 0x[0-9a-f]+\)$/;
     using other = window.instantiate(buildModule({ imports: [envMemory], functions: [{ ...store }] }));
     expect(thrown(GuestTrap, () => other.call("alloc")).reason).toMatch(plain);
     const otherAbort = { module: "env", name: "abort", kind: "func" as const, params: [], results: [] };

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import zlib from "node:zlib";
-import { allowDirectory, GuestInterrupted, GuestTimeout, interruptGuest, VmwindowError, Window, type Guest } from "@vmwindow/bun";
+import { allowDirectory, GuestInterrupted, GuestTimeout, GuestTrap, interruptGuest, VmwindowError, Window, type Guest } from "@vmwindow/bun";
 import { buildModule, envMemory, I32, op, type Import } from "./wasm-builder.ts";
 import { guests, patternBytes, smallWindow, tempDir, tempFile, thrown } from "./helpers.ts";
 
@@ -327,4 +327,16 @@ describe("state stays equal on both sides; limits are documented numbers", () =>
     // The headroom left to the rest of the process: Wasmtime can still compile and instantiate.
     expect(report.instantiate).toBe("OK");
   }, 150_000);
+});
+
+describe("a memory fault names what is at its address", () => {
+  test("store into a read-only region (named), a read past a region's end by N bytes", () => {
+    using window = Window.create(smallWindow);
+    using guest = window.instantiate(guests.probe);
+    using region = window.mapFile(tempFile(patternBytes(10_000, 3)), { name: "input" });
+    const store = thrown(GuestTrap, () => guest.exports.store_u8!(region.offset + 5, 1));
+    expect(store.reason).toEndWith(`: a store into read-only region ${region.id} "input" (mapped "read")`);
+    const past = thrown(GuestTrap, () => guest.exports.load_u8!(region.offset + 12_288 + 100));
+    expect(past.reason).toEndWith(`: ${12_288 + 100 - 10_000} bytes past the end of region ${region.id} "input" (10000 bytes long)`);
+  });
 });

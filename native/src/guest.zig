@@ -501,9 +501,10 @@ pub const Guest = struct {
     /// Turns a failed call into an error: a timeout, a trap (with the region named when the fault
     /// was a file that shrank under its region), or a host function's trap.
     fn call_failed(guest: *Guest, err_opt: ?*wt.Error, trap: ?*wt.Trap) Error {
+        // Faults first: a trap's description names a region whose file shrank as damaged.
+        const damaged_id = guest.window.absorb_faults();
         const result = guest.run_error(.call, err_opt, trap);
         guest.reset_shadow_stack();
-        const damaged_id = guest.window.absorb_faults();
         if (damaged_id == 0 or result != error.Trap) return result;
         var original: [errors.message_max_bytes]u8 = undefined;
         const message = errors.last_message_slice();
@@ -648,7 +649,7 @@ pub const Guest = struct {
             wt.wasm_trap_delete(t);
             return fail(error.Timeout, "{s} ran out of fuel: it used all {d} units of its budget and was stopped (the guest stays usable)", .{ ran, guest.fuel_per_call });
         }
-        return fail_trap(trapped, t, .{ .without_sdk_runtime = guest.stock_assemblyscript });
+        return fail_trap(trapped, t, .{ .without_sdk_runtime = guest.stock_assemblyscript, .window = guest.window });
     }
 
     /// Maps this guest's area file over the window's guest area.

@@ -6,6 +6,7 @@ const std = @import("std");
 
 const wt = @import("wasmtime.zig");
 const errors = @import("errors.zig");
+const Window = @import("window.zig").Window;
 const Error = errors.Error;
 const fail = errors.fail;
 
@@ -21,6 +22,8 @@ pub fn fail_trap(what: []const u8, trap: *wt.Trap, hints: Hints) Error {
 pub const Hints = struct {
     /// The guest is AssemblyScript without the SDK runtime (no `__vmw_reset_stack` export).
     without_sdk_runtime: bool = false,
+    /// The window the guest ran in: a memory fault's address is described by what is there.
+    window: ?*const Window = null,
 };
 
 /// AssemblyScript's stock runtimes grow the memory for their heap; a window's memory cannot grow
@@ -54,8 +57,21 @@ pub fn fail_trap_text(what: []const u8, message: []const u8, hints: Hints) Error
     const wasm_trap = "wasm trap: ";
     if (std.mem.startsWith(u8, last, wasm_trap)) last = last[wasm_trap.len..];
     const hint = if (hints.without_sdk_runtime and faults_in_last_page(first)) stock_runtime_hint else "";
-    if (first.ptr == last.ptr or first.len == 0) return fail(error.Trap, "{s}: {s}{s}\n{s}", .{ what, last, hint, text });
-    return fail(error.Trap, "{s}: {s} ({s}){s}\n{s}", .{ what, last, first, hint, text });
+    var where_buffer: [256]u8 = undefined;
+    const where = describe_fault(hints.window, first, &where_buffer);
+    if (first.ptr == last.ptr or first.len == 0) return fail(error.Trap, "{s}: {s}{s}{s}\n{s}", .{ what, last, where, hint, text });
+    return fail(error.Trap, "{s}: {s} ({s}){s}{s}\n{s}", .{ what, last, first, where, hint, text });
+}
+
+/// ": a store into read-only region 3 \"input\"" and the like for a memory fault in `window`;
+/// empty when the detail has no address or there is no window.
+fn describe_fault(window_opt: ?*const Window, detail: []const u8, buffer: *[256]u8) []const u8 {
+    const window = window_opt orelse return "";
+    const address = hex_after(detail, "wasm address 0x") orelse return "";
+    const separator = ": ";
+    @memcpy(buffer[0..separator.len], separator);
+    const described = window.describe_address(address, buffer[separator.len..]);
+    return buffer[0 .. separator.len + described.len];
 }
 
 /// Whether "memory fault at wasm address 0xA in linear memory of size 0xS" has S - 64 KiB <= A < S:

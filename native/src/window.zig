@@ -408,6 +408,33 @@ pub const Window = struct {
         return window.info(id);
     }
 
+    /// What is at window address `address`, for a guest's memory fault there ("a store into
+    /// read-only region 3 \"input\"", "12 bytes past the end of region 2 (100 bytes)", "a free
+    /// slot", ...). Written into `out`; cut if longer.
+    pub fn describe_address(window: *const Window, address: u64, out: []u8) []const u8 {
+        assert(out.len > 0);
+        const l = window.layout;
+        if (address < layout.table_offset) return print(out, "the null page (addresses below 0x{x} never map)", .{layout.table_offset});
+        if (address < layout.table_offset + l.table_bytes) return print(out, "the region table (read-only to guests)", .{});
+        if (address < layout.guest_base) return print(out, "the reserved range between the table and the guest area", .{});
+        if (address < l.slots_base) return print(out, "the guest area (its static data, stack and heap)", .{});
+        if (address >= l.window_bytes) return print(out, "past the end of the window ({d} bytes)", .{l.window_bytes});
+        for (window.regions, 1..) |*region, id| {
+            if (!region.live or address < region.offset_bytes or address >= region.offset_bytes + region.slot_bytes) continue;
+            const quote = if (region.name_len > 0) " \"" else "";
+            const unquote = if (region.name_len > 0) "\"" else "";
+            if (region.damaged) {
+                return print(out, "region {d}{s}{s}{s}, whose file was truncated after it was mapped", .{ id, quote, region.name_slice(), unquote });
+            }
+            if (address < region.offset_bytes + region.mapped_bytes()) {
+                // Loads of a live region's mapped pages never fault: only stores into read-only ones.
+                return print(out, "a store into read-only region {d}{s}{s}{s} (mapped \"read\")", .{ id, quote, region.name_slice(), unquote });
+            }
+            return print(out, "{d} bytes past the end of region {d}{s}{s}{s} ({d} bytes long)", .{ address - (region.offset_bytes + region.length_bytes), id, quote, region.name_slice(), unquote, region.length_bytes });
+        }
+        return print(out, "a free slot (nothing is mapped at window offset 0x{x})", .{address});
+    }
+
     /// Marks the regions that faulted since the last look (SIGBUS, see faults.zig) as damaged, in
     /// the host record and the table. Returns the first damaged region's id, 0 if none faulted.
     pub fn absorb_faults(window: *Window) u32 {
@@ -790,6 +817,11 @@ pub const Window = struct {
 fn take_budget() Error!void {
     if (map_budget.take()) return;
     return fail(error.OutOfMemory, "this process has {d} regions, the most it may have: Linux allows vm.max_map_count mappings per process, each region takes about {d}, and {d} stay for the rest of the process; unmap regions or raise vm.max_map_count", .{ map_budget.live(), map_budget.mappings_per_region, map_budget.headroom_mappings });
+}
+
+/// `std.fmt.bufPrint`, cut to `out` when longer.
+fn print(out: []u8, comptime fmt: []const u8, args: anytype) []const u8 {
+    return std.fmt.bufPrint(out, fmt, args) catch out;
 }
 
 fn check_name(name: []const u8) Error!void {

@@ -243,3 +243,69 @@ describe("examples/checksum", () => {
     expect(peak).toBeLessThan(160);
   });
 });
+
+// CSV group-by ----------------------------------------------------------------------------------
+
+describe("examples/csv", () => {
+  /** The oracle: split, parseFloat and a Map over the file's text, as JavaScript would do it. */
+  function groupBy(text: string, key: number, value: number): { lines: string; skipped: number } {
+    const groups = new Map<string, { n: number; sum: number }>();
+    let skipped = 0;
+    const lines = text.split("\n");
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line === "") continue;
+      const fields = line.split(",");
+      if (fields.length <= Math.max(key, value) || new TextEncoder().encode(fields[key]!).length > 32) {
+        skipped++;
+        continue;
+      }
+      const g = groups.get(fields[key]!) ?? { n: 0, sum: 0 };
+      g.n++;
+      g.sum += parseFloat(fields[value]!);
+      groups.set(fields[key]!, g);
+    }
+    const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return { lines: sorted.map(([k, g]) => `${k}\t${g.n}\t${g.sum}`).join("\n"), skipped };
+  }
+
+  test("a CSV larger than the window, in 1 MiB ranges: every group's count and sum equal JavaScript's", async () => {
+    const keys = ["books", "toys", "garden tools", "café", "", "x".repeat(32)];
+    const parts: string[] = ["id,category,amount,note\n"];
+    let x = 7;
+    const next = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+    let bytes = 0;
+    for (let row = 0; bytes < 40 * 2 ** 20; row++) {
+      const r = next() % 1000;
+      const amount = r < 5 ? `${next() % 1000}e-${next() % 5}` : r < 10 ? `-${next() % 100000}.${next() % 10}` : `${next() % 100000}.${String(next() % 100).padStart(2, "0")}`;
+      const line =
+        r === 10 ? "\n" // an empty line: not a row
+        : r === 11 ? `${row},short\n` // no amount: skipped
+        : r === 12 ? `${row},${"y".repeat(40)},1.5\n` // key longer than 32 bytes: skipped
+        : `${row},${keys[next() % keys.length]},${amount}${r === 13 ? "\r" : ""}${r % 3 === 0 ? ",some note" : ""}\n`;
+      parts.push(line);
+      bytes += line.length + 1;
+    }
+    parts.push("99999999,books,0.25"); // the last line has no newline
+    const text = parts.join("");
+    const path = tempPath("sales.csv");
+    await Bun.write(path, text);
+    expect(text.length).toBeGreaterThan(32 * 2 ** 20); // larger than the window below
+    const result = await run("csv/host.ts", [path, "--window-bytes", "32MiB", "--range-bytes", "1MiB"]);
+    expect(result.exitCode).toBe(0);
+    const oracle = groupBy(text, 1, 2);
+    expect(result.stdout.replace(/\n$/, "")).toBe(oracle.lines); // (the empty key starts a line with a tab)
+    expect(result.stderr).toContain(`${oracle.skipped} rows skipped`);
+    expect(Number(/(\d+) ranges/.exec(result.stderr)?.[1])).toBeGreaterThan(32);
+  }, 60_000);
+
+  test("another key and value column, no header", async () => {
+    const text = "a,1,x,2.5\nb,2,y,3\na,3,x,-1e2\nb,4,z,0.125\nshort\n";
+    const path = tempPath("plain.csv");
+    await Bun.write(path, text);
+    const result = await run("csv/host.ts", [path, "--key", "2", "--value", "3", "--no-header"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.trim()).toBe("x\t2\t-97.5\ny\t1\t3\nz\t1\t0.125");
+    expect(result.stderr).toContain("1 rows skipped");
+  });
+});

@@ -80,7 +80,7 @@ describe("vmwindow run", () => {
     ["a missing file", () => ["run", guests.checksum, "--map", "input=/no/such/file.bin", "--call", "crc32", "@input"], 12, /no such file: \/no\/such\/file\.bin \[NOT_FOUND\]$/],
     ["a missing guest module", () => ["run", "/no/such/guest.wasm"], 12, /cannot read guest module \/no\/such\/guest\.wasm.*\[NOT_FOUND\]$/],
     ["an unknown export", () => ["run", guests.checksum, "--call", "crc64", "1"], 12, /no export named "crc64" \[NOT_FOUND\]$/],
-    ["bad --map syntax", () => ["run", guests.checksum, "--map", "input", "--call", "crc32", "1"], 2, /--map expects NAME=PATH\[:ro\|:rw\], got "input"/],
+    ["bad --map syntax", () => ["run", guests.checksum, "--map", "input", "--call", "crc32", "1"], 2, /--map expects NAME=PATH\[:ro\|:rw\|:rw:SIZE\], got "input"/],
     ["an unknown @name", () => ["run", guests.checksum, "--call", "crc32", "@nope"], 2, /no region named "nope"/],
     ["a wrong argument count", () => ["run", guests.checksum, "--call", "crc32"], 2, /crc32 takes 1 argument \(i32\), got 0/],
     ["an unknown option", () => ["run", guests.checksum, "--frobnicate"], 2, /unknown option --frobnicate/],

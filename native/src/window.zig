@@ -843,7 +843,10 @@ fn open_range(path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, wri
         return fail(error.Unaligned, "file offset {d} is not a multiple of the OS page size ({d})", .{ file_offset_bytes, os.os_page_bytes() });
     }
     const fd = os.open_file(path, writable) catch |err| return switch (err) {
-        error.NotFound => fail(error.NotFound, "no such file: {s}", .{path}),
+        error.NotFound => if (writable)
+            fail(error.NotFound, "no such file: {s} (a read-write region maps an existing file: create it at its size first; Bun: mapFile(path, {{ access: \"readwrite\", create: true, length }}), CLI: --map NAME=PATH:rw:SIZE)", .{path})
+        else
+            fail(error.NotFound, "no such file: {s}", .{path}),
         error.AccessDenied => fail(error.AccessDenied, "permission denied opening {s} for {s}", .{ path, if (writable) "read-write" else "read" }),
         error.IsDirectory => fail(error.InvalidArgument, "{s} is a directory, not a regular file", .{path}),
         error.IsSocket => fail(error.InvalidArgument, "{s} is a socket, not a regular file", .{path}),
@@ -857,7 +860,10 @@ fn open_range(path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, wri
     if (info.kind != .regular) {
         return fail(error.InvalidArgument, "{s} is {s}, not a regular file: only regular files can be mapped", .{ path, info.kind.description() });
     }
-    if (info.size_bytes == 0) return fail(error.InvalidArgument, "{s} is empty: an empty file cannot be mapped", .{path});
+    if (info.size_bytes == 0) {
+        if (writable) return fail(error.InvalidArgument, "{s} is empty: an empty file cannot be mapped (for an output file, give it its size first; Bun: mapFile(path, {{ access: \"readwrite\", create: true, length }}), CLI: --map NAME=PATH:rw:SIZE)", .{path});
+        return fail(error.InvalidArgument, "{s} is empty: an empty file cannot be mapped", .{path});
+    }
     if (file_offset_bytes >= info.size_bytes) {
         return fail(error.OutOfRange, "file offset {d} is past the end of {s} ({d} bytes)", .{ file_offset_bytes, path, info.size_bytes });
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // The `vmwindow` command (bin of @vmwindow/bun):
 //
-//   vmwindow run GUEST.wasm [--map NAME=PATH[:ro|:rw]]... [--scratch NAME=SIZE]... [--call FN [ARG...]]
+//   vmwindow run GUEST.wasm [--map NAME=PATH[:ro|:rw|:rw:SIZE]]... [--scratch NAME=SIZE]... [--call FN [ARG...]]... [--print NAME[:TYPE]]...
 //                           [--timeout MS] [--fuel N] [--window-bytes SIZE] [--guest-bytes SIZE] [--format signed|unsigned|hex]
 //   vmwindow inspect GUEST.wasm [--json]
 //
@@ -29,9 +29,13 @@ export const EXIT_CODES: Record<ErrorCode, number> = Object.fromEntries(
 const USAGE = `usage:
   vmwindow run GUEST.wasm [options]       map files into a window, instantiate the guest, call an export
       --map NAME=PATH[:ro|:rw]            map PATH as region NAME (read-only unless :rw); repeatable
+      --map NAME=PATH:rw:SIZE             an output file: created (or extended) to SIZE bytes, read-write
       --scratch NAME=SIZE                 map SIZE bytes of zeroed scratch memory as region NAME
       --call FN [ARG...]                  call export FN; ARGs are converted per its signature
-                                          (i64 as bigint); @NAME is the id of region NAME
+                                          (i64 as bigint); @NAME is the id of region NAME; repeatable,
+                                          the calls run in order
+      --print NAME[:TYPE]                 after the calls, print region NAME: a hex dump, or TYPE
+                                          values (u8 i8 u16 i16 u32 i32 u64 i64 f32 f64); repeatable
       --timeout MS                        deadline for the call (GuestTimeout past it)
       --fuel N                            fuel for the call (~1 unit per wasm instruction; TIMEOUT when spent)
       --window-bytes SIZE                 window size (default 4GiB); SIZE like 65536, 64MiB, 1GiB
@@ -41,7 +45,7 @@ const USAGE = `usage:
   vmwindow inspect GUEST.wasm [--json]    imports, exports with signatures, memory, whether it fits a window
   vmwindow --help | --version
 exit status: 0 ok, 2 usage, 10 + the native result code for vmwindow errors (e.g. 12 NOT_FOUND,
-21 TRAP, 31 TIMEOUT), 1 otherwise`;
+21 TRAP, 31 TIMEOUT, 32 INTERRUPTED), 1 otherwise`;
 
 // Entry -----------------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 import type { Pointer } from "bun:ffi";
 import { check, closedError, throwResult, VmwindowError } from "./errors.ts";
 import { native, Result, takeHandle, utf8 } from "./ffi.ts";
+import { closeSync, constants, fstatSync, ftruncateSync, openSync } from "node:fs";
 import { createGuest, validateGuest, type Guest, type GuestOwner } from "./guest.ts";
 import type { InstantiateOptions } from "./guest-options.ts";
 import { Region, type Access, type RegionOwner, type RegionState, type RemapOptions } from "./region.ts";
@@ -33,6 +34,11 @@ export interface PlaceOptions {
 export interface MapOptions extends PlaceOptions {
   /** "read" (default) or "readwrite" (guest and host writes go to the file). */
   access?: Access;
+  /**
+   * An output file: with `access: "readwrite"` and a `length`, creates the file if it is missing
+   * and extends it with zeros to `offset + length` if it is shorter (never shrinks it).
+   */
+  create?: boolean;
   /** Byte offset in the file: a multiple of the OS page size (4096). Default 0. */
   offset?: number;
   /** Bytes to map. Default: from `offset` to the end of the file. */
@@ -145,6 +151,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     const length = options.length === undefined ? LENGTH_TO_END : byteCount("length", options.length, false);
     const name = nameArgument(options.name);
     const at = atArgument(options.at);
+    if (options.create !== undefined && options.create !== false) createOutputFile(path, options, fileOffset, length);
     const result = native.vmw_window_map_file(handle, pathBytes, pathBytes.length, fileOffset, length, access, name, name?.length ?? 0, at, this.#regionOut);
     if (result !== Result.OK) throwResult(result);
     return this.#adopt(new Region(this, this.#readState(), options.name, path));
@@ -319,6 +326,29 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
       kind: words[11] === 1 ? "anonymous" : "file",
       damaged: (words[10]! & ACCESS_DAMAGED) !== 0,
     };
+  }
+}
+
+/**
+ * `create: true`: makes `path` exist with at least `offset + length` bytes (zeros appended; an
+ * existing longer file is left as it is). Whether the result can be mapped is for mapFile to say.
+ */
+function createOutputFile(path: string, options: MapOptions, offset: number, length: number | bigint): void {
+  if (options.create !== true) throw new VmwindowError("INVALID_ARGUMENT", `create must be true or false, got ${String(options.create)}`);
+  if (options.access !== "readwrite") throw new VmwindowError("INVALID_ARGUMENT", `create: true makes an output file: it needs access: "readwrite"`);
+  if (typeof length !== "number") throw new VmwindowError("INVALID_ARGUMENT", `create: true needs a length (the file's size from offset), e.g. { access: "readwrite", create: true, length: 1 << 20 }`);
+  let fd: number;
+  try {
+    // Non-blocking: a FIFO at `path` must not hang here (mapFile refuses it by type).
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NONBLOCK, 0o644);
+  } catch (error) {
+    throw new VmwindowError("NOT_FOUND", `cannot create ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isFile() && stat.size < offset + length) ftruncateSync(fd, offset + length);
+  } finally {
+    closeSync(fd);
   }
 }
 

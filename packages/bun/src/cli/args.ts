@@ -13,14 +13,31 @@ export interface MapSpec {
   name: string;
   path: string;
   access: "read" | "readwrite";
+  /** `:rw:SIZE`: an output file, created (or extended) to SIZE bytes. */
+  createBytes: number | undefined;
+}
+
+/** One `--call FN [ARG...]`, run in the order given. */
+export interface CallSpec {
+  fn: string;
+  args: string[];
+}
+
+/** What `--print NAME[:TYPE]` shows of a region after the calls. */
+export type PrintType = "hex" | "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "u64" | "i64" | "f32" | "f64";
+const PRINT_TYPES: readonly PrintType[] = ["hex", "u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64"];
+
+export interface PrintSpec {
+  name: string;
+  type: PrintType;
 }
 
 export interface RunOptions {
   guest: string;
   maps: MapSpec[];
   scratch: { name: string; bytes: number }[];
-  call: string | undefined;
-  args: string[];
+  calls: CallSpec[];
+  prints: PrintSpec[];
   timeoutMs: number;
   fuel: bigint | undefined;
   windowBytes: number;
@@ -34,8 +51,8 @@ export function parseRun(argv: string[]): RunOptions {
     guest: "",
     maps: [],
     scratch: [],
-    call: undefined,
-    args: [],
+    calls: [],
+    prints: [],
     timeoutMs: 0,
     fuel: undefined,
     windowBytes: MAX_WINDOW_BYTES,
@@ -65,12 +82,15 @@ export function parseRun(argv: string[]): RunOptions {
         options.scratch.push(parseScratch(value()));
         break;
       case "--call": {
-        if (options.call !== undefined) throw new UsageError("--call given twice");
-        options.call = value();
+        const call: CallSpec = { fn: value(), args: [] };
         // Everything up to the next --option is an argument (so negative numbers work).
-        while (i + 1 < argv.length && !argv[i + 1]!.startsWith("--")) options.args.push(argv[++i]!);
+        while (i + 1 < argv.length && !argv[i + 1]!.startsWith("--")) call.args.push(argv[++i]!);
+        options.calls.push(call);
         break;
       }
+      case "--print":
+        options.prints.push(parsePrint(value()));
+        break;
       case "--timeout":
         options.timeoutMs = parseInteger("--timeout", value(), 1, 2 ** 31 - 1);
         break;
@@ -111,24 +131,43 @@ export function parseRun(argv: string[]): RunOptions {
     if (names.has(name)) throw new UsageError(`region name ${JSON.stringify(name)} is used twice`);
     names.add(name);
   }
+  for (const { name } of options.prints) {
+    if (!names.has(name)) throw new UsageError(`--print ${name}: no region named ${JSON.stringify(name)} (give it with --map ${name}=PATH or --scratch ${name}=SIZE)`);
+  }
   return options;
 }
 
-/** NAME=PATH, NAME=PATH:ro, NAME=PATH:rw (a path may itself contain ':' and '='). */
+/** NAME=PATH, NAME=PATH:ro, NAME=PATH:rw, NAME=PATH:rw:SIZE (a path may itself contain ':' and '='). */
 export function parseMap(spec: string): MapSpec {
   const equals = spec.indexOf("=");
-  if (equals <= 0 || equals === spec.length - 1) throw new UsageError(`--map expects NAME=PATH[:ro|:rw], got ${JSON.stringify(spec)}`);
+  if (equals <= 0 || equals === spec.length - 1) throw new UsageError(`--map expects NAME=PATH[:ro|:rw|:rw:SIZE], got ${JSON.stringify(spec)}`);
   const name = regionName(spec.slice(0, equals), "--map");
   let path = spec.slice(equals + 1);
   let access: MapSpec["access"] = "read";
+  const sized = /:rw:([^:]+)$/.exec(path);
+  if (sized) {
+    const createBytes = parseSize(`--map ${name}`, sized[1]!, 1);
+    path = path.slice(0, sized.index);
+    if (path.length === 0) throw new UsageError(`--map expects NAME=PATH:rw:SIZE, got ${JSON.stringify(spec)}`);
+    return { name, path, access: "readwrite", createBytes };
+  }
   if (path.endsWith(":rw")) {
     access = "readwrite";
     path = path.slice(0, -3);
   } else if (path.endsWith(":ro")) {
     path = path.slice(0, -3);
   }
-  if (path.length === 0) throw new UsageError(`--map expects NAME=PATH[:ro|:rw], got ${JSON.stringify(spec)}`);
-  return { name, path, access };
+  if (path.length === 0) throw new UsageError(`--map expects NAME=PATH[:ro|:rw|:rw:SIZE], got ${JSON.stringify(spec)}`);
+  return { name, path, access, createBytes: undefined };
+}
+
+/** NAME or NAME:TYPE (hex by default). */
+function parsePrint(spec: string): PrintSpec {
+  const colon = spec.lastIndexOf(":");
+  const type = colon < 0 ? "hex" : spec.slice(colon + 1);
+  const name = colon < 0 ? spec : spec.slice(0, colon);
+  if (!PRINT_TYPES.includes(type as PrintType)) throw new UsageError(`--print expects NAME[:${PRINT_TYPES.join("|")}], got ${JSON.stringify(spec)}`);
+  return { name: regionName(name, "--print"), type: type as PrintType };
 }
 
 function parseScratch(spec: string): { name: string; bytes: number } {

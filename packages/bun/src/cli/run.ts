@@ -1,10 +1,10 @@
-// `vmwindow run`: maps the given files into a window, instantiates the guest, calls one export
-// and prints its results.
+// `vmwindow run`: maps the given files into a window, instantiates the guest, calls exports in
+// order and prints their results, then prints the regions asked for with --print.
 import { statSync } from "node:fs";
 import { basename } from "node:path";
 import { Window, type Region } from "../index.ts";
 import { convertArgument, UsageError, type RunOptions } from "./args.ts";
-import { formatBytes, formatValue } from "./format.ts";
+import { formatBytes, formatRegion, formatValue } from "./format.ts";
 import { progress } from "./progress.ts";
 
 /** Runs the command; the guest's errors (traps, deadlines, ...) propagate to the caller. */
@@ -15,7 +15,8 @@ export function run(options: RunOptions): void {
   for (const spec of options.maps) {
     const size = statSync(spec.path, { throwIfNoEntry: false })?.size;
     progress.start(`mapping ${basename(spec.path)}${size === undefined ? "" : ` (${formatBytes(size)})`}${spec.access === "readwrite" ? " read-write" : ""}`);
-    byName.set(spec.name, window.mapFile(spec.path, { name: spec.name, access: spec.access }));
+    const create = spec.createBytes === undefined ? {} : { create: true, length: spec.createBytes };
+    byName.set(spec.name, window.mapFile(spec.path, { name: spec.name, access: spec.access, ...create }));
     progress.done();
   }
   for (const spec of options.scratch) byName.set(spec.name, window.mapAnonymous(spec.bytes, { name: spec.name }));
@@ -34,19 +35,20 @@ export function run(options: RunOptions): void {
   });
   progress.done();
 
-  if (options.call !== undefined) {
-    const signature = guest.signature(options.call);
-    if (options.args.length !== signature.params.length) {
+  for (const call of options.calls) {
+    const signature = guest.signature(call.fn);
+    if (call.args.length !== signature.params.length) {
       throw new UsageError(
-        `${options.call} takes ${signature.params.length} argument${signature.params.length === 1 ? "" : "s"} (${signature.params.join(", ") || "none"}), got ${options.args.length}`,
+        `${call.fn} takes ${signature.params.length} argument${signature.params.length === 1 ? "" : "s"} (${signature.params.join(", ") || "none"}), got ${call.args.length}`,
       );
     }
-    const args = options.args.map((text, i) => convertArgument(text, signature.params[i]!, i, options.call!, byName));
-    progress.start(`running ${options.call}(${options.args.join(", ")})`);
-    const result = guest.call(options.call, ...args);
+    const args = call.args.map((text, i) => convertArgument(text, signature.params[i]!, i, call.fn, byName));
+    progress.start(`running ${call.fn}(${call.args.join(", ")})`);
+    const result = guest.call(call.fn, ...args);
     progress.done();
     const results = result === undefined ? [] : Array.isArray(result) ? result : [result];
     if (results.length > 0) console.log(results.map((value, i) => formatValue(value, signature.results[i]!, options.format)).join(" "));
   }
+  for (const print of options.prints) console.log(formatRegion(print.name, byName.get(print.name)!, print.type));
   for (const region of byName.values()) if (region.kind === "file" && region.access === "readwrite") region.flush();
 }

@@ -239,6 +239,27 @@ for (const language of languages) {
       expect(guest.call("sum_u32", input.id)).toBe(sum);
     });
 
+    test("table walks count the live regions; generations match the host's and go stale on remap and unmap", () => {
+      using w = Window.create(window);
+      using guest = w.instantiate(built.wasm);
+      expect(guest.call("live_count")).toBe(0);
+      const regions = [1, 2, 3, 4].map((i) => w.mapFile(tempFile(patternBytes(1000 * i, i))));
+      expect(guest.call("live_count")).toBe(4);
+      regions[1]!.unmap();
+      expect(guest.call("live_count")).toBe(3);
+      const region = regions[2]!;
+      expect(guest.call("remember", region.id)).toBe(region.generation);
+      expect(guest.call("remembered_current")).toBe(1);
+      region.remap(tempFile(patternBytes(5000, 9)));
+      expect(guest.call("remembered_current")).toBe(0);
+      expect(guest.call("remember", region.id)).toBe(region.generation);
+      expect(guest.call("remembered_current")).toBe(1);
+      region.unmap();
+      expect(guest.call("remembered_current")).toBe(0);
+      expect(guest.call("remember", region.id)).toBe(0);
+      // The window's close unmaps the rest.
+    });
+
     test("holes trap (null page, a free slot, past the memory) and the guest lives on", () => {
       using w = Window.create(window);
       using guest = w.instantiate(built.wasm);

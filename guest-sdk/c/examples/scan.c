@@ -84,3 +84,20 @@ EXPORT("depth") uint32_t depth(uint32_t n) {
   if (n == 0) return 0;
   return depth(n - 1) + 1 + (uint8_t)(frame[n % 1024] - (uint8_t)n);
 }
+
+/* Live regions, counted by walking the table with vmw_region_next. */
+EXPORT("live_count") uint32_t live_count(void) {
+  uint32_t count = 0;
+  for (uint32_t id = vmw_region_next(0); id != 0; id = vmw_region_next(id)) count++;
+  return count;
+}
+
+/* The generation of region `id` as a view saw it when it was looked up (0 if not mapped). */
+static vmw_region_t remembered;
+EXPORT("remember") uint32_t remember(uint32_t id) {
+  if (!vmw_region_get(id, &remembered)) return 0;
+  return remembered.generation;
+}
+
+/* Whether the region remembered last still has the generation it had (1) or not (0). */
+EXPORT("remembered_current") uint32_t remembered_current(void) { return vmw_region_current(&remembered) ? 1 : 0; }

@@ -112,3 +112,37 @@ pub extern "C" fn depth(n: u32) -> u32 {
     }
     depth(n - 1) + 1 + unsafe { core::ptr::read_volatile(slot) }.wrapping_sub(n as u8) as u32
 }
+
+/// Live regions, counted by walking the table with `Regions::next`.
+#[no_mangle]
+pub extern "C" fn live_count() -> u32 {
+    with_regions(|regions| {
+        let mut count = 0;
+        let mut id = regions.next(0);
+        while id != 0 {
+            count += 1;
+            id = regions.next(id);
+        }
+        count
+    })
+}
+
+/// A view cannot outlive `with_regions`, so what is kept across calls is (id, generation).
+static mut REMEMBERED: (u32, u32) = (0, 0);
+
+/// The generation of region `id` as a view saw it when it was looked up (0 if not mapped).
+#[no_mangle]
+pub extern "C" fn remember(id: u32) -> u32 {
+    with_regions(|regions| {
+        let generation = regions.get(id).map_or(0, |r| r.generation());
+        unsafe { REMEMBERED = (id, generation) };
+        generation
+    })
+}
+
+/// Whether the region remembered last still has the generation it had (1) or not (0).
+#[no_mangle]
+pub extern "C" fn remembered_current() -> u32 {
+    let (id, generation) = unsafe { REMEMBERED };
+    with_regions(|regions| regions.get(id).map_or(0, |r| (r.generation() == generation) as u32))
+}

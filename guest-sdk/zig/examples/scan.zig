@@ -82,3 +82,25 @@ export fn depth(n: u32) u32 {
     if (n == 0) return 0;
     return depth(n - 1) + 1 + (slot.* -% @as(u8, @truncate(n)));
 }
+
+/// Live regions, counted by walking the table with `vmw.next`.
+export fn live_count() u32 {
+    var count: u32 = 0;
+    var id = vmw.next(0);
+    while (id != 0) : (id = vmw.next(id)) count += 1;
+    return count;
+}
+
+var remembered: ?vmw.Region = null;
+
+/// The generation of region `id` as a view saw it when it was looked up (0 if not mapped).
+export fn remember(id: u32) u32 {
+    remembered = vmw.get(id);
+    return if (remembered) |r| r.generation else 0;
+}
+
+/// Whether the region remembered last still has the generation it had (1) or not (0).
+export fn remembered_current() u32 {
+    const r = remembered orelse return 0;
+    return @intFromBool(r.current());
+}

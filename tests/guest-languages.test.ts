@@ -5,7 +5,7 @@
 // wasm32-unknown-unknown standard library (tools/guest-toolchains.sh installs Debian's); without
 // one, its tests are skipped with the reason printed.
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
@@ -344,3 +344,24 @@ for (const language of languages) {
     });
   });
 }
+
+describe.skipIf(rustc === undefined)("Rust views and borrows", () => {
+  // Compiled against the crate the Rust guest tests built (libvmwindow_guest.rlib in `out`).
+  const compile = (name: string, body: string) => {
+    const source = join(out, `${name}.rs`);
+    writeFileSync(source, `#![no_std]\nuse vmwindow_guest::with_regions;\n#[no_mangle]\npub extern "C" fn f(a: u32, b: u32) -> u32 {\n${body}\n}\n`);
+    return run([rustc!, "--edition", "2021", "--target", "wasm32-unknown-unknown", "--crate-type", "cdylib", source,
+      "--extern", `vmwindow_guest=${join(out, "libvmwindow_guest.rlib")}`, "-o", join(out, `${name}.wasm`)]);
+  };
+
+  test("a view cannot outlive with_regions, and a writable view cannot coexist with a shared one (rustc rejects both)", () => {
+    const fine = compile("borrow_ok", "with_regions(|regions| { let r = regions.region(a); let v = r.bytes(); v.len() as u32 + b })");
+    expect(fine.ok ? "" : fine.output).toBe("");
+    const escape = compile("borrow_escape", "let bytes: &[u8] = with_regions(|regions| regions.region(a).bytes());\nbytes.len() as u32 + b");
+    expect(escape.ok).toBe(false);
+    expect(escape.output).toMatch(/lifetime may not live long enough|cannot return reference|borrowed data escapes/);
+    const alias = compile("borrow_alias", "with_regions(|regions| { let shared = regions.region(a); let view = shared.bytes();\nlet mut out = regions.get_mut(b).unwrap(); out.bytes_mut()[0] = view[0]; 0 })");
+    expect(alias.ok).toBe(false);
+    expect(alias.output).toContain("E0502"); // cannot borrow `*regions` as mutable because it is also borrowed as immutable
+  });
+});

@@ -2,7 +2,10 @@
 // own memory). The `_at(ptr, len)` forms take an address so the same code runs over a mapped region
 // or over a copy; the `(id)` forms look the region up in the vmwindow table.
 // Built with the SDK preset (SIMD on).
-import { regions, countByte, indexOfByte, sumF64, Tokens, hashBytes, parseDecimal, bytesEqual, copyBytes } from "@vmwindow/guest";
+import {
+  regions, countByte, indexOfByte, lastIndexOfByte, indexOfAny, sumF64, sumI32, sumI64, sumF32, minOf, maxOf,
+  Tokens, Cursor, hashBytes, parseDecimal, bytesEqual, copyBytes,
+} from "@vmwindow/guest";
 
 // Newlines in [ptr, ptr + len): 64 bytes per step, four i8x16 compares accumulated as bytes (eq
 // lanes are -1, so sub adds 1), flushed to wider lanes before a byte lane can overflow. Four
@@ -206,3 +209,72 @@ export function csv_group_by(id: u32, outId: u32): u32 {
   }
   return used;
 }
+
+// Each scanning primitive over a whole region (bench/workloads/written.ts, "primitives" table).
+export function prim_last_index_of(id: u32, byte: u8): isize {
+  const r = regions.get(id);
+  return lastIndexOfByte(r.offset, r.length, byte);
+}
+export function prim_index_of_any(id: u32): isize {
+  const r = regions.get(id);
+  return indexOfAny(r.offset, r.length, 0xfc, 0xfd, 0xfe, 0xff); // absent: the whole region
+}
+export function prim_equal(a: u32, b: u32): bool {
+  const ra = regions.get(a), rb = regions.get(b);
+  return bytesEqual(ra.offset, rb.offset, min(ra.length, rb.length));
+}
+export function prim_copy(src: u32, dst: u32): usize {
+  const rs = regions.get(src), rd = regions.get(dst);
+  copyBytes(rd.offset, rs.offset, min(rs.length, rd.length));
+  return min(rs.length, rd.length);
+}
+export function prim_hash_lines(id: u32): u32 {
+  const r = regions.get(id);
+  let t = benchTokens();
+  t.reset(r.offset, r.length, 0x0a, 0x0a);
+  let h: u32 = 0;
+  while (t.next()) h ^= hashBytes(t.start, t.length);
+  return h;
+}
+export function prim_tokens(id: u32): u64 {
+  const r = regions.get(id);
+  let t = benchTokens();
+  t.reset(r.offset, r.length, 0x2c, 0x0a);
+  let n: u64 = 0;
+  while (t.next()) n++;
+  return n;
+}
+export function prim_cursor_lines(id: u32): u64 {
+  const r = regions.get(id);
+  if (cursor === null) cursor = new Cursor();
+  let c = cursor!.reset(r.offset, r.length);
+  let n: u64 = 0;
+  while (c.nextLine()) n++;
+  return n;
+}
+/** Sum of the third CSV column (`amount`) with parseDecimal; the header line is skipped. */
+export function prim_parse_amounts(id: u32): f64 {
+  const r = regions.get(id);
+  let t = benchTokens();
+  let header = indexOfByte(r.offset, r.length, 0x0a) + 1;
+  t.reset(r.offset + header, r.length - header, 0x2c, 0x0a);
+  let column = 0;
+  let total: f64 = 0;
+  while (t.next()) {
+    if (column == 2) total += parseDecimal(t.start, t.length);
+    column = t.endsRecord ? 0 : column + 1;
+  }
+  return total;
+}
+let cursor: Cursor | null = null;
+function benchTokens(): Tokens {
+  if (tokens === null) tokens = new Tokens();
+  return tokens!;
+}
+export function prim_sum_i32(id: u32): i64 { return sumI32(regions.get(id).view<i32>()); }
+export function prim_sum_i64(id: u32): i64 { return sumI64(regions.get(id).view<i64>()); }
+export function prim_sum_f32(id: u32): f64 { return sumF32(regions.get(id).view<f32>()); }
+export function prim_min_i32(id: u32): i32 { return minOf<i32>(regions.get(id).view<i32>()); }
+export function prim_max_i64(id: u32): i64 { return maxOf<i64>(regions.get(id).view<i64>()); }
+export function prim_min_f64(id: u32): f64 { return minOf<f64>(regions.get(id).view<f64>()); }
+export function prim_max_f32(id: u32): f32 { return maxOf<f32>(regions.get(id).view<f32>()); }

@@ -143,6 +143,64 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
     }
   }
 
+  // Every scanning primitive over whole regions: its own speed (64 MiB sits in this machine's L3,
+  // 1 GiB does not), text and f64 files as above, the CSV for the CSV-shaped ones.
+  for (const size of scanSizes) {
+    const text = window.mapFile(ensureFile(dir, "text", size));
+    const f64 = window.mapFile(ensureFile(dir, "f64", size));
+    const csvPath = ensureCsv(dir, size <= 4 * MiB ? MiB : 64 * MiB);
+    const csv = window.mapFile(csvPath);
+    const copy = size <= 256 * MiB ? window.mapAnonymous(size) : null;
+    const list: [string, number, () => unknown][] = [
+      ["countByte", size, () => ex.primitive_count_newlines!(text.id)],
+      ["indexOfByte (byte absent: whole region)", size, () => ex.primitive_index_of!(text.id, 0xff)],
+      ["lastIndexOfByte (absent)", size, () => ex.prim_last_index_of!(text.id, 0xff)],
+      ["indexOfAny, 4 bytes (absent)", size, () => ex.prim_index_of_any!(text.id)],
+      ["Cursor.nextLine (~61-byte lines)", size, () => ex.prim_cursor_lines!(text.id)],
+      ["hashBytes of every line (+ Tokens)", size, () => ex.prim_hash_lines!(text.id)],
+      ["sumI32", size, () => ex.prim_sum_i32!(f64.id)],
+      ["sumI64", size, () => ex.prim_sum_i64!(f64.id)],
+      ["sumF32", size, () => ex.prim_sum_f32!(f64.id)],
+      ["sumF64", size, () => ex.primitive_sum_f64!(f64.id)],
+      ["minOf<i32>", size, () => ex.prim_min_i32!(f64.id)],
+      ["maxOf<i64>", size, () => ex.prim_max_i64!(f64.id)],
+      ["maxOf<f32>", size, () => ex.prim_max_f32!(f64.id)],
+      ["minOf<f64>", size, () => ex.prim_min_f64!(f64.id)],
+      ["Tokens.next (CSV, ~23-byte rows, 3 fields)", csv.length, () => ex.prim_tokens!(csv.id)],
+      ["Tokens + parseDecimal of every amount", csv.length, () => ex.prim_parse_amounts!(csv.id)],
+      ...(copy ? [
+        ["copyBytes (region to region)", size, () => ex.prim_copy!(text.id, copy.id)] as [string, number, () => unknown],
+        ["bytesEqual (equal regions)", size, () => { if (!ex.prim_equal!(text.id, copy.id)) throw new Error("copyBytes/bytesEqual disagree"); return 1; }] as [string, number, () => unknown],
+      ] : []),
+    ];
+    if (copy) ex.prim_copy!(text.id, copy.id);
+    const reps = size <= 4 * MiB ? 20 : size <= 256 * MiB ? 4 : 1;
+    const rounds = opts.rounds ?? (quick ? 1 : 5);
+    const samples = list.map(() => [] as number[]);
+    for (const [, , run] of list) for (let k = 0; k < 2; k++) run();
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < list.length; k++) {
+        const i = (k + round) % list.length;
+        for (let r = 0; r < reps; r++) {
+          const t = Bun.nanoseconds();
+          list[i]![2]();
+          samples[i]!.push(Bun.nanoseconds() - t);
+        }
+      }
+    }
+    for (const r of [text, f64, csv, copy]) r?.unmap();
+    const rows: WrittenRow[] = list.map(([label, bytes], i) => {
+      const ns = median(samples[i]!);
+      return { id: label, label, gbps: bytes / ns, ms: ns / 1e6, result: "-", samples_ns: samples[i]! };
+    });
+    const key = `primitives/${sizeName(size)}`;
+    out[key] = { kind: "primitives", size, rows, mismatch: false };
+    printTable(`scanning primitives over ${sizeName(size)} regions (CSV rows: the ${sizeName(csv.length)} CSV), warm, data in place: ${rounds} rounds x ${reps}`, [
+      ["primitive", "ms", "GB/s"],
+      ...rows.map((r) => [r.label, r.ms, r.gbps]),
+    ]);
+  }
+
   // CSV group-by: time to result from a closed file. DuckDB (optional) runs in a Python process of
   // its own per round; its time is the query's (connect, read_csv, GROUP BY, fetch).
   const withDuckdb = !quick && duckdbAvailable();

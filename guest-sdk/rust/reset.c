@@ -5,9 +5,13 @@
  *   zig cc --target=wasm32-freestanding -mcpu=mvp -O2 -c guest-sdk/rust/reset.c -o build/vmwindow_reset.o
  *   rustc ... -C link-arg=build/vmwindow_reset.o
  * (clang --target=wasm32 -c works the same.) rustc links wasm32 with --stack-first, so the stack
- * ends where static data begins, at __dso_handle. */
+ * ends where static data begins, at __dso_handle. It also tells the crate that no Regions is
+ * lent any more (a trap inside with_regions skipped the end of it). */
 extern char __dso_handle;
+/* The crate's with_regions flag: the trap skipped its end, and no guest frame is live now. */
+extern void vmwindow_guest_after_trap(void);
 
 __attribute__((export_name("__vmw_reset_stack"))) void vmw_reset_stack(void) {
   __asm__ volatile("local.get %0\n\tglobal.set __stack_pointer" : : "r"(&__dso_handle));
+  vmwindow_guest_after_trap();
 }

@@ -95,12 +95,20 @@ fn check() {
     unsafe { CHECKED = true };
 }
 
+/// Called by `__vmw_reset_stack` (reset.c), which the host calls after a call that trapped or
+/// timed out: no guest frame is live then, so no `Regions` is lent any more, although the trap
+/// skipped the end of `with_regions`.
+#[no_mangle]
+pub extern "C" fn vmwindow_guest_after_trap() {
+    unsafe { LENT = false };
+}
+
 /// Runs `f` with the region table. Not reentrant: a nested call traps. Checks the table header
 /// (magic, ABI version, the guest area) the first time.
 pub fn with_regions<R>(f: impl FnOnce(&mut Regions) -> R) -> R {
     check();
     if unsafe { LENT } {
-        fail("vmwindow: with_regions called inside with_regions");
+        fail("vmwindow: with_regions is already lent: called inside with_regions, or an earlier call trapped inside it and vmwindow_reset.o (guest-sdk/rust/reset.c) is not linked");
     }
     unsafe { LENT = true };
     let mut regions = Regions { _not_send: PhantomData };

@@ -290,6 +290,64 @@ vmw_result_t vmw_guest_create(vmw_window_t *window, const uint8_t *wasm, size_t 
 vmw_result_t vmw_guest_compile(vmw_window_t *window, const uint8_t *wasm, size_t wasm_len,
                                uint32_t flags, vmw_guest_t **out);
 
+/* Compiled modules. A vmw_module_t is a guest module compiled once for the whole process: any
+ * window (of any thread) makes guests from it without compiling again. It is reference counted:
+ * the handle the caller gets, each guest made from it and the process's module cache each hold a
+ * reference, so destroying the handle while guests live is fine.
+ *
+ * Compiling looks first in the process's module cache (the 32 most recently used modules, keyed
+ * by the BLAKE3 hash of the bytes and the engine flags), then, with a cache directory, in the
+ * on-disk cache (below), and only then compiles with Cranelift. The checks that do not depend on a
+ * window run on every module however it was obtained (it imports env.memory as described above;
+ * data segments have constant offsets; no bulk memory); whether its data segments fit a window's
+ * guest area is checked when a guest is made from it (VMW_ERR_LINK). */
+typedef struct vmw_module vmw_module_t;
+
+/* Compiles `wasm` (copied; the caller keeps it) with the engine `flags` select (VMW_GUEST_*).
+ * On success *out owns one reference. Errors as vmw_guest_compile, except VMW_ERR_BUSY. */
+vmw_result_t vmw_module_compile(const uint8_t *wasm, size_t wasm_len, uint32_t flags,
+                                vmw_module_t **out);
+
+/* Where vmw_module_compile_cached found the module (*out_source). */
+#define VMW_MODULE_COMPILED 0u      /* compiled now (and written to the cache directory, if any) */
+#define VMW_MODULE_FROM_PROCESS 1u  /* the process's module cache */
+#define VMW_MODULE_FROM_DISK 2u     /* the on-disk cache */
+
+/* vmw_module_compile with an on-disk cache of compiled code in directory `cache_dir`
+ * (`cache_dir_len` bytes, not NUL-terminated; created if missing; NULL: none). One file per module
+ * hash, engine flags and Wasmtime version (`<hash>-<engine>-wasmtime-<version>.vmwcode`, mode
+ * 0600, written to a temporary name and renamed). A file is used only if it is a regular file
+ * owned by the effective user and writable by no one else, its header names this module, engine,
+ * format and Wasmtime version, and the BLAKE3 hash of its contents matches the header; then
+ * Wasmtime checks its own header. A file failing any check is ignored: the module is compiled and
+ * the file replaced. Reading or writing the cache never fails the call. Use a directory only this
+ * user can write: the cache guards against corrupted, truncated and foreign files, not against
+ * someone able to write files as this user. `out_source` (may be NULL) receives VMW_MODULE_*. */
+vmw_result_t vmw_module_compile_cached(const uint8_t *wasm, size_t wasm_len, uint32_t flags,
+                                       const char *cache_dir, size_t cache_dir_len,
+                                       vmw_module_t **out, uint32_t *out_source);
+
+/* Releases the caller's reference (guests made from the module keep theirs). NULL is a no-op. */
+void vmw_module_destroy(vmw_module_t *module);
+
+/* The module's content hash (BLAKE3 of its bytes) into `out_hash` (32 bytes, may be NULL) and
+ * the engine flags it was compiled with into `out_flags` (may be NULL). */
+void vmw_module_info(const vmw_module_t *module, uint8_t *out_hash, uint32_t *out_flags);
+
+/* Empties the process's module cache (modules referenced elsewhere live on); returns how many
+ * modules it held. */
+uint32_t vmw_module_cache_clear(void);
+
+/* Prepares a guest of `module` over the window without instantiating it (as vmw_guest_compile,
+ * with no compilation): define imports, then vmw_guest_instantiate. VMW_ERR_LINK if the module's
+ * data segments do not fit this window's guest area; VMW_ERR_BUSY as vmw_guest_compile. */
+vmw_result_t vmw_guest_prepare_module(vmw_window_t *window, vmw_module_t *module,
+                                      vmw_guest_t **out);
+
+/* vmw_guest_prepare_module followed by vmw_guest_instantiate. */
+vmw_result_t vmw_guest_create_from_module(vmw_window_t *window, vmw_module_t *module,
+                                          vmw_guest_t **out);
+
 /* Defines import `module.name` taking `param_count` values of kinds `params` (VMW_KIND_*) and
  * returning `result_count` of kinds `results` (each at most VMW_VALUES_MAX), run by the guest's
  * host callback with *out_index (0, 1, 2, ... in definition order). Only between compile and

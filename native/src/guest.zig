@@ -37,6 +37,8 @@ const fail = errors.fail;
 const traps = @import("traps.zig");
 const host_functions = @import("host_functions.zig");
 const module_check = @import("module_check.zig");
+const module_mod = @import("module.zig");
+const Module = module_mod.Module;
 const fail_trap = traps.fail_trap;
 const fail_trap_text = traps.fail_trap_text;
 const byte_vec_slice = traps.byte_vec_slice;
@@ -153,7 +155,8 @@ pub const Guest = struct {
     next: ?*Guest,
     store: *wt.Store,
     context: *wt.Context,
-    module: *wt.Module,
+    /// One reference to the compiled module (module.zig), shared with other guests and windows.
+    module: *Module,
     /// Alive from `compile` until `instantiate`.
     linker: ?*wt.Linker,
     instance: wt.Instance,
@@ -193,27 +196,28 @@ pub const Guest = struct {
     /// `__vmw_reset_stack`: built with asc's stock runtime, which explains some traps (traps.Hints).
     stock_assemblyscript: bool,
 
-    /// Compiles `wasm` and prepares a store over the window; the guest is not instantiated yet.
-    /// Only an `.interruptible` guest accepts a deadline (set_timeout); a `.plain` one runs faster.
+    /// Compiles `wasm` (or takes it from the process's module cache) and prepares a store over the
+    /// window; the guest is not instantiated yet. Only an `.interruptible` guest accepts a deadline
+    /// (set_timeout); a `.plain` one runs faster.
     pub fn compile(window: *Window, wasm: []const u8, engine_kind: engine.Kind) Error!*Guest {
         if (wasm.len == 0) return fail(error.BadModule, "the module is empty (0 bytes)", .{});
+        // Refuse before compiling what could not be prepared anyway.
+        if (window.guest) |opaque_set| try check_room(@ptrCast(@alignCast(opaque_set)));
+        const compiled = try module_mod.compile(wasm, engine_kind, null, null);
+        defer compiled.release();
+        return prepare(window, compiled);
+    }
+
+    /// Prepares a store over the window for a compiled module (which it keeps a reference to); the
+    /// guest is not instantiated yet. No compilation: the engine kind is the module's.
+    pub fn prepare(window: *Window, compiled: *Module) Error!*Guest {
         const set = try guest_set(window);
         errdefer if (set.count == 0) free_set(window, set);
-        if (set.running) return fail(error.Busy, "a guest of this window is running; a host function cannot create a guest", .{});
-        if (set.count == guests_per_window_max) {
-            return fail(error.Busy, "this window already has {d} guests (the most one window holds)", .{guests_per_window_max});
-        }
+        try check_room(set);
+        // Data segments are written by host code: they must land in this window's guest area.
+        try module_check.check_extent(compiled.data_extent, layout.guest_base, window.layout.slots_base);
+        const engine_kind = compiled.engine_kind;
         const wasm_engine = try engine.get(engine_kind);
-
-        var module_opt: ?*wt.Module = null;
-        if (wt.wasmtime_module_new(wasm_engine, wasm.ptr, wasm.len, &module_opt)) |err| {
-            return engine.fail_wasmtime(error.BadModule, "invalid WebAssembly module", err);
-        }
-        const module = module_opt.?;
-        errdefer wt.wasmtime_module_delete(module);
-        const facts = try check_imports(module);
-        // Data segments are written by host code: they must land in the guest area.
-        try module_check.check_data_segments(wasm, layout.guest_base, window.layout.slots_base);
 
         const guest = window.allocator.create(Guest) catch return fail(error.OutOfMemory, "out of memory allocating a guest", .{});
         errdefer window.allocator.destroy(guest);
@@ -222,15 +226,9 @@ pub const Guest = struct {
             return fail(error.OutOfMemory, "cannot create the guest's {d}-byte area: {s}", .{ window.layout.guest_bytes, @errorName(err) });
         errdefer os.close(area_fd);
 
-        const store = wt.wasmtime_store_new(wasm_engine, null, null) orelse return fail(error.OutOfMemory, "cannot create a Wasmtime store", .{});
+        const store = try new_store(wasm_engine, engine_kind);
         errdefer wt.wasmtime_store_delete(store);
         const context = wt.wasmtime_store_context(store);
-        // With epoch interruption on, a store without a deadline would trap at once.
-        if (engine_kind != .plain) wt.wasmtime_context_set_epoch_deadline(context, deadline_never_ticks);
-        // With fuel on, a store starts with none: give instantiation (the start function) plenty.
-        if (engine_kind == .metered) {
-            if (wt.wasmtime_context_set_fuel(context, fuel_unlimited)) |err| return engine.fail_wasmtime(error.Wasmtime, "cannot set the guest's fuel", err);
-        }
 
         const memory = try engine.window_memory(window, context, engine_kind);
 
@@ -248,7 +246,7 @@ pub const Guest = struct {
             .next = set.head,
             .store = store,
             .context = context,
-            .module = module,
+            .module = compiled.acquire(),
             .linker = linker,
             .instance = undefined,
             .instantiated = false,
@@ -270,8 +268,9 @@ pub const Guest = struct {
             .values = std.mem.zeroes([values_max]wt.ValRaw),
             .host_values = std.mem.zeroes([values_max]wt.ValRaw),
             .reset_stack = null,
-            .stock_assemblyscript = facts.assemblyscript and !exports_reset_stack(module),
+            .stock_assemblyscript = compiled.assemblyscript and !compiled.exports_reset_stack,
         };
+        errdefer guest.module.release();
         try host_functions.define_builtins(linker, guest);
 
         set.head = guest;
@@ -334,7 +333,7 @@ pub const Guest = struct {
         var trap: ?*wt.Trap = null;
         set.running = true;
         faults.enter_guest(guest.window.fault_slot);
-        const err_opt = wt.wasmtime_linker_instantiate(linker, guest.context, guest.module, &guest.instance, &trap);
+        const err_opt = wt.wasmtime_linker_instantiate(linker, guest.context, guest.module.wasm_module, &guest.instance, &trap);
         faults.leave_guest(guest.window.fault_slot);
         set.running = false;
         if (err_opt) |err| {
@@ -372,7 +371,7 @@ pub const Guest = struct {
         }
         if (guest.linker) |linker| wt.wasmtime_linker_delete(linker);
         wt.wasmtime_store_delete(guest.store);
-        wt.wasmtime_module_delete(guest.module);
+        guest.module.release();
 
         var link: *?*Guest = &set.head;
         while (link.*) |item| : (link = &item.next) {
@@ -677,66 +676,29 @@ fn numeric_kind(name: []const u8, kind: u8) Error!u8 {
     };
 }
 
-/// Refuses modules that do not take the window as `env.memory`, before any store is made.
-/// AssemblyScript's `abort(message, file, line, column)`: (i32, i32, i32, i32) -> ().
-fn is_assemblyscript_abort(ty: *const wt.ExternType) bool {
-    const func_type = wt.wasm_externtype_as_functype_const(ty) orelse return false;
-    const params = wt.wasm_functype_params(func_type);
-    if (params.size != 4 or wt.wasm_functype_results(func_type).size != 0) return false;
-    for (0..params.size) |i| {
-        if (wt.wasm_valtype_kind(params.data.?[i].?) != wt.valkind_i32) return false;
+/// A store of `wasm_engine` ready to run a guest compiled by engine `kind`.
+fn new_store(wasm_engine: *wt.Engine, kind: engine.Kind) Error!*wt.Store {
+    const store = wt.wasmtime_store_new(wasm_engine, null, null) orelse return fail(error.OutOfMemory, "cannot create a Wasmtime store", .{});
+    errdefer wt.wasmtime_store_delete(store);
+    const context = wt.wasmtime_store_context(store);
+    // With epoch interruption on, a store without a deadline would trap at once.
+    if (kind != .plain) wt.wasmtime_context_set_epoch_deadline(context, deadline_never_ticks);
+    // With fuel on, a store starts with none: give instantiation (the start function) plenty.
+    if (kind == .metered) {
+        if (wt.wasmtime_context_set_fuel(context, fuel_unlimited)) |err| return engine.fail_wasmtime(error.Wasmtime, "cannot set the guest's fuel", err);
     }
-    return true;
+    return store;
 }
 
-/// Whether the module exports the SDK runtime's `__vmw_reset_stack` (runtime/reset.ts).
-fn exports_reset_stack(module: *wt.Module) bool {
-    var exports: wt.ExportTypeVec = .{ .size = 0, .data = null };
-    wt.wasmtime_module_exports(module, &exports);
-    defer wt.wasm_exporttype_vec_delete(&exports);
-    for (0..exports.size) |i| {
-        if (std.mem.eql(u8, byte_vec_slice(wt.wasm_exporttype_name(exports.data.?[i].?)), "__vmw_reset_stack")) return true;
+fn check_room(set: *const GuestSet) Error!void {
+    if (set.running) return fail(error.Busy, "a guest of this window is running; a host function cannot create a guest", .{});
+    if (set.count == guests_per_window_max) {
+        return fail(error.Busy, "this window already has {d} guests (the most one window holds)", .{guests_per_window_max});
     }
-    return false;
-}
-
-/// What a module's imports say about it, besides passing the checks.
-const ImportFacts = struct {
-    /// It imports `env.abort`: an AssemblyScript module.
-    assemblyscript: bool,
-};
-
-fn check_imports(module: *wt.Module) Error!ImportFacts {
-    var imports: wt.ImportTypeVec = .{ .size = 0, .data = null };
-    wt.wasmtime_module_imports(module, &imports);
-    defer wt.wasm_importtype_vec_delete(&imports);
-    var imports_memory = false;
-    var facts: ImportFacts = .{ .assemblyscript = false };
-    for (0..imports.size) |i| {
-        const import = imports.data.?[i].?;
-        const ty = wt.wasm_importtype_type(import);
-        const module_name = byte_vec_slice(wt.wasm_importtype_module(import));
-        const name = byte_vec_slice(wt.wasm_importtype_name(import));
-        if (std.mem.eql(u8, module_name, "env") and std.mem.eql(u8, name, "abort") and is_assemblyscript_abort(ty)) facts.assemblyscript = true;
-        if (wt.wasm_externtype_kind(ty) != wt.externkind_memory) continue;
-        if (!std.mem.eql(u8, module_name, "env") or !std.mem.eql(u8, name, "memory")) {
-            return fail(error.Link, "the guest imports a memory as {s}.{s}; it must import env.memory (build it with the SDK preset: asc guest.ts --config node_modules/@vmwindow/guest/asconfig.json)", .{ module_name, name });
-        }
-        const memory_type = wt.wasm_externtype_as_memorytype_const(ty).?;
-        if (wt.wasmtime_memorytype_is64(memory_type)) {
-            return fail(error.Link, "the guest imports a 64-bit memory; this window is a 32-bit memory", .{});
-        }
-        if (wt.wasmtime_memorytype_isshared(memory_type)) {
-            return fail(error.Link, "the guest imports a shared memory; the window is not shared", .{});
-        }
-        imports_memory = true;
-    }
-    if (!imports_memory) {
-        return fail(error.Link, "the guest does not import env.memory, so it cannot see the window (build it with the SDK preset: asc guest.ts --config node_modules/@vmwindow/guest/asconfig.json)", .{});
-    }
-    return facts;
 }
 
 test {
     _ = ticker;
+    _ = module_mod;
+    _ = @import("module_cache.zig");
 }

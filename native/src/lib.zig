@@ -5,11 +5,13 @@
 pub const common = @import("api/common.zig");
 pub const window = @import("api/window.zig");
 pub const guest = @import("api/guest.zig");
+pub const module = @import("api/module.zig");
 
 comptime {
     _ = common;
     _ = window;
     _ = guest;
+    _ = module;
 }
 
 test {

@@ -59,10 +59,37 @@ const Reader = struct {
     }
 };
 
+/// One active data segment: its constant first address, its length and its index in the module.
+pub const Segment = struct {
+    index: u64,
+    first: u64,
+    length: u64,
+};
+
+/// Where a module's active data segments lie, kept so a compiled module can be checked against any
+/// window's guest area without its bytes: the segment that starts lowest and the one that ends
+/// highest (empty segments write nothing and are left out).
+pub const Extent = struct {
+    lowest: ?Segment = null,
+    highest: ?Segment = null,
+
+    fn add(extent: *Extent, segment: Segment) void {
+        assert(segment.length > 0);
+        if (extent.lowest == null or segment.first < extent.lowest.?.first) extent.lowest = segment;
+        if (extent.highest == null or segment.first + segment.length > extent.highest.?.first + extent.highest.?.length) extent.highest = segment;
+        assert(extent.lowest.?.first <= extent.highest.?.first + extent.highest.?.length);
+    }
+};
+
 /// Refuses a module whose active data segments reach outside `[area_start, area_end)` or use a
 /// non-constant offset. The module has already been validated by Wasmtime.
 pub fn check_data_segments(wasm: []const u8, area_start: u64, area_end: u64) Error!void {
-    assert(area_start < area_end);
+    try check_extent(try data_extent(wasm), area_start, area_end);
+}
+
+/// The extent of `wasm`'s active data segments; refuses non-constant offsets and truncation.
+pub fn data_extent(wasm: []const u8) Error!Extent {
+    var extent: Extent = .{};
     var reader = Reader{ .bytes = wasm, .position = 8 };
     if (wasm.len < 8) return fail(error.BadModule, "the module is truncated", .{});
     while (reader.position < wasm.len) {
@@ -71,14 +98,27 @@ pub fn check_data_segments(wasm: []const u8, area_start: u64, area_end: u64) Err
         const start = reader.position;
         if (id == section_data) {
             var section = Reader{ .bytes = wasm[0 .. start + @as(usize, @intCast(@min(size, wasm.len - start)))], .position = start };
-            try check_section(&section, area_start, area_end);
+            try scan_section(&section, &extent);
         }
         reader.position = start;
         reader.skip(size) catch return truncated();
     }
+    return extent;
 }
 
-fn check_section(reader: *Reader, area_start: u64, area_end: u64) Error!void {
+/// Refuses an extent that reaches outside `[area_start, area_end)`, naming a segment that does.
+pub fn check_extent(extent: Extent, area_start: u64, area_end: u64) Error!void {
+    assert(area_start < area_end);
+    const segments = [_]?Segment{ extent.lowest, extent.highest };
+    for (segments) |segment_opt| {
+        const segment = segment_opt orelse continue;
+        if (segment.first < area_start or segment.first > area_end or segment.length > area_end - segment.first) {
+            return fail(error.Link, "data segment {d} covers [0x{x}, 0x{x}), outside the guest area [0x{x}, 0x{x}): build the guest with the SDK preset (asc guest.ts --config node_modules/@vmwindow/guest/asconfig.json; it sets --memoryBase {d})", .{ segment.index, segment.first, segment.first +| segment.length, area_start, area_end, area_start });
+        }
+    }
+}
+
+fn scan_section(reader: *Reader, extent: *Extent) Error!void {
     const count = reader.uleb() catch return truncated();
     var index: u64 = 0;
     while (index < count) : (index += 1) {
@@ -97,9 +137,7 @@ fn check_section(reader: *Reader, area_start: u64, area_end: u64) Error!void {
                 }
                 const length = reader.uleb() catch return truncated();
                 const first: u64 = @as(u32, @bitCast(offset));
-                if (length > 0 and (first < area_start or first > area_end or length > area_end - first)) {
-                    return fail(error.Link, "data segment {d} covers [0x{x}, 0x{x}), outside the guest area [0x{x}, 0x{x}): build the guest with the SDK preset (asc guest.ts --config node_modules/@vmwindow/guest/asconfig.json; it sets --memoryBase {d})", .{ index, first, first +| length, area_start, area_end, area_start });
-                }
+                if (length > 0) extent.add(.{ .index = index, .first = first, .length = length });
                 reader.skip(length) catch return truncated();
             },
             1 => {

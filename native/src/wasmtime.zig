@@ -197,6 +197,12 @@ pub extern fn wasmtime_store_epoch_deadline_callback(store: *Store, func: ?Epoch
 // Modules.
 pub extern fn wasmtime_module_new(engine: *Engine, wasm: [*]const u8, wasm_len: usize, ret: *?*Module) ?*Error;
 pub extern fn wasmtime_module_delete(module: *Module) void;
+/// Another reference to the same compiled module (Wasmtime counts them).
+pub extern fn wasmtime_module_clone(module: *const Module) *Module;
+/// The module's compiled code as bytes for `wasmtime_module_deserialize`; `ret` is the caller's.
+pub extern fn wasmtime_module_serialize(module: *const Module, ret: *ByteVec) ?*Error;
+/// Loads serialized code. Unsafe for untrusted bytes: it runs whatever code they hold.
+pub extern fn wasmtime_module_deserialize(engine: *Engine, bytes: [*]const u8, bytes_len: usize, ret: *?*Module) ?*Error;
 pub extern fn wasmtime_module_imports(module: *const Module, out: *ImportTypeVec) void;
 pub extern fn wasm_importtype_vec_delete(vec: *ImportTypeVec) void;
 pub extern fn wasm_importtype_module(ty: *const ImportType) *const ByteVec;

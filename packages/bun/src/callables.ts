@@ -68,6 +68,28 @@ export function* exportedFunctionNames(handle: Pointer): Generator<string> {
  * bigint, an i32 result a signed number.
  */
 export function makeCallable(target: ResolvedExport, state: CallState, views: Views, fail: (result: number) => never): GuestFunction {
+  const factory = callableFactory(target);
+  const badArgument = (error: unknown) => {
+    throw new VmwindowError("INVALID_ARGUMENT", `${target.name}(${target.params.join(", ")}): ${(error as Error)?.message ?? String(error)}`);
+  };
+  const callable = factory(state, native.vmw_guest_call, fail, () => {
+    throw closedError("guest");
+  }, badArgument, views.i32, views.i64, views.f32, views.f64) as GuestFunction;
+  Object.defineProperty(callable, "signature", { value: Object.freeze({ name: target.name, params: target.params, results: target.results }) });
+  return callable;
+}
+
+type CallableFactory = (...bindings: unknown[]) => GuestFunction;
+
+/** Generated factories by export name, index and signature: every guest of one module has the
+ * same exports, so only the first guest pays for `new Function` (~10 us per export). */
+const factories = new Map<string, CallableFactory>();
+const FACTORIES_MAX = 4096;
+
+function callableFactory(target: ResolvedExport): CallableFactory {
+  const key = `${target.index} ${target.params.join(",")} ${target.results.join(",")} ${target.name}`;
+  const cached = factories.get(key);
+  if (cached) return cached;
   const params = target.params.map((_, i) => `a${i}`);
   const lines: string[] = [];
   lines.push(`const handle = state.handle; if (handle === null) closed();`);
@@ -83,15 +105,10 @@ export function makeCallable(target: ResolvedExport, state: CallState, views: Vi
   if (target.results.length === 1) lines.push(`return ${slotExpression(target.results[0]!, 0)};`);
   else if (target.results.length > 1) lines.push(`return [${target.results.map((kind, i) => slotExpression(kind, i)).join(", ")}];`);
   const source = `return function ${safeIdentifier(target.name)}(${params.join(", ")}) {\n  ${lines.join("\n  ")}\n};`;
-  const factory = new Function("state", "call", "fail", "closed", "badArgument", "I32", "I64", "F32", "F64", source);
-  const badArgument = (error: unknown) => {
-    throw new VmwindowError("INVALID_ARGUMENT", `${target.name}(${target.params.join(", ")}): ${(error as Error)?.message ?? String(error)}`);
-  };
-  const callable = factory(state, native.vmw_guest_call, fail, () => {
-    throw closedError("guest");
-  }, badArgument, views.i32, views.i64, views.f32, views.f64) as GuestFunction;
-  Object.defineProperty(callable, "signature", { value: Object.freeze({ name: target.name, params: target.params, results: target.results }) });
-  return callable;
+  const factory = new Function("state", "call", "fail", "closed", "badArgument", "I32", "I64", "F32", "F64", source) as CallableFactory;
+  if (factories.size >= FACTORIES_MAX) factories.clear();
+  factories.set(key, factory);
+  return factory;
 }
 
 /** A JS identifier close to an export's name, so stack traces name the export. */

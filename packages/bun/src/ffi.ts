@@ -39,6 +39,11 @@ const symbols = {
   vmw_interrupt: { args: [u64], returns: i32 },
   vmw_guest_set_policy: { args: [ptr, u32], returns: i32 },
   vmw_guest_export_nth: { args: [ptr, u32, ptr, usize, ptr, ptr], returns: i32 },
+  vmw_module_compile_cached: { args: [ptr, usize, u32, ptr, usize, ptr, ptr], returns: i32 },
+  vmw_module_destroy: { args: [ptr], returns: FFIType.void },
+  vmw_module_info: { args: [ptr, ptr, ptr], returns: FFIType.void },
+  vmw_module_cache_clear: { args: [], returns: u32 },
+  vmw_guest_prepare_module: { args: [ptr, ptr, ptr], returns: i32 },
 } as const;
 
 const library = findLibrary();

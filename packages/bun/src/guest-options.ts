@@ -42,6 +42,12 @@ export interface InstantiateOptions {
   map?: MapRequestHandler;
   /** Allows the guest's `region.flush()` (`vmw.flush`, msync of a read-write region). Default false. */
   allowFlush?: boolean;
+  /**
+   * When instantiating from bytes: a directory for compiled code, so a later process skips
+   * compiling the same module (see `CompileOptions.cacheDir` in module.ts). Default: none (the
+   * process's own module cache still reuses modules compiled in this process).
+   */
+  cacheDir?: string;
 }
 
 /** The options object itself: undefined means none; anything but a plain object is refused. */

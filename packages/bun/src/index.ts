@@ -4,6 +4,8 @@ export type { WindowOptions, MapOptions, PlaceOptions, WindowLayout } from "./wi
 export { Region } from "./region.ts";
 export type { Access, RegionKind, RegionState, RemapOptions } from "./region.ts";
 export { Guest, interruptGuest } from "./guest.ts";
+export { GuestModule } from "./module.ts";
+export type { CompileOptions, ModuleSource } from "./module.ts";
 export type { WasmValue, ValueKind } from "./values.ts";
 export type { ExportSignature, GuestFunction } from "./callables.ts";
 export type { HostFunction, HostImports, InstantiateOptions, MapRequestHandler } from "./guest-options.ts";

@@ -1,0 +1,255 @@
+//! Compiled guest modules, shared by every window of the process: compile once, instantiate many.
+//!
+//! A `Module` is a Wasmtime module compiled by one of the engines (engine.zig `Kind`), plus what
+//! vmwindow learned checking it (its imports, the extent of its data segments). It is reference
+//! counted: the host's handle holds one reference, every guest made from it another, and the
+//! process cache (below) one more, so a module outlives whichever of them goes first.
+//!
+//! `compile` looks in a bounded in-process cache keyed by the module's content hash (BLAKE3 of its
+//! bytes) and engine kind, then, if the caller names a directory, in the on-disk cache
+//! (module_cache.zig), and only then compiles. The checks that do not depend on a window (the
+//! `env.memory` import, constant data-segment offsets; bulk memory is refused by the engine
+//! itself) run on every module however it was obtained, from its original bytes; the check against
+//! a window's guest area runs when a guest is made from it (guest.zig `prepare`).
+
+const std = @import("std");
+const assert = std.debug.assert;
+
+const wt = @import("wasmtime.zig");
+const errors = @import("errors.zig");
+const engine = @import("engine.zig");
+const module_check = @import("module_check.zig");
+const module_cache = @import("module_cache.zig");
+const traps = @import("traps.zig");
+const Error = errors.Error;
+const fail = errors.fail;
+const byte_vec_slice = traps.byte_vec_slice;
+
+/// Modules the in-process cache keeps alive (least recently used goes first): each holds its
+/// compiled code (a small AssemblyScript guest ~100 KiB, a 1 MiB module several MiB).
+pub const process_cache_entries_max = 32;
+
+pub const hash_bytes = 32;
+pub const Hash = [hash_bytes]u8;
+
+/// Where `compile` found the module (`vmw_module_compile_cached`'s `out_source`).
+pub const Source = enum(u32) { compiled = 0, process_cache = 1, disk_cache = 2 };
+
+pub const Module = struct {
+    /// One Wasmtime reference, released when `refs` reaches 0.
+    wasm_module: *wt.Module,
+    engine_kind: engine.Kind,
+    hash: Hash,
+    refs: std.atomic.Value(u32),
+    /// The module imports AssemblyScript's `env.abort`.
+    assemblyscript: bool,
+    /// It exports the SDK runtime's `__vmw_reset_stack`.
+    exports_reset_stack: bool,
+    /// Its active data segments, checked against each window's guest area.
+    data_extent: module_check.Extent,
+
+    pub fn acquire(module: *Module) *Module {
+        const before = module.refs.fetchAdd(1, .monotonic);
+        assert(before > 0);
+        assert(before < std.math.maxInt(u32));
+        return module;
+    }
+
+    pub fn release(module: *Module) void {
+        const before = module.refs.fetchSub(1, .acq_rel);
+        assert(before > 0);
+        if (before != 1) return;
+        wt.wasmtime_module_delete(module.wasm_module);
+        allocator.destroy(module);
+    }
+};
+
+const allocator = std.heap.c_allocator;
+
+const CacheEntry = struct {
+    module: *Module,
+    last_used: u64,
+};
+
+var cache_mutex: std.Thread.Mutex = .{};
+var cache_entries: [process_cache_entries_max]?CacheEntry = @splat(null);
+var cache_clock: u64 = 0;
+
+pub fn hash_of(wasm: []const u8) Hash {
+    var out: Hash = undefined;
+    std.crypto.hash.Blake3.hash(wasm, &out, .{});
+    return out;
+}
+
+/// The module for `wasm` compiled by engine `kind`: from the process cache, else from the disk
+/// cache in `cache_dir` (if given; a compiled module is written there), else compiled. The caller
+/// owns one reference.
+pub fn compile(wasm: []const u8, kind: engine.Kind, cache_dir: ?[]const u8, source_out: ?*Source) Error!*Module {
+    if (wasm.len == 0) return fail(error.BadModule, "the module is empty (0 bytes)", .{});
+    const hash = hash_of(wasm);
+    if (cache_lookup(hash, kind)) |cached| {
+        // Compiled earlier without a cache directory (or by another): write it there now.
+        if (cache_dir) |dir| {
+            if (!module_cache.exists(dir, hash, kind)) module_cache.store(dir, hash, kind, cached.wasm_module);
+        }
+        if (source_out) |out| out.* = .process_cache;
+        return cached;
+    }
+    // Window-independent checks first, from the bytes: cheap, and they hold for a cached module too.
+    const extent = try module_check.data_extent(wasm);
+    const wasm_engine = try engine.get(kind);
+
+    var source: Source = .compiled;
+    var wasm_module: *wt.Module = undefined;
+    if (cache_dir) |dir| {
+        if (module_cache.load(wasm_engine, dir, hash, kind)) |loaded| {
+            wasm_module = loaded;
+            source = .disk_cache;
+        }
+    }
+    if (source == .compiled) {
+        var module_opt: ?*wt.Module = null;
+        if (wt.wasmtime_module_new(wasm_engine, wasm.ptr, wasm.len, &module_opt)) |err| {
+            return engine.fail_wasmtime(error.BadModule, "invalid WebAssembly module", err);
+        }
+        wasm_module = module_opt.?;
+    }
+    errdefer wt.wasmtime_module_delete(wasm_module);
+    const facts = try check_imports(wasm_module);
+    if (source == .compiled) {
+        if (cache_dir) |dir| module_cache.store(dir, hash, kind, wasm_module);
+    }
+
+    const module = allocator.create(Module) catch return fail(error.OutOfMemory, "out of memory allocating a module", .{});
+    module.* = .{
+        .wasm_module = wasm_module,
+        .engine_kind = kind,
+        .hash = hash,
+        .refs = .init(1),
+        .assemblyscript = facts.assemblyscript,
+        .exports_reset_stack = exports_reset_stack(wasm_module),
+        .data_extent = extent,
+    };
+    cache_insert(module);
+    if (source_out) |out| out.* = source;
+    return module;
+}
+
+fn cache_lookup(hash: Hash, kind: engine.Kind) ?*Module {
+    cache_mutex.lock();
+    defer cache_mutex.unlock();
+    for (&cache_entries) |*slot| {
+        const entry = &(slot.* orelse continue);
+        if (entry.module.engine_kind != kind or !std.mem.eql(u8, &entry.module.hash, &hash)) continue;
+        cache_clock += 1;
+        entry.last_used = cache_clock;
+        return entry.module.acquire();
+    }
+    return null;
+}
+
+/// Keeps a reference to `module` in the process cache, evicting the least recently used entry
+/// when it is full (guests and handles of an evicted module keep theirs).
+fn cache_insert(module: *Module) void {
+    assert(module.refs.load(.monotonic) >= 1);
+    var evicted: ?*Module = null;
+    {
+        cache_mutex.lock();
+        defer cache_mutex.unlock();
+        var victim: usize = 0;
+        for (&cache_entries, 0..) |*slot, index| {
+            const entry = slot.* orelse {
+                victim = index;
+                break;
+            };
+            // Another thread compiled the same module meanwhile: keep the first.
+            if (entry.module.engine_kind == module.engine_kind and std.mem.eql(u8, &entry.module.hash, &module.hash)) return;
+            if (entry.last_used < cache_entries[victim].?.last_used) victim = index;
+        }
+        if (cache_entries[victim]) |old| evicted = old.module;
+        cache_clock += 1;
+        cache_entries[victim] = .{ .module = module.acquire(), .last_used = cache_clock };
+    }
+    if (evicted) |old| old.release();
+}
+
+/// Empties the process cache (modules still referenced elsewhere live on); returns how many
+/// entries it held.
+pub fn cache_clear() u32 {
+    var taken: [process_cache_entries_max]?*Module = @splat(null);
+    var count: u32 = 0;
+    {
+        cache_mutex.lock();
+        defer cache_mutex.unlock();
+        for (&cache_entries, 0..) |*slot, index| {
+            if (slot.*) |entry| {
+                taken[index] = entry.module;
+                count += 1;
+            }
+            slot.* = null;
+        }
+    }
+    for (taken) |module_opt| if (module_opt) |module| module.release();
+    assert(count <= process_cache_entries_max);
+    return count;
+}
+
+/// AssemblyScript's `abort(message, file, line, column)`: (i32, i32, i32, i32) -> ().
+fn is_assemblyscript_abort(ty: *const wt.ExternType) bool {
+    const func_type = wt.wasm_externtype_as_functype_const(ty) orelse return false;
+    const params = wt.wasm_functype_params(func_type);
+    if (params.size != 4 or wt.wasm_functype_results(func_type).size != 0) return false;
+    for (0..params.size) |i| {
+        if (wt.wasm_valtype_kind(params.data.?[i].?) != wt.valkind_i32) return false;
+    }
+    return true;
+}
+
+/// Whether the module exports the SDK runtime's `__vmw_reset_stack` (runtime/reset.ts).
+fn exports_reset_stack(module: *wt.Module) bool {
+    var exports: wt.ExportTypeVec = .{ .size = 0, .data = null };
+    wt.wasmtime_module_exports(module, &exports);
+    defer wt.wasm_exporttype_vec_delete(&exports);
+    for (0..exports.size) |i| {
+        if (std.mem.eql(u8, byte_vec_slice(wt.wasm_exporttype_name(exports.data.?[i].?)), "__vmw_reset_stack")) return true;
+    }
+    return false;
+}
+
+/// What a module's imports say about it, besides passing the checks.
+const ImportFacts = struct {
+    /// It imports `env.abort`: an AssemblyScript module.
+    assemblyscript: bool,
+};
+
+/// Refuses modules that do not take the window as `env.memory`.
+fn check_imports(module: *wt.Module) Error!ImportFacts {
+    var imports: wt.ImportTypeVec = .{ .size = 0, .data = null };
+    wt.wasmtime_module_imports(module, &imports);
+    defer wt.wasm_importtype_vec_delete(&imports);
+    var imports_memory = false;
+    var facts: ImportFacts = .{ .assemblyscript = false };
+    for (0..imports.size) |i| {
+        const import = imports.data.?[i].?;
+        const ty = wt.wasm_importtype_type(import);
+        const module_name = byte_vec_slice(wt.wasm_importtype_module(import));
+        const name = byte_vec_slice(wt.wasm_importtype_name(import));
+        if (std.mem.eql(u8, module_name, "env") and std.mem.eql(u8, name, "abort") and is_assemblyscript_abort(ty)) facts.assemblyscript = true;
+        if (wt.wasm_externtype_kind(ty) != wt.externkind_memory) continue;
+        if (!std.mem.eql(u8, module_name, "env") or !std.mem.eql(u8, name, "memory")) {
+            return fail(error.Link, "the guest imports a memory as {s}.{s}; it must import env.memory (build it with the SDK preset: asc guest.ts --config node_modules/@vmwindow/guest/asconfig.json)", .{ module_name, name });
+        }
+        const memory_type = wt.wasm_externtype_as_memorytype_const(ty).?;
+        if (wt.wasmtime_memorytype_is64(memory_type)) {
+            return fail(error.Link, "the guest imports a 64-bit memory; this window is a 32-bit memory", .{});
+        }
+        if (wt.wasmtime_memorytype_isshared(memory_type)) {
+            return fail(error.Link, "the guest imports a shared memory; the window is not shared", .{});
+        }
+        imports_memory = true;
+    }
+    if (!imports_memory) {
+        return fail(error.Link, "the guest does not import env.memory, so it cannot see the window (build it with the SDK preset: asc guest.ts --config node_modules/@vmwindow/guest/asconfig.json)", .{});
+    }
+    return facts;
+}

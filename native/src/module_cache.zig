@@ -1,0 +1,196 @@
+//! The on-disk cache of compiled guest code: Wasmtime's serialized modules, one file per module
+//! hash, engine kind and Wasmtime version, so a process restart skips Cranelift.
+//!
+//! Wasmtime's deserialize runs whatever machine code the bytes hold: it is only safe for bytes
+//! this library wrote. So a cache file is never trusted blindly:
+//!   - its name and its header carry the module's content hash (BLAKE3), the engine kind, the cache
+//!     format and the Wasmtime version; all must equal what the caller expects;
+//!   - the header carries the byte length and a BLAKE3 hash of the serialized bytes, recomputed
+//!     before anything is deserialized (a truncated, corrupted or foreign file is refused);
+//!   - on POSIX the file must be a regular file owned by the effective user and writable by no
+//!     one else (another user cannot plant code);
+//!   - files are written to a temporary name and renamed into place, so a reader never sees half a
+//!     file; a file that fails any check is ignored, the module compiled and the file replaced.
+//! Wasmtime then checks its own header (its version, the engine's settings and CPU features) and
+//! refuses what does not match. The cache is best effort: failures to read or write it only cost
+//! the compile. It protects against accidents, not against someone who can write as this user.
+
+const std = @import("std");
+const builtin = @import("builtin");
+const assert = std.debug.assert;
+
+const wt = @import("wasmtime.zig");
+const engine = @import("engine.zig");
+
+/// The Wasmtime release libvmwindow is built against (README "Pinned toolchain"); part of every
+/// cache key. Wasmtime also refuses artifacts of another version itself.
+pub const wasmtime_version = "49.0.0";
+pub const format_version: u32 = 1;
+pub const magic = "VMWCODE\x00".*;
+/// Larger cache files are refused without reading them.
+pub const file_max_bytes: u64 = 1 << 30;
+pub const path_max_bytes = 4096;
+const allocator = std.heap.c_allocator;
+
+pub const Header = extern struct {
+    magic: [8]u8,
+    format_version: u32,
+    engine_kind: u32,
+    payload_bytes: u64,
+    module_hash: [32]u8,
+    payload_hash: [32]u8,
+    wasmtime_version: [16]u8,
+    target: [16]u8,
+    reserved: [8]u8,
+};
+
+comptime {
+    assert(@sizeOf(Header) == 128);
+    assert(wasmtime_version.len < 16);
+}
+
+fn padded(comptime text: []const u8) [16]u8 {
+    var out: [16]u8 = @splat(0);
+    @memcpy(out[0..text.len], text);
+    return out;
+}
+
+const target_tag = padded(@tagName(builtin.cpu.arch) ++ "-" ++ @tagName(builtin.os.tag));
+
+fn expected_header(hash: [32]u8, kind: engine.Kind, payload: []const u8) Header {
+    var payload_hash: [32]u8 = undefined;
+    std.crypto.hash.Blake3.hash(payload, &payload_hash, .{});
+    return .{
+        .magic = magic,
+        .format_version = format_version,
+        .engine_kind = @intFromEnum(kind),
+        .payload_bytes = payload.len,
+        .module_hash = hash,
+        .payload_hash = payload_hash,
+        .wasmtime_version = padded(wasmtime_version),
+        .target = target_tag,
+        .reserved = @splat(0),
+    };
+}
+
+/// `<dir>/<hash hex>-<kind>-wasmtime-<version>.vmwcode`
+pub fn file_path(buffer: *[path_max_bytes]u8, dir: []const u8, hash: [32]u8, kind: engine.Kind) ?[]const u8 {
+    if (dir.len == 0) return null;
+    const hex = std.fmt.bytesToHex(hash, .lower);
+    return std.fmt.bufPrint(buffer, "{s}/{s}-{s}-wasmtime-{s}.vmwcode", .{ dir, hex, @tagName(kind), wasmtime_version }) catch null;
+}
+
+/// The module cached for (`hash`, `kind`) in `dir`, deserialized by `wasm_engine`, or null when
+/// there is none or the file fails any check.
+pub fn load(wasm_engine: *wt.Engine, dir: []const u8, hash: [32]u8, kind: engine.Kind) ?*wt.Module {
+    var path_buffer: [path_max_bytes]u8 = undefined;
+    const path = file_path(&path_buffer, dir, hash, kind) orelse return null;
+    const bytes = read_file(path) orelse return null;
+    defer allocator.free(bytes);
+    const payload = verified_payload(bytes, hash, kind) orelse return null;
+    var module: ?*wt.Module = null;
+    if (wt.wasmtime_module_deserialize(wasm_engine, payload.ptr, payload.len, &module)) |err| {
+        wt.wasmtime_error_delete(err);
+        return null;
+    }
+    return module.?;
+}
+
+/// The serialized module inside `bytes` if the header and checksum are the ones this library
+/// writes for (`hash`, `kind`), else null.
+pub fn verified_payload(bytes: []const u8, hash: [32]u8, kind: engine.Kind) ?[]const u8 {
+    if (bytes.len < @sizeOf(Header)) return null;
+    var header: Header = undefined;
+    @memcpy(std.mem.asBytes(&header), bytes[0..@sizeOf(Header)]);
+    const payload = bytes[@sizeOf(Header)..];
+    if (header.payload_bytes != payload.len) return null;
+    const expected = expected_header(hash, kind, payload);
+    if (!std.mem.eql(u8, std.mem.asBytes(&header), std.mem.asBytes(&expected))) return null;
+    assert(payload.len == expected.payload_bytes);
+    return payload;
+}
+
+fn read_file(path: []const u8) ?[]u8 {
+    const file = std.fs.cwd().openFile(path, .{}) catch return null;
+    defer file.close();
+    const stat = file.stat() catch return null;
+    if (stat.kind != .file) return null;
+    if (stat.size < @sizeOf(Header) or stat.size > file_max_bytes) return null;
+    if (!owned_privately(file)) return null;
+    const bytes = allocator.alloc(u8, @intCast(stat.size)) catch return null;
+    const read = file.readAll(bytes) catch {
+        allocator.free(bytes);
+        return null;
+    };
+    if (read != bytes.len) {
+        allocator.free(bytes);
+        return null;
+    }
+    return bytes;
+}
+
+/// POSIX: owned by the effective user, writable by nobody else.
+fn owned_privately(file: std.fs.File) bool {
+    if (builtin.os.tag == .windows) return true;
+    const stat = std.posix.fstat(file.handle) catch return false;
+    if (stat.uid != std.c.geteuid()) return false;
+    return stat.mode & 0o022 == 0;
+}
+
+/// Writes `module`'s serialized code for (`hash`, `kind`) into `dir` (created if missing), unless
+/// a valid-looking file of that name is there already. Failures are ignored: the cache is best effort.
+pub fn store(dir: []const u8, hash: [32]u8, kind: engine.Kind, module: *const wt.Module) void {
+    var path_buffer: [path_max_bytes]u8 = undefined;
+    const path = file_path(&path_buffer, dir, hash, kind) orelse return;
+    var serialized: wt.ByteVec = .{ .size = 0, .data = null };
+    if (wt.wasmtime_module_serialize(module, &serialized)) |err| {
+        wt.wasmtime_error_delete(err);
+        return;
+    }
+    defer wt.wasm_byte_vec_delete(&serialized);
+    const payload = if (serialized.data) |data| data[0..serialized.size] else return;
+    std.fs.cwd().makePath(dir) catch return;
+    write_file(path, expected_header(hash, kind, payload), payload);
+}
+
+fn write_file(path: []const u8, header: Header, payload: []const u8) void {
+    assert(header.payload_bytes == payload.len);
+    var temp_buffer: [path_max_bytes + 64]u8 = undefined;
+    const nonce = std.crypto.random.int(u64);
+    const temp = std.fmt.bufPrint(&temp_buffer, "{s}.tmp-{x}", .{ path, nonce }) catch return;
+    const file = std.fs.cwd().createFile(temp, .{ .exclusive = true, .mode = 0o600 }) catch return;
+    const written = written: {
+        defer file.close();
+        file.writeAll(std.mem.asBytes(&header)) catch break :written false;
+        file.writeAll(payload) catch break :written false;
+        break :written true;
+    };
+    if (written) {
+        std.fs.cwd().rename(temp, path) catch {};
+    }
+    std.fs.cwd().deleteFile(temp) catch {};
+}
+
+/// Whether `dir` holds a cache file for (`hash`, `kind`) (not whether it is valid).
+pub fn exists(dir: []const u8, hash: [32]u8, kind: engine.Kind) bool {
+    var path_buffer: [path_max_bytes]u8 = undefined;
+    const path = file_path(&path_buffer, dir, hash, kind) orelse return false;
+    std.fs.cwd().access(path, .{}) catch return false;
+    return true;
+}
+
+test "a header is accepted only for its own hash, kind and payload" {
+    const hash: [32]u8 = @splat(7);
+    const payload = "compiled code";
+    var bytes: [@sizeOf(Header) + payload.len]u8 = undefined;
+    const header = expected_header(hash, .plain, payload);
+    @memcpy(bytes[0..@sizeOf(Header)], std.mem.asBytes(&header));
+    @memcpy(bytes[@sizeOf(Header)..], payload);
+    try std.testing.expectEqualStrings(payload, verified_payload(&bytes, hash, .plain).?);
+    try std.testing.expect(verified_payload(&bytes, hash, .interruptible) == null);
+    try std.testing.expect(verified_payload(&bytes, @splat(8), .plain) == null);
+    try std.testing.expect(verified_payload(bytes[0 .. bytes.len - 1], hash, .plain) == null);
+    bytes[bytes.len - 1] ^= 1;
+    try std.testing.expect(verified_payload(&bytes, hash, .plain) == null);
+    try std.testing.expect(verified_payload(bytes[0..10], hash, .plain) == null);
+}

@@ -1,91 +1,32 @@
 // The same guest written in C (guest-sdk/c), Zig (guest-sdk/zig) and Rust (guest-sdk/rust), built
-// here with the flags the docs give (docs/guest-{c,zig,rust}.md) and run in real windows. Oracles
-// are independent of the guests: zlib's CRC-32 (node:zlib), counts and searches in JS, DataView
-// sums, and the files' bytes read back from disk. The Rust guest needs a rustc with the
-// wasm32-unknown-unknown standard library (tools/guest-toolchains.sh installs Debian's); without
-// one, its tests are skipped with the reason printed.
+// here with the flags the docs give (docs/guest-{c,zig,rust}.md; tools/build-guest-examples.ts)
+// and run in real windows. Oracles are independent of the guests: zlib's CRC-32 (node:zlib),
+// counts and searches in JS, DataView sums, and the files' bytes read back from disk. The Rust
+// guest needs a rustc with the wasm32-unknown-unknown standard library (tools/guest-toolchains.sh
+// installs Debian's); without one, its tests are skipped with the reason printed.
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
+import { buildC, buildRust, buildZig, findRustc, GUEST_BASE, rustMissing, STACK_BYTES } from "../tools/build-guest-examples.ts";
 import { patternBytes, tempDir, tempFile, thrown } from "./helpers.ts";
 
-const repo = join(import.meta.dir, "..");
-const abi = JSON.parse(readFileSync(join(repo, "abi", "vmwindow-abi.json"), "utf8")) as {
-  constants: { name: string; value: number }[];
-  guest_build: { stack_bytes: number; cpu: string };
-};
-const GUEST_BASE = abi.constants.find((c) => c.name === "GUEST_BASE")!.value;
-const STACK_BYTES = abi.guest_build.stack_bytes;
 const out = join(tempDir(), `guest-languages-${process.pid}`);
 mkdirSync(out, { recursive: true });
 
-function run(command: string[], cwd = repo): { ok: boolean; output: string } {
-  const result = Bun.spawnSync(command, { cwd, stdout: "pipe", stderr: "pipe" });
+function run(command: string[]): { ok: boolean; output: string } {
+  const result = Bun.spawnSync(command, { stdout: "pipe", stderr: "pipe" });
   return { ok: result.exitCode === 0, output: `${command.join(" ")}\n${result.stdout.toString()}${result.stderr.toString()}` };
 }
 
-const zig = Bun.which("zig") ?? join(repo, ".toolchain", "bin", "zig");
-
-/** The C guest: docs/guest-c.md's command line. */
-function buildC(): { wasm: string; ok: boolean; output: string } {
-  const wasm = join(out, "scan-c.wasm");
-  const result = run([
-    zig, "cc", "--target=wasm32-freestanding", `-mcpu=${abi.guest_build.cpu}`, "-O2", "-nostdlib",
-    "-Wl,--import-memory", `-Wl,--global-base=${GUEST_BASE}`, `-Wl,-z,stack-size=${STACK_BYTES}`, "-Wl,--no-entry",
-    "-I", "guest-sdk/c", "guest-sdk/c/examples/scan.c", "-o", wasm,
-  ]);
-  return { wasm, ...result };
-}
-
-/** The Zig guest: guest-sdk/zig's build.zig (addGuest). */
-function buildZig(): { wasm: string; ok: boolean; output: string } {
-  const prefix = join(out, "zig");
-  const result = run([zig, "build", "--cache-dir", join(out, "zig-cache"), "--prefix", prefix], join(repo, "guest-sdk", "zig"));
-  return { wasm: join(prefix, "bin", "scan.wasm"), ...result };
-}
-
-/** A rustc that has the wasm32-unknown-unknown standard library, or undefined. */
-function findRustc(): string | undefined {
-  for (const candidate of [process.env.VMWINDOW_RUSTC, "/usr/bin/rustc", Bun.which("rustc")]) {
-    if (!candidate || !existsSync(candidate)) continue;
-    const libdir = Bun.spawnSync([candidate, "--print", "target-libdir", "--target", "wasm32-unknown-unknown"]).stdout.toString().trim();
-    if (libdir && existsSync(libdir) && readdirSync(libdir).some((f) => f.startsWith("libcore-"))) return candidate;
-  }
-  return undefined;
-}
-
-/** The Rust guest: docs/guest-rust.md's commands (the crate, the stack-reset object, the cdylib). */
-function buildRust(rustc: string): { wasm: string; ok: boolean; output: string } {
-  const wasm = join(out, "scan-rust.wasm");
-  const common = ["--edition", "2021", "--target", "wasm32-unknown-unknown", "-O", "-C", "target-feature=+simd128", "-C", "strip=debuginfo"];
-  const lib = run([rustc, ...common, "--crate-type", "rlib", "--crate-name", "vmwindow_guest", "--cfg", 'feature="panic-handler"',
-    "guest-sdk/rust/src/lib.rs", "--out-dir", out]);
-  if (!lib.ok) return { wasm, ...lib };
-  const reset = join(out, "vmwindow_reset.o");
-  const resetBuild = run([zig, "cc", "--target=wasm32-freestanding", "-mcpu=mvp", "-O2", "-c", "guest-sdk/rust/reset.c", "-o", reset]);
-  if (!resetBuild.ok) return { wasm, ...resetBuild };
-  const result = run([
-    rustc, ...common, "--crate-type", "cdylib", "--crate-name", "scan", "guest-sdk/rust/examples/scan.rs",
-    "--extern", `vmwindow_guest=${join(out, "libvmwindow_guest.rlib")}`,
-    "-C", "link-arg=--import-memory", "-C", `link-arg=-zstack-size=${GUEST_BASE + STACK_BYTES}`, "-C", `link-arg=${reset}`, "-o", wasm,
-  ]);
-  return { wasm, ...result };
-}
-
 const rustc = findRustc();
-if (!rustc) {
-  console.log(
-    "guest-languages: SKIPPING the Rust guest: no rustc with the wasm32-unknown-unknown standard library " +
-      "(apt-get install rustc libstd-rust-dev-wasm32 lld-14, see tools/guest-toolchains.sh; or set VMWINDOW_RUSTC)",
-  );
-}
+if (!rustc) console.log(`guest-languages: SKIPPING the Rust guest: ${rustMissing}`);
 
 const languages = [
-  { name: "C", build: buildC, available: true },
-  { name: "Zig", build: buildZig, available: true },
-  { name: "Rust", build: () => buildRust(rustc!), available: rustc !== undefined },
+  { name: "C", build: () => buildC(out), available: true },
+  { name: "Zig", build: () => buildZig(out), available: true },
+  { name: "Rust", build: () => buildRust(out, rustc!), available: rustc !== undefined },
 ];
 
 /** Mutable i32 globals' initial values (the first is the stack pointer) and the memory import's minimum pages. */
@@ -174,7 +115,8 @@ function countByte(bytes: Uint8Array, byte: number): number {
 
 for (const language of languages) {
   describe.skipIf(!language.available)(`${language.name} guest`, () => {
-    const built = language.build();
+    // describe.skipIf still runs this body: build only what is available.
+    const built = language.available ? language.build() : { wasm: "", ok: false, output: "skipped" };
 
     test("builds with the documented flags into a module vmwindow accepts", () => {
       if (!built.ok) throw new Error(`build failed:\n${built.output}`);

@@ -7,6 +7,7 @@ import { exportedFunctionNames, makeCallable, resolveExport, type CallState, typ
 import { fuelArgument, optionsArgument, timeoutArgument, type InstantiateOptions } from "./guest-options.ts";
 import { collectImports, linkImports, type ImportSpec } from "./host-imports.ts";
 import { moduleBytes } from "./module-bytes.ts";
+import { guestSource, prepareGuest, type GuestSource } from "./module.ts";
 import { readValue, VALUE_BYTES, VALUES_MAX, viewsOf, writeValue, type Views, type WasmValue } from "./values.ts";
 
 const POLICY_FLUSH = 1;
@@ -47,15 +48,15 @@ function compileGuest(windowHandle: Pointer, bytes: Uint8Array, flags: number): 
  * Compiles, links and instantiates `wasm` over the window `windowHandle` belongs to.
  * @internal Use `Window.instantiate`.
  */
-export function createGuest(owner: GuestOwner, windowHandle: Pointer, wasm: Uint8Array | ArrayBuffer | string, options: InstantiateOptions = {}): Guest {
+export function createGuest(owner: GuestOwner, windowHandle: Pointer, wasm: GuestSource, options: InstantiateOptions = {}): Guest {
   options = optionsArgument(options);
-  const bytes = moduleBytes(wasm);
+  const source = guestSource(wasm);
   const imports = collectImports(options);
   const timeoutMs = timeoutArgument(options.timeoutMs ?? 0);
   const fuel = options.fuel === undefined ? undefined : fuelArgument(options.fuel);
   const interruptible = options.interruptible === true || timeoutMs !== 0;
   const flags = fuel !== undefined ? GUEST_METERED : interruptible ? GUEST_INTERRUPTIBLE : 0;
-  const handle = compileGuest(windowHandle, bytes, flags);
+  const handle = prepareGuest(windowHandle, source, flags, options.cacheDir);
   const guest = new Guest(owner, handle);
   try {
     guest._link(imports);

@@ -6,6 +6,7 @@ import { native, Result, takeHandle, utf8 } from "./ffi.ts";
 import { closeSync, constants, fstatSync, ftruncateSync, openSync } from "node:fs";
 import { createGuest, validateGuest, type Guest, type GuestOwner } from "./guest.ts";
 import type { InstantiateOptions } from "./guest-options.ts";
+import type { GuestModule } from "./module.ts";
 import { Region, type Access, type RegionOwner, type RegionState, type RemapOptions } from "./region.ts";
 
 export const PAGE_BYTES = 65_536;
@@ -171,10 +172,11 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
 
   /**
    * Compiles and instantiates a guest module (bytes, or a path to a .wasm file) over this window,
-   * with its own guest area. Options: host imports, a per-call deadline, logging, mapping and
+   * with its own guest area; a `GuestModule` (compiled once, for any window) is not compiled again,
+   * and bytes compiled earlier in this process are taken from its module cache. Options: host imports, a per-call deadline, logging, mapping and
    * flushing policy (see InstantiateOptions in guest-options.ts).
    */
-  instantiate(wasm: Uint8Array | ArrayBuffer | string, options?: InstantiateOptions): Guest {
+  instantiate(wasm: Uint8Array | ArrayBuffer | string | GuestModule, options?: InstantiateOptions): Guest {
     const guest = createGuest(this, this.#open(), wasm, options);
     this.#guests.add(guest);
     return guest;

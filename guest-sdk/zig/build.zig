@@ -2,7 +2,7 @@
 //! (`.vmwindow = .{ .path = "path/to/guest-sdk/zig" }`), then in build.zig:
 //!
 //!     const vmwindow = @import("vmwindow");
-//!     const guest = vmwindow.addGuest(b, b.dependency("vmwindow", .{}), .{
+//!     const guest = vmwindow.add_guest(b, b.dependency("vmwindow", .{}), .{
 //!         .name = "guest",
 //!         .root_source_file = b.path("src/guest.zig"),
 //!     });
@@ -24,7 +24,7 @@ pub const GuestOptions = struct {
 };
 
 /// wasm32-freestanding, CPU mvp + sign_ext (+ simd128): no bulk memory, which vmwindow refuses.
-pub fn guestTarget(b: *std.Build, simd128: bool) std.Build.ResolvedTarget {
+pub fn guest_target(b: *std.Build, simd128: bool) std.Build.ResolvedTarget {
     var features = std.Target.wasm.featureSet(&.{.sign_ext});
     if (simd128) features.addFeature(@intFromEnum(std.Target.wasm.Feature.simd128));
     return b.resolveTargetQuery(.{
@@ -39,8 +39,8 @@ pub fn guestTarget(b: *std.Build, simd128: bool) std.Build.ResolvedTarget {
 /// (`--global-base=2162688`), the given stack size, no entry point, `export fn`s exported. The
 /// module `vmwindow` (vmwindow.zig) is importable from `root_source_file`.
 /// `sdk` is this package: `b.dependency("vmwindow", .{})` (or null inside this package).
-pub fn addGuest(b: *std.Build, sdk: ?*std.Build.Dependency, options: GuestOptions) *std.Build.Step.Compile {
-    const target = guestTarget(b, options.simd128);
+pub fn add_guest(b: *std.Build, sdk: ?*std.Build.Dependency, options: GuestOptions) *std.Build.Step.Compile {
+    const target = guest_target(b, options.simd128);
     const sdk_path = if (sdk) |d| d.path("vmwindow.zig") else b.path("vmwindow.zig");
     const vmwindow_module = b.createModule(.{ .root_source_file = sdk_path, .target = target, .optimize = options.optimize });
     const root = b.createModule(.{
@@ -61,6 +61,6 @@ pub fn addGuest(b: *std.Build, sdk: ?*std.Build.Dependency, options: GuestOption
 
 pub fn build(b: *std.Build) void {
     const optimize = b.option(std.builtin.OptimizeMode, "optimize", "guest optimize mode (default ReleaseFast)") orelse .ReleaseFast;
-    const guest = addGuest(b, null, .{ .name = "scan", .root_source_file = b.path("examples/scan.zig"), .optimize = optimize });
+    const guest = add_guest(b, null, .{ .name = "scan", .root_source_file = b.path("examples/scan.zig"), .optimize = optimize });
     b.installArtifact(guest);
 }

@@ -3,7 +3,7 @@
 //!
 //! A guest runs with the window as its linear memory: a region's bytes are at a window address,
 //! so `region.bytes` is an ordinary slice over the file's pages (no copy). Build with the helper
-//! in build.zig (`addGuest`): it imports the window as memory, puts static data at the guest area
+//! in build.zig (`add_guest`): it imports the window as memory, puts static data at the guest area
 //! and leaves out bulk memory, which vmwindow refuses.
 
 const std = @import("std");
@@ -12,9 +12,9 @@ const builtin = @import("builtin");
 pub const abi = @import("abi.zig");
 
 comptime {
-    if (builtin.cpu.arch != .wasm32) @compileError("vmwindow guests are wasm32 (use addGuest in guest-sdk/zig/build.zig)");
+    if (builtin.cpu.arch != .wasm32) @compileError("vmwindow guests are wasm32 (use add_guest in guest-sdk/zig/build.zig)");
     if (std.Target.wasm.featureSetHasAny(builtin.cpu.features, .{ .bulk_memory, .bulk_memory_opt })) {
-        @compileError("bulk memory is enabled, and vmwindow refuses memory.copy/memory.fill: build for cpu mvp+simd128+sign_ext (addGuest does)");
+        @compileError("bulk memory is enabled, and vmwindow refuses memory.copy/memory.fill: build for cpu mvp+simd128+sign_ext (add_guest does)");
     }
 }
 
@@ -78,7 +78,7 @@ extern var __stack_high: u8;
 /// Exported as `__vmw_reset_stack`; the host calls it after a call that trapped or timed out: a
 /// trap skips the epilogues that would have raised the stack pointer (a wasm global), so without
 /// it every such trap would leak the trapped frames' stack. No guest frame is live then.
-fn resetStack() callconv(.c) void {
+fn reset_stack() callconv(.c) void {
     asm volatile (
         \\local.get %[sp]
         \\global.set __stack_pointer
@@ -88,7 +88,7 @@ fn resetStack() callconv(.c) void {
 }
 
 comptime {
-    @export(&resetStack, .{ .name = "__vmw_reset_stack" });
+    @export(&reset_stack, .{ .name = "__vmw_reset_stack" });
 }
 
 /// A live region as the table described it when it was looked up. `bytes` is a slice over the
@@ -106,7 +106,7 @@ pub const Region = struct {
     }
 
     /// The bytes for writing (stores reach the file), or null if the region is read-only.
-    pub fn bytesMut(self: Region) ?[]u8 {
+    pub fn bytes_mut(self: Region) ?[]u8 {
         if (!self.writable()) return null;
         return @constCast(self.bytes);
     }
@@ -140,7 +140,7 @@ pub fn region(id: u32) Region {
 }
 
 /// Whether entry `e`'s NUL-padded name equals `name`.
-pub fn nameEquals(e: *const abi.TableEntry, name: []const u8) bool {
+pub fn name_equals(e: *const abi.TableEntry, name: []const u8) bool {
     if (name.len > abi.name_max_bytes) return false;
     if (!std.mem.eql(u8, e.name[0..name.len], name)) return false;
     return name.len == abi.name_max_bytes or e.name[name.len] == 0;
@@ -153,7 +153,7 @@ pub fn find(name: []const u8) ?Region {
     var id: u32 = 1;
     while (id <= capacity) : (id += 1) {
         const e = entry(id);
-        if (e.state == abi.state_live and nameEquals(e, name)) return get(id);
+        if (e.state == abi.state_live and name_equals(e, name)) return get(id);
     }
     return null;
 }
@@ -187,7 +187,7 @@ pub fn request(name: []const u8, writable: bool) i32 {
 const Lanes = @Vector(16, u8);
 
 /// How many bytes of `bytes` equal `byte`. Never reads past the slice.
-pub fn countByte(bytes: []const u8, byte: u8) usize {
+pub fn count_byte(bytes: []const u8, byte: u8) usize {
     var count: usize = 0;
     var i: usize = 0;
     const needle: Lanes = @splat(byte);
@@ -216,7 +216,7 @@ pub fn countByte(bytes: []const u8, byte: u8) usize {
 }
 
 /// The index of the first byte equal to `byte`, or null.
-pub fn indexOfByte(bytes: []const u8, byte: u8) ?usize {
+pub fn index_of_byte(bytes: []const u8, byte: u8) ?usize {
     var i: usize = 0;
     const needle: Lanes = @splat(byte);
     while (bytes.len - i >= 16) : (i += 16) {

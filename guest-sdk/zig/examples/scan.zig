@@ -6,7 +6,7 @@ const vmw = @import("vmwindow");
 var crc_table: [256]u32 = undefined;
 var crc_ready = false;
 
-fn crcInit() void {
+fn crc_init() void {
     for (&crc_table, 0..) |*slot, n| {
         var c: u32 = @intCast(n);
         for (0..8) |_| c = if (c & 1 != 0) 0xEDB88320 ^ (c >> 1) else c >> 1;
@@ -17,7 +17,7 @@ fn crcInit() void {
 
 /// CRC-32 (IEEE, as zlib) of region `id`.
 export fn crc32(id: u32) u32 {
-    if (!crc_ready) crcInit();
+    if (!crc_ready) crc_init();
     var c: u32 = 0xFFFFFFFF;
     for (vmw.region(id).bytes) |byte| c = crc_table[(c ^ byte) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFF;
@@ -25,7 +25,7 @@ export fn crc32(id: u32) u32 {
 
 /// Newlines in region `id`, with the SDK's scanning primitive.
 export fn newlines(id: u32) u32 {
-    return @intCast(vmw.countByte(vmw.region(id).bytes, '\n'));
+    return @intCast(vmw.count_byte(vmw.region(id).bytes, '\n'));
 }
 
 /// Newlines in region `id`, the plain loop a Zig programmer writes.
@@ -37,7 +37,7 @@ export fn newlines_plain(id: u32) u32 {
 
 /// Index of the first `byte` in region `id`, or -1.
 export fn index_of(id: u32, byte: u32) i32 {
-    const index = vmw.indexOfByte(vmw.region(id).bytes, @truncate(byte)) orelse return -1;
+    const index = vmw.index_of_byte(vmw.region(id).bytes, @truncate(byte)) orelse return -1;
     return @intCast(index);
 }
 
@@ -56,7 +56,7 @@ export fn sum_u32(id: u32) u64 {
 /// Sets every byte of region `id` to `value` through the SDK's writable view: the byte count, or
 /// -1 when the region is read-only (nothing is written).
 export fn fill(id: u32, value: u32) i32 {
-    const bytes = vmw.region(id).bytesMut() orelse return -1;
+    const bytes = vmw.region(id).bytes_mut() orelse return -1;
     for (bytes) |*b| b.* = @truncate(value);
     return @intCast(bytes.len);
 }

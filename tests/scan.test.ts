@@ -135,6 +135,7 @@ describe.each([
       expect(e.equal(end - len, edge.offset + 65536 - len, len)).toBe(1);
       e.hash(end - len, len);
       e.token_stats(end - len, len, 0x2c, 0x0a);
+      e.record_stats(end - len, len, 0x2c, 0x0a);
       e.parse_float(end - len, len);
       e.parse_int(end - len, len);
     }
@@ -265,6 +266,45 @@ describe.each([
       for (const len of [...LENGTHS, 5000, 100_000]) {
         const view = textBytes.subarray(start, start + len);
         expect(BigInt.asUintN(64, BigInt(exports.token_stats!(text.offset + start, len, 0x2c, 0x0a)))).toBe(oracle(view, 0x2c, 0x0a));
+      }
+    }
+  });
+
+  test("Tokens.nextRecord: the same pieces grouped into records; fields past MAX_FIELDS counted, not kept", () => {
+    using r = window.mapAnonymous(1 << 20);
+    const oracle = (s: Uint8Array, sep: number, eol: number): bigint => {
+      const M = (1n << 64n) - 1n;
+      let records = 0n, fields = 0n, check = 0n, pos = 0, last = eol;
+      let current: [number, number][] = [];
+      const end = () => {
+        records++;
+        fields += BigInt(current.length);
+        for (const [a, b] of current.slice(0, 64)) check = (check * 31n + BigInt(a) * 7n + BigInt(b - a)) & M;
+        check = (check * 31n + BigInt(current.length)) & M;
+        current = [];
+      };
+      for (let i = 0; i < s.length; i++) {
+        if (s[i] === sep || s[i] === eol) {
+          current.push([pos, i]);
+          if (s[i] === eol) end();
+          last = s[i]!;
+          pos = i + 1;
+        }
+      }
+      if (pos < s.length || last === sep) { current.push([pos, s.length]); end(); }
+      return ((records << 44n) ^ (fields << 24n) ^ check) & M;
+    };
+    const wide = Array.from({ length: 100 }, (_, i) => String(i)).join(",");
+    const cases = ["", ",", "\n", "a", "a,b", "a,b\n", "a,\n", ",,\n\n,", "x\ny", wide + "\n" + wide, "id,category,amount\n1,books,12.50\n2,toys,3\n"];
+    for (const c of cases) {
+      const bytes = new TextEncoder().encode(c);
+      r.bytes.set(bytes);
+      expect([c, BigInt.asUintN(64, BigInt(exports.record_stats!(r.offset, bytes.length, 0x2c, 0x0a)))]).toEqual([c, oracle(bytes, 0x2c, 0x0a)]);
+    }
+    for (const start of [0, 1, 63, 64, 65]) {
+      for (const len of [...LENGTHS, 5000, 100_000]) {
+        const view = textBytes.subarray(start, start + len);
+        expect(BigInt.asUintN(64, BigInt(exports.record_stats!(text.offset + start, len, 0x2c, 0x0a)))).toBe(oracle(view, 0x2c, 0x0a));
       }
     }
   });

@@ -170,34 +170,29 @@ export function csv_group_by(id: u32, outId: u32): u32 {
   let used: u32 = 0;
   let header = indexOfByte(region.offset, region.length, 0x0a) + 1;
   t.reset(region.offset + header, region.length - header, 0x2c, 0x0a);
-  let column = 0;
-  let name: usize = 0, nameLength: usize = 0;
-  while (t.next()) {
-    if (column == 1) {
-      name = t.start;
-      nameLength = t.length;
-    } else if (column == 2) {
-      let amount = parseDecimal(t.start, t.length);
-      let slot = <usize>hashBytes(name, nameLength) & (SLOTS - 1);
-      while (true) {
-        let record = groups + slot * RECORD;
-        let length = <usize>load<u32>(record);
-        if (length == 0) {
-          if (nameLength > 28 || nameLength == 0) break; // not a category this bench writes
-          store<u32>(record, <u32>nameLength);
-          copyBytes(record + 4, name, nameLength);
-          used++;
-          length = nameLength;
-        }
-        if (length == nameLength && bytesEqual(record + 4, name, nameLength)) {
-          store<u64>(record, load<u64>(record, 32) + 1, 32);
-          store<f64>(record, load<f64>(record, 40) + amount, 40);
-          break;
-        }
-        slot = (slot + 1) & (SLOTS - 1);
+  let fields: u32;
+  while ((fields = t.nextRecord()) != 0) {
+    if (fields < 3) continue;
+    let name = t.fieldStart(1), nameLength = t.fieldLength(1);
+    let amount = parseDecimal(t.fieldStart(2), t.fieldLength(2));
+    let slot = <usize>hashBytes(name, nameLength) & (SLOTS - 1);
+    while (true) {
+      let record = groups + slot * RECORD;
+      let length = <usize>load<u32>(record);
+      if (length == 0) {
+        if (nameLength > 28 || nameLength == 0) break; // not a category this bench writes
+        store<u32>(record, <u32>nameLength);
+        copyBytes(record + 4, name, nameLength);
+        used++;
+        length = nameLength;
       }
+      if (length == nameLength && bytesEqual(record + 4, name, nameLength)) {
+        store<u64>(record, load<u64>(record, 32) + 1, 32);
+        store<f64>(record, load<f64>(record, 40) + amount, 40);
+        break;
+      }
+      slot = (slot + 1) & (SLOTS - 1);
     }
-    column = t.endsRecord ? 0 : column + 1;
   }
   const out = regions.get(outId);
   let at = out.offset;
@@ -244,6 +239,14 @@ export function prim_tokens(id: u32): u64 {
   while (t.next()) n++;
   return n;
 }
+export function prim_records(id: u32): u64 {
+  const r = regions.get(id);
+  let t = benchTokens();
+  t.reset(r.offset, r.length, 0x2c, 0x0a);
+  let n: u64 = 0;
+  while (t.nextRecord() != 0) n++;
+  return n;
+}
 export function prim_cursor_lines(id: u32): u64 {
   const r = regions.get(id);
   if (cursor === null) cursor = new Cursor();
@@ -258,12 +261,8 @@ export function prim_parse_amounts(id: u32): f64 {
   let t = benchTokens();
   let header = indexOfByte(r.offset, r.length, 0x0a) + 1;
   t.reset(r.offset + header, r.length - header, 0x2c, 0x0a);
-  let column = 0;
   let total: f64 = 0;
-  while (t.next()) {
-    if (column == 2) total += parseDecimal(t.start, t.length);
-    column = t.endsRecord ? 0 : column + 1;
-  }
+  while (t.nextRecord() >= 3) total += parseDecimal(t.fieldStart(2), t.fieldLength(2));
   return total;
 }
 let cursor: Cursor | null = null;

@@ -167,7 +167,8 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
       ["maxOf<f32>", size, () => ex.prim_max_f32!(f64.id)],
       ["minOf<f64>", size, () => ex.prim_min_f64!(f64.id)],
       ["Tokens.next (CSV, ~23-byte rows, 3 fields)", csv.length, () => ex.prim_tokens!(csv.id)],
-      ["Tokens + parseDecimal of every amount", csv.length, () => ex.prim_parse_amounts!(csv.id)],
+      ["Tokens.nextRecord (CSV rows)", csv.length, () => ex.prim_records!(csv.id)],
+      ["Tokens.nextRecord + parseDecimal of every amount", csv.length, () => ex.prim_parse_amounts!(csv.id)],
       ...(copy ? [
         ["copyBytes (region to region)", size, () => ex.prim_copy!(text.id, copy.id)] as [string, number, () => unknown],
         ["bytesEqual (equal regions)", size, () => { if (!ex.prim_equal!(text.id, copy.id)) throw new Error("copyBytes/bytesEqual disagree"); return 1; }] as [string, number, () => unknown],
@@ -210,7 +211,7 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
     const path = ensureCsv(dir, size);
     const fileBytes = Bun.file(path).size;
     const contenders: Contender[] = [
-      { id: "guest", label: "guest: Tokens + parseDecimal + hashBytes table (mapFile + call)", run: () => {
+      { id: "guest", label: "guest: Tokens.nextRecord + parseDecimal + hashBytes (mapFile + call)", run: () => {
         const region = window.mapFile(path);
         const n = ex.csv_group_by!(region.id, outRegion.id);
         region.unmap();

@@ -21,12 +21,12 @@ import { regions, Tokens, parseDecimal, hashBytes, bytesEqual, copyBytes, indexO
 @lazy const table: usize = memory.data(<i32>(GROUP_SLOTS * RECORD), 16);
 let groups: u32 = 0;
 let skipped: u64 = 0;
-let keyColumn = 1;
-let valueColumn = 2;
+let keyColumn: u32 = 1;
+let valueColumn: u32 = 2;
 let tokens: Tokens | null = null;
 
 /** Starts a new aggregation: group by column `key`, sum column `value` (0-based). */
-export function reset(key: i32, value: i32): void {
+export function reset(key: u32, value: u32): void {
   for (let i: usize = 0; i < GROUP_SLOTS * RECORD; i += 8) store<u64>(table + i, 0);
   groups = 0;
   skipped = 0;
@@ -57,27 +57,13 @@ export function add_range(id: u32, skip: usize, last: bool, header: bool): usize
   }
   if (tokens === null) tokens = new Tokens();
   let t = tokens!.reset(start, length, 0x2c, 0x0a);
-  let column = 0;
-  let key: usize = 0, keyLength: usize = 0, value: usize = 0, valueLength: usize = 0;
-  let found = 0; // bit 0: key seen, bit 1: value seen
-  while (t.next()) {
-    if (column == keyColumn) {
-      key = t.start;
-      keyLength = t.length;
-      found |= 1;
-    }
-    if (column == valueColumn) {
-      value = t.start;
-      valueLength = t.length;
-      found |= 2;
-    }
-    if (t.endsRecord) {
-      if (found == 3) add(key, keyLength, parseDecimal(value, valueLength));
-      else if (column > 0 || t.length > 0) skipped++; // a short row (empty lines are not rows)
-      column = 0;
-      found = 0;
-    } else {
-      column++;
+  let need = <u32>max(keyColumn, valueColumn);
+  let fields: u32;
+  while ((fields = t.nextRecord()) != 0) { // one record (line) per call: its fields' positions
+    if (fields > need && need < Tokens.MAX_FIELDS) {
+      add(t.fieldStart(keyColumn), t.fieldLength(keyColumn), parseDecimal(t.fieldStart(valueColumn), t.fieldLength(valueColumn)));
+    } else if (fields > 1 || t.fieldLength(0) > 0) {
+      skipped++; // a short row (an empty line is not a row)
     }
   }
   return start + length - region.offset;

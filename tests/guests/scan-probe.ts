@@ -71,3 +71,19 @@ export function token_stats(ptr: usize, len: usize, sep: u8, eol: u8): u64 {
 }
 
 export function hash(ptr: usize, len: usize): u32 { return hashBytes(ptr, len); }
+
+/** Tokens.nextRecord over [ptr, ptr + len): records, fields and a checksum of every kept field. */
+export function record_stats(ptr: usize, len: usize, sep: u8, eol: u8): u64 {
+  if (tokens === null) tokens = new Tokens();
+  let t = tokens!.reset(ptr, len, sep, eol);
+  let records: u64 = 0, fields: u64 = 0, check: u64 = 0;
+  let n: u32;
+  while ((n = t.nextRecord()) != 0) {
+    records++;
+    fields += n;
+    let kept = min(n, Tokens.MAX_FIELDS);
+    for (let k: u32 = 0; k < kept; k++) check = check * 31 + <u64>(t.fieldStart(k) - ptr) * 7 + <u64>t.fieldLength(k);
+    check = check * 31 + n;
+  }
+  return (records << 44) ^ (fields << 24) ^ check;
+}

@@ -2,8 +2,10 @@
 // drift: the generated guest files (C, Zig, Rust) must be what tools/gen-guest-abi.ts writes now,
 // and every hand-kept copy must agree with the definition: native/include/vmwindow.h's constants,
 // result codes and value kinds, the built-in imports native/src/host_functions.zig defines,
-// guest-sdk/assembly/{abi,host}.ts, docs/abi.md's tables, and the bytes a real window publishes.
-import { expect, test } from "bun:test";
+// guest-sdk/assembly/{abi,host}.ts, docs/abi.md's tables, the bytes a real window publishes, the
+// native Zig copies (layout, table, result codes, the structs the C ABI fills) and the Bun FFI
+// layer's literals.
+import { afterAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { toArrayBuffer } from "bun:ffi";
@@ -185,6 +187,9 @@ const hand = {
   hostImports: read("packages/bun/src/host-imports.ts"),
 };
 const absent: string[] = [];
+afterAll(() => {
+  if (absent.length > 0) console.log(`guest-abi: copies not found in their old form (generated or moved; not compared): ${absent.join(", ")}`);
+});
 
 /** `pub const name: T = expression;` of layout.zig, evaluated with BigInt over the file's own constants. */
 function zigConstants(source: string): Map<string, bigint> {
@@ -249,5 +254,33 @@ test("packages/bun's hand-kept copies (result codes, value kinds, access, name s
   const refused = hand.hostImports.match(/const HOST_REFUSED = (-?\d+);/);
   if (refused) expect(Number(refused[1])).toBe(abi.host_results.find((r) => r.name === "REFUSED")!.value);
   else absent.push("host-imports.ts HOST_REFUSED");
-  if (absent.length > 0) console.log(`guest-abi: copies not found in their old form (generated or moved; not compared): ${absent.join(", ")}`);
+});
+
+test("the structs the host reads: vmwindow.h's C structs and the Zig extern structs that fill them equal the definition", () => {
+  const cType: Record<string, string> = { uint64_t: "u64", uint32_t: "u32", uint8_t: "u8" };
+  const values = Object.fromEntries(abi.host_constants.map((c) => [`VMW_${c.name}`, c.value]));
+  for (const c of abi.host_constants) expect({ name: c.name, value: cDefine(`VMW_${c.name}`) }).toEqual({ name: c.name, value: c.value });
+  for (const struct of abi.host_structs) {
+    const expected = struct.fields.map((f) => ({ name: f.name, type: f.type }));
+    const tag = struct.name.replace(/_t$/, "");
+    const body = header.match(new RegExp(`typedef struct ${tag} \\{([^}]*)\\} ${struct.name};`));
+    expect({ struct: struct.name, found: body !== null }).toEqual({ struct: struct.name, found: true });
+    const cFields = [...body![1]!.matchAll(/^\s*(\w+) (\w+)(?:\[(\w+)\])?;/gm)].map((m) => ({
+      name: m[2]!,
+      type: m[3] ? `${cType[m[1]!]}[${values[m[3]] ?? m[3]}]` : cType[m[1]!] ?? m[1]!,
+    }));
+    expect({ struct: struct.name, fields: cFields }).toEqual({ struct: struct.name, fields: expected });
+    const [file, type] = struct.zig.split(" ") as [string, string];
+    const source = read(file);
+    const zigBody = source.match(new RegExp(`const ${type} = extern struct \\{([^}]*)\\}`));
+    if (!zigBody) {
+      absent.push(`${file} ${type}`);
+      continue;
+    }
+    const zigFields = [...zigBody[1]!.matchAll(/^\s*(\w+): (\[\w+\]u8|u\d+)/gm)].map((m) => ({
+      name: m[1]!,
+      type: m[2]!.startsWith("[") ? `u8[${m[2] === "[values_max]u8" ? abi.host_constants.find((c) => c.name === "VALUES_MAX")!.value : m[2]!.slice(1, -3)}]` : m[2]!,
+    }));
+    expect({ struct: type, fields: zigFields }).toEqual({ struct: type, fields: expected });
+  }
 });

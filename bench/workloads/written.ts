@@ -4,6 +4,7 @@
 // naive loop and the best idiom found), the native Zig SIMD loop, and a CSV group-by. One process,
 // contenders interleaved round by round (order rotating), data in place (mapped and faulted in)
 // for the scans; the CSV rows are time to result from a closed file.
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { cpus } from "node:os";
 import { Window } from "@vmwindow/bun";
@@ -28,6 +29,41 @@ function sumF64Naive(values: Float64Array): number {
 }
 function indexOfJs(bytes: Uint8Array): number {
   return bytes.indexOf(0xff);
+}
+
+/**
+ * The same bench guest in Bun's own WebAssembly (JavaScriptCore), over a window-shaped memory the
+ * host builds (docs/abi.md): region table at 0x10000 with one live region (id 1) whose bytes are
+ * the file, read straight into the memory at 4 MiB. Shows what another compiler makes of the same
+ * guest code (a copy-in contender: the read is not timed here, only scans).
+ */
+function bunWasmGuest(guestPath: string, path: string): Record<string, (...args: any[]) => any> {
+  const length = Bun.file(path).size;
+  const base = 4 * MiB;
+  const slot = Math.ceil(length / 65_536) * 65_536;
+  const pages = (base + slot + 65_536) / 65_536;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  const dv = new DataView(memory.buffer);
+  const h = 0x10000;
+  const header = [0x54574d56, 1, 64, 64, 16, 1, 2, 0];
+  header.forEach((v, i) => dv.setUint32(h + 4 * i, v, true));
+  dv.setBigUint64(h + 32, BigInt(pages * 65_536), true);
+  dv.setBigUint64(h + 40, 0x210000n, true);
+  dv.setBigUint64(h + 48, BigInt(base - 0x210000), true);
+  dv.setBigUint64(h + 56, BigInt(base), true);
+  const e = h + 64; // id 1
+  dv.setBigUint64(e, BigInt(base), true);
+  dv.setBigUint64(e + 8, BigInt(length), true);
+  dv.setBigUint64(e + 16, BigInt(slot), true);
+  [1, 3, 1, 1].forEach((v, i) => dv.setUint32(e + 24 + 4 * i, v, true)); // id, generation, live, read
+  const fd = openSync(path, "r");
+  for (let done = 0; done < length; ) done += readSync(fd, new Uint8Array(memory.buffer, base + done, length - done), 0, length - done, done);
+  closeSync(fd);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(guestPath)), {
+    env: { memory, abort: () => { throw new Error("guest abort"); } },
+    vmw: { release: () => -1 },
+  });
+  return instance.exports as Record<string, (...args: any[]) => any>;
 }
 
 interface Contender { id: string; label: string; run: () => unknown; native?: boolean; spawned?: (reps: number) => { ns: number[]; result: string } }
@@ -82,10 +118,13 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
         if (p.exitCode !== 0) throw new Error(`native failed: ${p.stderr.toString()}`);
         return JSON.parse(p.stdout.toString().trim().split("\n").pop()!) as { scan_ns: number[]; result: string };
       };
+      const jsc = kind === "indexOf" ? null : bunWasmGuest(guestPath, path);
       const contenders: Contender[] =
         kind === "newlines" ? [
           { id: "readme", label: "guest, README loop (checked view<u8>()[i])", run: () => ex.readme_count_newlines!(region.id) },
           { id: "primitive", label: "guest, countByte (SDK primitive)", run: () => ex.primitive_count_newlines!(region.id) },
+          { id: "bun-wasm-readme", label: "  same README loop, Bun's WebAssembly (copy-in)", run: () => jsc!.readme_count_newlines!(1) },
+          { id: "bun-wasm-primitive", label: "  same countByte, Bun's WebAssembly (copy-in)", run: () => jsc!.primitive_count_newlines!(1) },
           { id: "js-naive", label: "Bun JS naive loop over Bun.mmap", run: () => countNewlinesNaive(bytes) },
           { id: "js-best", label: "Bun JS best idiom (SWAR words)", run: () => countNewlinesJs(bytes) },
           { id: "native", label: "native Zig SIMD loop (mmap)", run: () => 0, native: true },
@@ -93,6 +132,8 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
         : kind === "f64" ? [
           { id: "readme", label: "guest, README loop (checked view<f64>()[i])", run: () => ex.readme_sum_f64!(region.id) },
           { id: "primitive", label: "guest, sumF64 (SDK primitive)", run: () => ex.primitive_sum_f64!(region.id) },
+          { id: "bun-wasm-readme", label: "  same README loop, Bun's WebAssembly (copy-in)", run: () => jsc!.readme_sum_f64!(1) },
+          { id: "bun-wasm-primitive", label: "  same sumF64, Bun's WebAssembly (copy-in)", run: () => jsc!.primitive_sum_f64!(1) },
           { id: "js-naive", label: "Bun JS naive loop (Float64Array)", run: () => sumF64Naive(f64) },
           { id: "js-best", label: "Bun JS best idiom (4 accumulators)", run: () => sumF64Js(bytes) },
           { id: "native", label: "native Zig SIMD loop (mmap)", run: () => 0, native: true },

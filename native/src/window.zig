@@ -177,7 +177,7 @@ pub const Window = struct {
         const free_ids = allocator.alloc(u32, capacity) catch return fail(error.OutOfMemory, "out of memory allocating region ids", .{});
         errdefer allocator.free(free_ids);
         const fault_slot = faults.register(reservation, window_layout.slots_base, window_layout.window_bytes) catch
-            return fail(error.OutOfMemory, "more than {d} windows are open in this process", .{faults.windows_max});
+            return fail(error.OutOfMemory, "more than {d} windows are open in this process: close the windows you no longer need (Bun: window.close(), or `using window = Window.create()`)", .{faults.windows_max});
         // Lowest id on top of the stack, so ids are handed out 1, 2, 3, ...
         for (free_ids, 0..) |*id, index| id.* = capacity - @as(u32, @intCast(index));
 

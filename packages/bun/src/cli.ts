@@ -3,7 +3,8 @@
 //
 //   vmwindow run GUEST.wasm [--map NAME=PATH[:ro|:rw|:rw:SIZE]]... [--scratch NAME=SIZE]... [--call FN [ARG...]]... [--print NAME[:TYPE]]...
 //                           [--timeout MS] [--fuel N] [--window-bytes SIZE] [--guest-bytes SIZE] [--format signed|unsigned|hex]
-//   vmwindow inspect GUEST.wasm [--json]
+//   vmwindow inspect GUEST.wasm [--json | --dts]
+//   vmwindow init [DIR] [--vendor VENDOR]
 //
 // Errors are one line on stderr and a non-zero exit status: 2 for usage errors, 10 + the native
 // result code for a VmwindowError (see EXIT_CODES and docs/troubleshooting.md), 1 for anything else.
@@ -14,6 +15,7 @@ import { VmwindowError, GuestTrap, type ErrorCode } from "./index.ts";
 import { Result } from "./ffi.ts";
 import { parseInspect, parseRun, UsageError } from "./cli/args.ts";
 import { inspect } from "./cli/inspect.ts";
+import { init, parseInit } from "./cli/init.ts";
 import { progress } from "./cli/progress.ts";
 import { run } from "./cli/run.ts";
 
@@ -43,6 +45,11 @@ const USAGE = `usage:
       --format signed|unsigned|hex        how integer results print (default signed)
       --progress / --quiet                force / silence progress on stderr (default: when a terminal)
   vmwindow inspect GUEST.wasm [--json]    imports, exports with signatures, memory, whether it fits a window
+  vmwindow inspect GUEST.wasm --dts       the exports as a TypeScript interface, for
+                                          window.instantiate<GuestExports>(...) (> guest.d.ts)
+  vmwindow init [DIR] [--vendor VENDOR]  a host + guest project in DIR (default .): src/main.ts, guest/main.ts,
+                                          tsconfigs, build/start/typecheck scripts; --vendor: a folder of
+                                          tarballs (./dev pack) the dependencies point at
   vmwindow --help | --version
 exit status: 0 ok, 2 usage, 10 + the native result code for vmwindow errors (e.g. 12 NOT_FOUND,
 21 TRAP, 31 TIMEOUT, 32 INTERRUPTED), 1 otherwise`;
@@ -58,6 +65,12 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case "inspect":
         return (await inspect(parseInspect(rest))) ? 0 : EXIT_CODES.LINK;
+      case "init": {
+        const options = parseInit(rest);
+        for (const file of init(options)) console.log(`wrote ${file}`);
+        console.log(`next: bun install && bun run build && bun run start FILE`);
+        return 0;
+      }
       case "--version":
       case "-V":
         console.log(VERSION);

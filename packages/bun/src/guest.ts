@@ -16,7 +16,7 @@ const GUEST_METERED = 2;
 
 /** What a guest needs from its window. */
 export interface GuestOwner {
-  releaseGuest(guest: Guest): void;
+  releaseGuest(guest: Guest<object>): void;
   ownsRegion(region: unknown): boolean;
   readonly basePointer: Pointer;
   readonly layout: { readonly guestBase: number; readonly guestBytes: number };
@@ -74,7 +74,12 @@ export function createGuest(owner: GuestOwner, windowHandle: Pointer, wasm: Gues
   return guest;
 }
 
-export class Guest implements Disposable {
+/**
+ * A guest. `E` types `exports`: by default any name may be looked up (each may be undefined);
+ * `window.instantiate<GuestExports>(...)` with the interface `vmwindow inspect --dts` writes gives
+ * each export its parameter and result types.
+ */
+export class Guest<E extends object = Record<string, GuestFunction>> implements Disposable {
   #owner: GuestOwner;
   #state: GuestState;
   #resolved = new Map<string, ResolvedExport>();
@@ -95,8 +100,8 @@ export class Guest implements Disposable {
   }
 
   /** Every exported function as a typed callable, resolved at instantiation: `guest.exports.sum(1, 2)`. */
-  get exports(): Readonly<Record<string, GuestFunction>> {
-    return this.#exports;
+  get exports(): Readonly<E> {
+    return this.#exports as unknown as Readonly<E>;
   }
 
   /** The typed callable for export `name` (the same function every time). */

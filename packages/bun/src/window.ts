@@ -5,6 +5,7 @@ import { check, closedError, throwResult, VmwindowError } from "./errors.ts";
 import { native, Result, takeHandle, utf8 } from "./ffi.ts";
 import { closeSync, constants, fstatSync, ftruncateSync, openSync } from "node:fs";
 import { createGuest, validateGuest, type Guest, type GuestOwner } from "./guest.ts";
+import type { GuestFunction } from "./callables.ts";
 import type { InstantiateOptions } from "./guest-options.ts";
 import type { GuestModule } from "./module.ts";
 import { Region, type Access, type RegionOwner, type RegionState, type RemapOptions } from "./region.ts";
@@ -69,7 +70,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   // Indexed by region id. Not a Map: in Bun 1.4 a Map of ~16k entries costs ~80 us per
   // set + delete of one key (measured), which made map/unmap O(live regions).
   #regions: (Region | undefined)[] = [];
-  #guests = new Set<Guest>();
+  #guests = new Set<Guest<object>>();
   #regionOut = new BigUint64Array(REGION_INFO_BYTES / 8);
   // The same bytes as 32-bit words: reading a u64 as two words avoids a BigInt per field.
   #regionWords = new Uint32Array(this.#regionOut.buffer);
@@ -79,6 +80,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
 
   private constructor(handle: Pointer) {
     this.#handle = handle;
+    track(this, handle);
     this.#base = native.vmw_window_base(handle) as Pointer;
     const out = new BigUint64Array(7);
     const result = native.vmw_window_layout(handle, out);
@@ -103,7 +105,11 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 0xffff_ffff) {
       throw new VmwindowError("INVALID_ARGUMENT", `capacity must be a positive integer, got ${String(capacity)}`);
     }
-    const { result, handle } = takeHandle((out) => native.vmw_window_create(sizeBytes, guestBytes, capacity, out));
+    let { result, handle } = takeHandle((out) => native.vmw_window_create(sizeBytes, guestBytes, capacity, out));
+    // Out of windows or address space: windows dropped without close() may be what holds them.
+    if (result === Result.OUT_OF_MEMORY && reclaimDropped() > 0) {
+      ({ result, handle } = takeHandle((out) => native.vmw_window_create(sizeBytes, guestBytes, capacity, out)));
+    }
     if (result !== Result.OK || handle === null) throwResult(result);
     return new Window(handle);
   }
@@ -135,7 +141,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   }
 
   /** The guests instantiated over this window and not closed yet (several may share a window). */
-  get guests(): ReadonlySet<Guest> {
+  get guests(): ReadonlySet<Guest<object>> {
     return this.#guests;
   }
 
@@ -173,11 +179,12 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   /**
    * Compiles and instantiates a guest module (bytes, or a path to a .wasm file) over this window,
    * with its own guest area; a `GuestModule` (compiled once, for any window) is not compiled again,
-   * and bytes compiled earlier in this process are taken from its module cache. Options: host imports, a per-call deadline, logging, mapping and
-   * flushing policy (see InstantiateOptions in guest-options.ts).
+   * and bytes compiled earlier in this process are taken from its module cache. Options: host
+   * imports, a per-call deadline, logging, mapping and flushing policy (see InstantiateOptions in
+   * guest-options.ts). `E` types `guest.exports`: the interface `vmwindow inspect --dts` writes.
    */
-  instantiate(wasm: Uint8Array | ArrayBuffer | string | GuestModule, options?: InstantiateOptions): Guest {
-    const guest = createGuest(this, this.#open(), wasm, options);
+  instantiate<E extends object = Record<string, GuestFunction>>(wasm: Uint8Array | ArrayBuffer | string | GuestModule, options?: InstantiateOptions): Guest<E> {
+    const guest = createGuest(this, this.#open(), wasm, options) as unknown as Guest<E>;
     this.#guests.add(guest);
     return guest;
   }
@@ -203,6 +210,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     // Views first: their pages go away with the window.
     for (const region of this.#regions) region?._detachViews();
     check(native.vmw_window_destroy(handle));
+    untrack(this, handle);
     this.#handle = null;
     for (const guest of this.#guests) guest.detach();
     this.#guests.clear();
@@ -276,7 +284,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   }
 
   /** @internal Throws BUSY, closing nothing, from inside a host function of this window's guests. */
-  releaseGuest(guest: Guest): void {
+  releaseGuest(guest: Guest<object>): void {
     if (guest.handle === null) return;
     check(native.vmw_guest_destroy(guest.handle));
     guest.detach();
@@ -352,6 +360,47 @@ function createOutputFile(path: string, options: MapOptions, offset: number, len
   } finally {
     closeSync(fd);
   }
+}
+
+// Windows dropped without close() -------------------------------------------------------------
+// A window holds ~4 GiB of address space, a table and its guests until it is closed. One that
+// becomes unreachable without close() is released when the garbage collector finds it (warned
+// about once), and `Window.create` collects and releases them when it runs out of windows.
+
+const tracked = new Map<Pointer, WeakRef<Window>>();
+const dropped = new FinalizationRegistry<Pointer>((handle) => release(handle));
+let warned = false;
+
+function track(window: Window, handle: Pointer): void {
+  tracked.set(handle, new WeakRef(window));
+  dropped.register(window, handle, window);
+}
+
+function untrack(window: Window, handle: Pointer): void {
+  tracked.delete(handle);
+  dropped.unregister(window);
+}
+
+/** Destroys the native window of a Window that was garbage-collected without close(). */
+function release(handle: Pointer): void {
+  if (!tracked.delete(handle)) return;
+  if (!warned) {
+    warned = true;
+    console.warn("vmwindow: a Window was garbage-collected without close(): released now. Close windows when done (window.close(), or `using window = Window.create()`).");
+  }
+  native.vmw_window_destroy(handle);
+}
+
+/** Collects garbage and releases every dropped window now; how many there were. */
+function reclaimDropped(): number {
+  Bun.gc(true);
+  let released = 0;
+  for (const [handle, ref] of [...tracked]) {
+    if (ref.deref() !== undefined) continue;
+    release(handle);
+    released++;
+  }
+  return released;
 }
 
 /** An options argument: undefined (defaults) or a plain object. */

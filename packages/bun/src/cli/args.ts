@@ -241,13 +241,17 @@ export function convertArgument(text: string, kind: ValueKind, index: number, fn
 export interface InspectOptions {
   path: string;
   json: boolean;
+  /** Print the exports as a TypeScript interface instead of the report. */
+  dts: boolean;
 }
 
 export function parseInspect(argv: string[]): InspectOptions {
   const json = argv.includes("--json");
-  const rest = argv.filter((a) => a !== "--json");
+  const dts = argv.includes("--dts");
+  if (json && dts) throw new UsageError("--json and --dts cannot be combined");
+  const rest = argv.filter((a) => a !== "--json" && a !== "--dts");
   const unknown = rest.find((a) => a.startsWith("--"));
   if (unknown) throw new UsageError(`unknown option ${unknown}`);
   if (rest.length !== 1) throw new UsageError(rest.length === 0 ? "inspect needs a guest module (vmwindow inspect GUEST.wasm)" : `unexpected argument ${JSON.stringify(rest[1])}`);
-  return { path: rest[0]!, json };
+  return { path: rest[0]!, json, dts };
 }

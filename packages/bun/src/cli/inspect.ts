@@ -1,6 +1,7 @@
 // `vmwindow inspect`: a module's imports, exports with signatures and memory, and whether it fits
 // a window (fitChecks).
 import { readModuleFile } from "../module-bytes.ts";
+import { exportsDeclaration } from "./dts.ts";
 import { DEFAULT_GUEST_BYTES, PAGE_BYTES, VmwindowError, Window } from "../index.ts";
 import { MAX_WINDOW_BYTES, type InspectOptions } from "./args.ts";
 import { formatBytes } from "./format.ts";
@@ -102,7 +103,7 @@ function hex(value: number): string {
 }
 
 /** Prints the report; false when the text report says the module does not fit (--json: always true). */
-export async function inspect({ path, json }: InspectOptions): Promise<boolean> {
+export async function inspect({ path, json, dts }: InspectOptions): Promise<boolean> {
   const bytes = readModuleFile(path);
   if (bytes.length === 0) throw new VmwindowError("BAD_MODULE", `${path} is empty (0 bytes)`);
   // Validation and the import/export lists from the engine; signatures and layout from our parser.
@@ -117,6 +118,10 @@ export async function inspect({ path, json }: InspectOptions): Promise<boolean> 
   const engineExports = WebAssembly.Module.exports(module);
   if (engineImports.length !== info.imports.length || engineExports.length !== info.exports.length) {
     throw new VmwindowError("BAD_MODULE", `${path}: the section parser and the engine disagree on imports/exports`);
+  }
+  if (dts) {
+    process.stdout.write(exportsDeclaration(info, path));
+    return true;
   }
   const checks = [...fitChecks(info), engineCheck(bytes)];
   const fits = checks.every((c) => c.ok);

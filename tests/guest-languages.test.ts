@@ -87,10 +87,12 @@ function moduleFacts(bytes: Uint8Array): { stackPointer: number; minPages: numbe
       }
     } else if (id === 0) {
       if (name() === "target_features") {
-        // Prefixed feature names (+ used, - disallowed): the linker's record of what the code uses.
+        // Prefixed feature names (+ used, - disallowed): the linker's record of what the objects
+        // were compiled for, when the section is kept (Zig strips it; window.validate below is the
+        // engine's own check of the instructions).
         for (let n = leb(); n > 0; n--) {
           const prefix = bytes[pos++]!;
-          if (name() === "bulk-memory" && prefix === 0x2b) bulkMemory = true;
+          if (/^bulk-memory(-opt)?$/.test(name()) && prefix === 0x2b) bulkMemory = true;
         }
       }
     }

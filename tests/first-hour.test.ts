@@ -1,0 +1,83 @@
+// An outside project's first hour (issue 12), replayed from docs/install.md: in an empty folder,
+// with only the pinned bun on PATH, the tarballs `./dev pack` makes, the package.json the doc
+// shows and the commands it lists, in order. Oracles: the file's newline count from node:fs, tsc's
+// verdict on a correct and on two wrong hosts, the lockfile's text, the install's output.
+import { expect, test } from "bun:test";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { packAll } from "../tools/pack.ts";
+import { tempDir } from "./helpers.ts";
+
+const repo = join(import.meta.dir, "..");
+const supported = process.platform === "linux" && process.arch === "x64";
+
+/** The fenced blocks of `lang` in docs/install.md, in order. */
+function blocks(lang: string): string[] {
+  const text = readFileSync(join(repo, "docs", "install.md"), "utf8");
+  return [...text.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!);
+}
+
+function shell(command: string, cwd: string): { out: string; code: number } {
+  const env = { PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, HOME: process.env.HOME ?? "/root", TMPDIR: process.env.TMPDIR ?? "/tmp" };
+  const result = Bun.spawnSync(["bash", "-c", command], { cwd, env, stdout: "pipe", stderr: "pipe" });
+  return { out: result.stdout.toString() + result.stderr.toString(), code: result.exitCode };
+}
+
+test.skipIf(!supported)(
+  "docs/install.md from an empty folder: install from tarballs, scaffold, build, run, type-check",
+  () => {
+    const app = join(tempDir(), `first-hour-${process.pid}`);
+    mkdirSync(app, { recursive: true });
+    packAll(join(app, "vendor"));
+    const [manifest] = blocks("json");
+    writeFileSync(join(app, "package.json"), manifest!);
+
+    // The "Then:" block: each command as the doc gives it (comments dropped).
+    const commands = blocks("sh").find((block) => block.includes("vmwindow init"))!
+      .split("\n").map((line) => line.replace(/\s+#.*$/, "").trim()).filter(Boolean);
+    expect(commands[0]).toBe("bun install");
+    const outputs: string[] = [];
+    for (const command of commands) {
+      const { out, code } = shell(command, app);
+      if (code !== 0) throw new Error(`${command} exited ${code}:\n${out}`);
+      outputs.push(out);
+    }
+    // No registry was asked for an @vmwindow package (Bun prints 404s for missing optional ones).
+    expect(outputs.join("\n")).not.toMatch(/404|error:/i);
+    // `bun run start package.json` counted the newlines of package.json as it is now.
+    const lines = readFileSync(join(app, "package.json"), "utf8").split("\n").length - 1;
+    expect(outputs[commands.indexOf("bun run start package.json")]).toContain(`package.json: ${lines} lines`);
+    // The lockfile names the tarballs relative to the project.
+    const lock = readFileSync(join(app, "bun.lock"), "utf8");
+    expect(lock).toContain("file:./vendor/vmwindow-bun-0.1.0.tgz");
+    expect(lock).not.toContain(app);
+
+    // Typed exports: a wrong export name and a wrong argument type fail the type check.
+    const host = readFileSync(join(app, "src", "main.ts"), "utf8");
+    expect(host).toContain("instantiate<GuestExports>");
+    for (const [wrong, message] of [
+      [host.replace("guest.exports.countLines(input.id)", "guest.exports.countLine(input.id)"), "countLine"],
+      [host.replace("guest.exports.countLines(input.id)", 'guest.exports.countLines("input")'), "string"],
+    ] as const) {
+      writeFileSync(join(app, "src", "main.ts"), wrong);
+      const { out, code } = shell("bun run typecheck", app);
+      expect(code).not.toBe(0);
+      expect(out).toContain(message);
+    }
+    writeFileSync(join(app, "src", "main.ts"), host);
+    expect(shell("bun run typecheck", app).code).toBe(0);
+  },
+  300_000,
+);
+
+test("a Window dropped without close() is released; 1,100 of them never reach the 1,024-window limit", () => {
+  const child = Bun.spawnSync([process.execPath, join(import.meta.dir, "fixtures", "leak-windows.ts"), "1100"], { stdout: "pipe", stderr: "pipe" });
+  const stderr = child.stderr.toString();
+  expect(child.exitCode).toBe(0);
+  const report = JSON.parse(child.stdout.toString().trim().split("\n").at(-1)!);
+  expect(report.created).toBe(1100);
+  expect(report.peakRssMiB).toBeLessThan(1024);
+  // Warned once, naming the fix.
+  expect(stderr.match(/garbage-collected without close\(\)/g)?.length).toBe(1);
+  expect(stderr).toContain("using window = Window.create()");
+}, 120_000);

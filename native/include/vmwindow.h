@@ -414,6 +414,13 @@ vmw_result_t vmw_guest_export(vmw_guest_t *guest, const char *name, size_t name_
 vmw_result_t vmw_guest_export_nth(vmw_guest_t *guest, uint32_t index, char *name_out,
                                   size_t name_capacity, size_t *out_name_len, uint32_t *out_kind);
 
+/* Resolves every exported function of an instantiated guest in export order, as vmw_guest_export
+ * would one by one (skipping exports with unsupported value types; indices 0, 1, 2, ... in that
+ * order), and writes how many to *out_count. For a host that knows the module's exports already
+ * (from another guest of the same module). VMW_ERR_INVALID_ARGUMENT if any export was resolved
+ * before. */
+vmw_result_t vmw_guest_resolve_all(vmw_guest_t *guest, uint32_t *out_count);
+
 /* The guest's argument/result array: VMW_VALUES_MAX slots of 16 bytes (wasmtime_val_raw_t:
  * i32/i64/f32/f64 stored little-endian at the slot's start). Valid for the guest's life. */
 uint8_t *vmw_guest_values(vmw_guest_t *guest);

@@ -49,7 +49,7 @@ const fuel_unlimited: u64 = std.math.maxInt(u64) / 2;
 const reset_fuel: u64 = 1_000;
 
 /// Arguments and results of one call share this many 16-byte value slots.
-pub const values_max = 16;
+pub const values_max = module_mod.values_max;
 /// Exports a guest can resolve (functions looked up by name, each once): above what any module
 /// has (Wasmtime's parser refuses more than 100,000 exports), so it bounds only a host that
 /// resolves the same names again and again.
@@ -397,7 +397,7 @@ pub const Guest = struct {
             return fail(error.InvalidArgument, "timeout {d} ms is longer than the maximum {d} ms", .{ timeout_ms, ticker.deadline_max_ms });
         }
         if (guest.engine_kind == .plain) {
-            return fail(error.Unsupported, "this guest was compiled without deadline support; compile it with VMW_GUEST_INTERRUPTIBLE (Bun: instantiate with timeoutMs or interruptible: true)", .{});
+            return fail(error.Unsupported, "this guest was instantiated without deadline support: instantiate it with interruptible: true or a timeoutMs (C: compile with VMW_GUEST_INTERRUPTIBLE)", .{});
         }
         const had_deadline = guest.deadline_ticks != 0;
         if (timeout_ms != 0 and !had_deadline) {
@@ -415,7 +415,7 @@ pub const Guest = struct {
     /// `error.Timeout` when they run out. Only guests compiled `.metered`.
     pub fn set_fuel(guest: *Guest, fuel: u64) Error!void {
         if (guest.engine_kind != .metered) {
-            return fail(error.Unsupported, "this guest was compiled without fuel metering; compile it with VMW_GUEST_METERED (Bun: instantiate with fuel)", .{});
+            return fail(error.Unsupported, "this guest was instantiated without fuel metering: instantiate it with a fuel budget (C: compile with VMW_GUEST_METERED)", .{});
         }
         if (fuel == 0) return fail(error.InvalidArgument, "fuel must be positive", .{});
         guest.fuel_per_call = fuel;
@@ -463,6 +463,26 @@ pub const Guest = struct {
         }) catch return fail(error.OutOfMemory, "out of memory resolving export \"{s}\"", .{name});
         assert(guest.exports.items.len <= exports_max);
         return info;
+    }
+
+    /// Resolves every exported function in export order (as `find_export` each, skipping those
+    /// with unsupported value types), so a host that already knows the module's exports (another
+    /// guest of the same module) gets the same indices with one call. Returns how many resolved.
+    pub fn resolve_all(guest: *Guest) Error!u32 {
+        if (!guest.instantiated) return fail(error.InvalidArgument, "the guest is not instantiated yet", .{});
+        if (guest.exports.items.len != 0) return fail(error.InvalidArgument, "the guest has resolved exports already ({d})", .{guest.exports.items.len});
+        const listed = guest.module.func_exports;
+        guest.exports.ensureTotalCapacity(guest.window.allocator, listed.len) catch return fail(error.OutOfMemory, "out of memory resolving exports", .{});
+        for (listed) |entry| {
+            // By name: Wasmtime's export_nth walks the exports from the first (O(n) per call).
+            var item: wt.Extern = undefined;
+            const found = wt.wasmtime_instance_export_get(guest.context, &guest.instance, entry.name.ptr, entry.name.len, &item);
+            assert(found);
+            assert(item.kind == wt.extern_kind_func);
+            guest.exports.appendAssumeCapacity(.{ .func = item.of.func, .values_len = entry.values_len });
+        }
+        assert(guest.exports.items.len == listed.len);
+        return @intCast(listed.len);
     }
 
     /// The name and kind (`wt.extern_kind_*`) of export number `index`, or NotFound past the end.
@@ -538,7 +558,7 @@ pub const Guest = struct {
     /// callback that polls it every `interrupts.poll_ticks` while it runs; the same token after.
     pub fn interrupt_token(guest: *Guest) Error!interrupts.Token {
         if (guest.engine_kind == .plain) {
-            return fail(error.Unsupported, "this guest was compiled without deadline support, which interrupts need; compile it with VMW_GUEST_INTERRUPTIBLE (Bun: instantiate with interruptible: true or timeoutMs)", .{});
+            return fail(error.Unsupported, "this guest was instantiated without deadline support, which interrupts need: instantiate it with interruptible: true or a timeoutMs (C: compile with VMW_GUEST_INTERRUPTIBLE)", .{});
         }
         if (guest.interrupt_slot) |slot| return interrupts.token(slot);
         // Registering the store's epoch callback needs the store idle.

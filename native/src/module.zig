@@ -47,6 +47,9 @@ pub const Module = struct {
     exports_reset_stack: bool,
     /// Its active data segments, checked against each window's guest area.
     data_extent: module_check.Extent,
+    /// Its exported functions whose value types a host can pass (i32/i64/f32/f64, at most
+    /// `values_max` each way), in export order: what `Guest.resolve_all` resolves per guest.
+    func_exports: []const FuncExport,
 
     pub fn acquire(module: *Module) *Module {
         const before = module.refs.fetchAdd(1, .monotonic);
@@ -60,11 +63,23 @@ pub const Module = struct {
         assert(before > 0);
         if (before != 1) return;
         wt.wasmtime_module_delete(module.wasm_module);
+        for (module.func_exports) |entry| allocator.free(entry.name);
+        allocator.free(module.func_exports);
         allocator.destroy(module);
     }
 };
 
 const allocator = std.heap.c_allocator;
+
+/// Arguments and results of one call share this many value slots (guest.zig `values_max`).
+pub const values_max = 16;
+
+/// An exported function: its position among the module's exports and its value-slot count.
+pub const FuncExport = struct {
+    /// Owned by the module.
+    name: []const u8,
+    values_len: u32,
+};
 
 const CacheEntry = struct {
     module: *Module,
@@ -120,6 +135,8 @@ pub fn compile(wasm: []const u8, kind: engine.Kind, cache_dir: ?[]const u8, sour
         if (cache_dir) |dir| module_cache.store(dir, hash, kind, wasm_module);
     }
 
+    const func_exports = try callable_exports(wasm_module);
+    errdefer allocator.free(func_exports);
     const module = allocator.create(Module) catch return fail(error.OutOfMemory, "out of memory allocating a module", .{});
     module.* = .{
         .wasm_module = wasm_module,
@@ -129,6 +146,7 @@ pub fn compile(wasm: []const u8, kind: engine.Kind, cache_dir: ?[]const u8, sour
         .assemblyscript = facts.assemblyscript,
         .exports_reset_stack = exports_reset_stack(wasm_module),
         .data_extent = extent,
+        .func_exports = func_exports,
     };
     cache_insert(module);
     if (source_out) |out| out.* = source;
@@ -214,6 +232,45 @@ fn exports_reset_stack(module: *wt.Module) bool {
         if (std.mem.eql(u8, byte_vec_slice(wt.wasm_exporttype_name(exports.data.?[i].?)), "__vmw_reset_stack")) return true;
     }
     return false;
+}
+
+/// The module's exported functions a host can call (numeric value types, at most `values_max` each
+/// way), in export order.
+fn callable_exports(module: *wt.Module) Error![]const FuncExport {
+    var exports: wt.ExportTypeVec = .{ .size = 0, .data = null };
+    wt.wasmtime_module_exports(module, &exports);
+    defer wt.wasm_exporttype_vec_delete(&exports);
+    var list: std.ArrayListUnmanaged(FuncExport) = .empty;
+    errdefer {
+        for (list.items) |entry| allocator.free(entry.name);
+        list.deinit(allocator);
+    }
+    for (0..exports.size) |i| {
+        const ty = wt.wasm_exporttype_type(exports.data.?[i].?);
+        const func_type = wt.wasm_externtype_as_functype_const(ty) orelse continue;
+        const params = wt.wasm_functype_params(func_type);
+        const results = wt.wasm_functype_results(func_type);
+        if (params.size > values_max or results.size > values_max) continue;
+        if (!all_numeric(params) or !all_numeric(results)) continue;
+        const name = allocator.dupe(u8, byte_vec_slice(wt.wasm_exporttype_name(exports.data.?[i].?))) catch
+            return fail(error.OutOfMemory, "out of memory listing the module's exports", .{});
+        list.append(allocator, .{ .name = name, .values_len = @intCast(@max(params.size, results.size)) }) catch {
+            allocator.free(name);
+            return fail(error.OutOfMemory, "out of memory listing the module's exports", .{});
+        };
+    }
+    assert(list.items.len <= exports.size);
+    return list.toOwnedSlice(allocator) catch fail(error.OutOfMemory, "out of memory listing the module's exports", .{});
+}
+
+fn all_numeric(types: *const wt.ValTypeVec) bool {
+    for (0..types.size) |i| {
+        switch (wt.wasm_valtype_kind(types.data.?[i].?)) {
+            wt.valkind_i32, wt.valkind_i64, wt.valkind_f32, wt.valkind_f64 => {},
+            else => return false,
+        }
+    }
+    return true;
 }
 
 /// What a module's imports say about it, besides passing the checks.

@@ -211,6 +211,7 @@ pub extern fn wasm_importtype_type(ty: *const ImportType) *const ExternType;
 pub extern fn wasmtime_module_exports(module: *const Module, out: *ExportTypeVec) void;
 pub extern fn wasm_exporttype_vec_delete(vec: *ExportTypeVec) void;
 pub extern fn wasm_exporttype_name(ty: *const ExportType) *const ByteVec;
+pub extern fn wasm_exporttype_type(ty: *const ExportType) *const ExternType;
 pub extern fn wasm_externtype_kind(ty: *const ExternType) u8;
 pub extern fn wasm_externtype_as_memorytype_const(ty: *const ExternType) ?*const MemoryType;
 pub extern fn wasm_externtype_as_functype_const(ty: *const ExternType) ?*const FuncType;

@@ -133,6 +133,13 @@ pub export fn vmw_guest_export_nth(guest: *Guest, index: u32, name_out: ?[*]u8, 
     return .ok;
 }
 
+pub export fn vmw_guest_resolve_all(guest: *Guest, out_count: ?*u32) Result {
+    errors.clear();
+    const count_out = out_count orelse return to_result(fail(error.InvalidArgument, "out_count is NULL", .{}));
+    count_out.* = guest.resolve_all() catch |err| return errors.result_from_error(err);
+    return .ok;
+}
+
 pub export fn vmw_guest_values(guest: *Guest) [*]u8 {
     return @ptrCast(&guest.values);
 }

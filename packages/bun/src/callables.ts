@@ -68,15 +68,36 @@ export function* exportedFunctionNames(handle: Pointer): Generator<string> {
  * bigint, an i32 result a signed number.
  */
 export function makeCallable(target: ResolvedExport, state: CallState, views: Views, fail: (result: number) => never): GuestFunction {
-  const factory = callableFactory(target);
-  const badArgument = (error: unknown) => {
-    throw new VmwindowError("INVALID_ARGUMENT", `${target.name}(${target.params.join(", ")}): ${(error as Error)?.message ?? String(error)}`);
-  };
-  const callable = factory(state, native.vmw_guest_call, fail, () => {
-    throw closedError("guest");
-  }, badArgument, views.i32, views.i64, views.f32, views.f64) as GuestFunction;
-  Object.defineProperty(callable, "signature", { value: Object.freeze({ name: target.name, params: target.params, results: target.results }) });
+  const shared = sharedParts(target);
+  const callable = shared.factory(state, native.vmw_guest_call, fail, throwClosed, shared.badArgument, views.i32, views.i64, views.f32, views.f64) as GuestFunction;
+  Object.defineProperty(callable, "signature", { value: shared.signature });
   return callable;
+}
+
+function throwClosed(): never {
+  throw closedError("guest");
+}
+
+/** What every callable of one export shares (guests of one module share their ResolvedExports). */
+interface SharedParts {
+  factory: CallableFactory;
+  signature: ExportSignature;
+  badArgument: (error: unknown) => never;
+}
+const shared = new WeakMap<ResolvedExport, SharedParts>();
+
+function sharedParts(target: ResolvedExport): SharedParts {
+  const known = shared.get(target);
+  if (known) return known;
+  const parts: SharedParts = {
+    factory: callableFactory(target),
+    signature: Object.freeze({ name: target.name, params: target.params, results: target.results }),
+    badArgument: (error: unknown) => {
+      throw new VmwindowError("INVALID_ARGUMENT", `${target.name}(${target.params.join(", ")}): ${(error as Error)?.message ?? String(error)}`);
+    },
+  };
+  shared.set(target, parts);
+  return parts;
 }
 
 type CallableFactory = (...bindings: unknown[]) => GuestFunction;

@@ -44,6 +44,7 @@ const symbols = {
   vmw_module_info: { args: [ptr, ptr, ptr], returns: FFIType.void },
   vmw_module_cache_clear: { args: [], returns: u32 },
   vmw_guest_prepare_module: { args: [ptr, ptr, ptr], returns: i32 },
+  vmw_guest_resolve_all: { args: [ptr, ptr], returns: i32 },
 } as const;
 
 const library = findLibrary();

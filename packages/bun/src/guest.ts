@@ -10,6 +10,12 @@ import { moduleBytes } from "./module-bytes.ts";
 import { guestSource, prepareGuest, type GuestSource } from "./module.ts";
 import { readValue, VALUE_BYTES, VALUES_MAX, viewsOf, writeValue, type Views, type WasmValue } from "./values.ts";
 
+/** Resolved exports by module (hash and engine flags), in index order: every guest of one module
+ * has the same exports, so later guests skip resolving them one by one (~2 us each). */
+const exportLists = new Map<string, readonly ResolvedExport[]>();
+const EXPORT_LISTS_MAX = 256;
+const resolvedCount = new Uint32Array(1);
+
 const POLICY_FLUSH = 1;
 const GUEST_INTERRUPTIBLE = 1;
 const GUEST_METERED = 2;
@@ -56,7 +62,7 @@ export function createGuest(owner: GuestOwner, windowHandle: Pointer, wasm: Gues
   const fuel = options.fuel === undefined ? undefined : fuelArgument(options.fuel);
   const interruptible = options.interruptible === true || timeoutMs !== 0;
   const flags = fuel !== undefined ? GUEST_METERED : interruptible ? GUEST_INTERRUPTIBLE : 0;
-  const handle = prepareGuest(windowHandle, source, flags, options.cacheDir);
+  const { handle, moduleKey } = prepareGuest(windowHandle, source, flags, options.cacheDir);
   const guest = new Guest(owner, handle);
   try {
     guest._link(imports);
@@ -66,7 +72,7 @@ export function createGuest(owner: GuestOwner, windowHandle: Pointer, wasm: Gues
     if (options.allowFlush) check(native.vmw_guest_set_policy(handle, POLICY_FLUSH));
     const instantiated = native.vmw_guest_instantiate(handle);
     if (instantiated !== Result.OK) guest._fail(instantiated);
-    guest._resolveAll();
+    guest._resolveAll(moduleKey);
   } catch (error) {
     owner.releaseGuest(guest);
     throw error;
@@ -211,9 +217,24 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
     });
   }
 
-  /** @internal Resolves every exported function into `exports`. */
-  _resolveAll(): void {
-    for (const name of exportedFunctionNames(this.#open())) {
+  /**
+   * @internal Resolves every exported function into `exports`. Guests of a module seen before
+   * (`moduleKey`) take its export list and resolve natively in one call.
+   */
+  _resolveAll(moduleKey: string): void {
+    const handle = this.#open();
+    const known = exportLists.get(moduleKey);
+    if (known !== undefined) {
+      check(native.vmw_guest_resolve_all(handle, resolvedCount));
+      if (resolvedCount[0] !== known.length) throw new VmwindowError("WASMTIME", `module ${moduleKey} resolved ${resolvedCount[0]} exports, ${known.length} before`);
+      for (const target of known) {
+        this.#resolved.set(target.name, target);
+        this.#exports[target.name] = this.fn(target.name);
+      }
+      Object.freeze(this.#exports);
+      return;
+    }
+    for (const name of exportedFunctionNames(handle)) {
       try {
         this.#exports[name] = this.fn(name);
       } catch (error) {
@@ -222,6 +243,8 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
       }
     }
     Object.freeze(this.#exports);
+    if (exportLists.size >= EXPORT_LISTS_MAX) exportLists.clear();
+    exportLists.set(moduleKey, [...this.#resolved.values()].sort((a, b) => a.index - b.index));
   }
 
   /** @internal Whether `region` is a live region of this guest's window. */

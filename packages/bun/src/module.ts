@@ -78,6 +78,11 @@ export class GuestModule implements Disposable {
     return this.#handle === null;
   }
 
+  /** @internal What identifies the compiled code: the hash and the engine flags. */
+  get key(): string {
+    return moduleKey(this.hash, this.metered ? GUEST_METERED : this.interruptible ? GUEST_INTERRUPTIBLE : 0);
+  }
+
   /** @internal The native handle. */
   get handle(): Pointer {
     if (this.#handle === null) throw closedError("module");
@@ -121,12 +126,22 @@ function cacheDirBytes(cacheDir: unknown): Uint8Array | null {
   return utf8(cacheDir);
 }
 
+/** A prepared guest and the key of its compiled module (guests of one module share exports). */
+export interface Prepared {
+  handle: Pointer;
+  moduleKey: string;
+}
+
+function moduleKey(hash: string, flags: number): string {
+  return `${hash}:${flags}`;
+}
+
 /**
  * A prepared (compiled, not instantiated) guest of the window `windowHandle`: from a GuestModule
  * without compiling, or from bytes through the process's module cache (and `cacheDir`, if given).
  * @internal Used by `createGuest`.
  */
-export function prepareGuest(windowHandle: Pointer, source: Uint8Array | GuestModule, flags: number, cacheDir: string | undefined): Pointer {
+export function prepareGuest(windowHandle: Pointer, source: Uint8Array | GuestModule, flags: number, cacheDir: string | undefined): Prepared {
   if (source instanceof GuestModule) {
     if (cacheDir !== undefined) throw new VmwindowError("INVALID_ARGUMENT", "cacheDir is for compiling bytes; this module is compiled already");
     if ((flags & GUEST_METERED) !== 0 && !source.metered) {
@@ -135,18 +150,20 @@ export function prepareGuest(windowHandle: Pointer, source: Uint8Array | GuestMo
     if ((flags & GUEST_INTERRUPTIBLE) !== 0 && !source.interruptible) {
       throw new VmwindowError("UNSUPPORTED", "this module was compiled without deadline support: compile it with GuestModule.compile(bytes, { interruptible: true }) to instantiate it with timeoutMs or interruptible");
     }
-    return takePrepared((out) => native.vmw_guest_prepare_module(windowHandle, source.handle, out));
+    return { handle: takePrepared((out) => native.vmw_guest_prepare_module(windowHandle, source.handle, out)), moduleKey: source.key };
   }
-  if (cacheDir === undefined) {
-    return takePrepared((out) => native.vmw_guest_compile(windowHandle, source, source.length, flags, out));
-  }
+  // Through a module handle (the process cache makes a repeat cheap), to learn its hash.
   const { handle: module } = compileModule(source, flags, cacheDir);
   try {
-    return takePrepared((out) => native.vmw_guest_prepare_module(windowHandle, module, out));
+    native.vmw_module_info(module, hashOut, null);
+    const key = moduleKey(Buffer.from(hashOut).toString("hex"), flags);
+    return { handle: takePrepared((out) => native.vmw_guest_prepare_module(windowHandle, module, out)), moduleKey: key };
   } finally {
     native.vmw_module_destroy(module);
   }
 }
+
+const hashOut = new Uint8Array(HASH_BYTES);
 
 function takePrepared(call: (out: BigUint64Array) => number): Pointer {
   const { result, handle } = takeHandle(call);

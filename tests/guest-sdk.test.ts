@@ -409,7 +409,7 @@ describe.each([
       }
     }
     expect(error).not.toBeNull();
-    expect(error!.guestMessage).toMatch(/^vmwindow: guest heap exhausted \(\d+ bytes requested\)$/);
+    expect(error!.guestMessage).toMatch(/^vmwindow: guest heap exhausted \(\d+ bytes requested\): give the window a bigger guest area \(Window.create\(\{ guestBytes \}\), vmwindow run --guest-bytes\) or allocate less$/);
     // it used (almost) all of the guest area before giving up
     expect(total).toBeGreaterThan(GUEST_BYTES - 2 * n - (heapBase - GUEST_BASE));
     // the null page, the table and the slots are untouched
@@ -422,7 +422,7 @@ describe.each([
     const win = makeWindow([]);
     const g = instantiate(path, win);
     const e = guestAbort(() => g.alloc_bytes(GUEST_BYTES));
-    expect(e.guestMessage).toMatch(/^vmwindow: guest heap exhausted \(\d+ bytes requested\)$/);
+    expect(e.guestMessage).toMatch(/^vmwindow: guest heap exhausted \(\d+ bytes requested\): give the window a bigger guest area/);
     expect(win.u8.subarray(SLOTS_BASE, SLOTS_BASE + PAGE).every((b) => b === 0)).toBe(true);
   });
 

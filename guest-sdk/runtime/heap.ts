@@ -45,11 +45,11 @@ export function heapEnd(): usize {
   return <usize>end;
 }
 
-/** Aborts: "vmwindow: guest heap exhausted (N bytes requested)". */
+/** Aborts: "vmwindow: guest heap exhausted (N bytes requested): ...how to get more". */
 export function exhausted(size: usize): void {
   begin();
   text("vmwindow: guest heap exhausted (");
   number(size);
-  text(" bytes requested)");
+  text(" bytes requested): give the window a bigger guest area (Window.create({ guestBytes }), vmwindow run --guest-bytes) or allocate less");
   fail();
 }

@@ -318,7 +318,7 @@ vmw_result_t vmw_module_compile(const uint8_t *wasm, size_t wasm_len, uint32_t f
  * hash, engine flags and Wasmtime version (`<hash>-<engine>-wasmtime-<version>.vmwcode`, mode
  * 0600, written to a temporary name and renamed). A file is used only if it is a regular file
  * owned by the effective user and writable by no one else, its header names this module, engine,
- * format and Wasmtime version, and the BLAKE3 hash of its contents matches the header; then
+ * format and Wasmtime version, and the checksum (XXH3-64) of its contents matches the header; then
  * Wasmtime checks its own header. A file failing any check is ignored: the module is compiled and
  * the file replaced. Reading or writing the cache never fails the call. Use a directory only this
  * user can write: the cache guards against corrupted, truncated and foreign files, not against

@@ -198,15 +198,39 @@ pub fn warm_up() void {
     wt.wasmtime_module_delete(module.?);
 }
 
-/// Compiles the window's provider module once.
+/// Provider modules by engine kind and window size, compiled once per process: Cranelift takes
+/// ~1-5 ms even for this tiny module, which every new window would otherwise pay on its first guest.
+const ProviderEntry = struct { kind: Kind, pages: u32, module: *wt.Module };
+const providers_max = 16;
+var providers: [providers_max]?ProviderEntry = @splat(null);
+var providers_mutex: std.Thread.Mutex = .{};
+
+/// The window's provider module: a reference to the process's copy for its size, compiled once.
 fn provider_module(window: *Window, kind: Kind) Error!*wt.Module {
     if (window.provider_modules[@intFromEnum(kind)]) |module| return @ptrCast(module);
+    const pages = window.layout.pages();
+    assert(pages > 0);
+    providers_mutex.lock();
+    defer providers_mutex.unlock();
+    var free_slot: ?usize = null;
+    for (&providers, 0..) |*slot, index| {
+        const entry = slot.* orelse {
+            if (free_slot == null) free_slot = index;
+            continue;
+        };
+        if (entry.kind != kind or entry.pages != pages) continue;
+        const module = wt.wasmtime_module_clone(entry.module);
+        window.provider_modules[@intFromEnum(kind)] = module;
+        return module;
+    }
     var buffer: [64]u8 = undefined;
-    const bytes = provider_bytes(&buffer, window.layout.pages());
+    const bytes = provider_bytes(&buffer, pages);
     var module: ?*wt.Module = null;
     if (wt.wasmtime_module_new(try get(kind), bytes.ptr, bytes.len, &module)) |err| {
         return fail_wasmtime(error.Wasmtime, "cannot compile the window's memory provider", err);
     }
+    // A full table (16 window sizes): this window keeps its own, uncached.
+    if (free_slot) |index| providers[index] = .{ .kind = kind, .pages = pages, .module = wt.wasmtime_module_clone(module.?) };
     window.provider_modules[@intFromEnum(kind)] = module.?;
     return module.?;
 }

@@ -19,7 +19,7 @@ export interface CompileOptions {
   metered?: boolean;
   /**
    * A directory for compiled code (created if missing): a later process compiling the same bytes
-   * with the same options loads it instead of compiling. Files are checked (header, BLAKE3 of the
+   * with the same options loads it instead of compiling. Files are checked (header, checksum of the
    * contents, owner and mode) before use, and a bad one is recompiled and replaced. Use a
    * directory only you can write. Default: no on-disk cache.
    */

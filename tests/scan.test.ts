@@ -40,6 +40,30 @@ function textLike(n: number, seed: number): Uint8Array {
   return raw;
 }
 
+describe("views and handles kept across calls (real window)", () => {
+  test("a kept view follows its entry (unmap: length 0 and [i] aborts; id reused: the new file); a kept handle detects both", () => {
+    using window = Window.create({ sizeBytes: 16 * 2 ** 20, guestBytes: 2 ** 20 });
+    using guest = window.instantiate(SIMD);
+    const g = guest.exports as any;
+    const a = window.mapFile(tempFile(new Uint8Array([1, 2, 3])));
+    g.keep(a.id);
+    expect([g.kept_length(), g.kept_get(2), g.kept_current(), g.kept_resolve_length()]).toEqual([3, 3, 1, 3]);
+    const id = a.id;
+    a.unmap();
+    expect(g.kept_length()).toBe(0);
+    expect(() => g.kept_get(0)).toThrow(`vmwindow: index 0 out of range for region ${id} (0 bytes)`);
+    expect(g.kept_current()).toBe(0);
+    expect(() => g.kept_resolve_length()).toThrow(`vmwindow: region ${id} is not mapped`);
+    using b = window.mapFile(tempFile(new Uint8Array([9, 8, 7, 6])));
+    expect(b.id).toBe(id); // the id (and slot) are reused by another file
+    expect([g.kept_length(), g.kept_get(0)]).toEqual([4, 9]); // the kept view reads the new file (documented)
+    expect(g.kept_current()).toBe(0); // ... which the handle detects
+    expect(() => g.kept_resolve_length()).toThrow(new RegExp(`vmwindow: region ${id} changed since its handle was taken \\(generation \\d+, now \\d+\\)`));
+    g.keep(b.id);
+    expect([g.kept_current(), g.kept_resolve_length()]).toEqual([1, 4]);
+  });
+});
+
 describe.each([
   ["SIMD", SIMD, true],
   ["no SIMD", NOSIMD, false],

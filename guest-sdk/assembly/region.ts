@@ -31,10 +31,20 @@ export class Region {
   @inline get slotBytes(): usize {
     return <usize>load<u64>(changetype<usize>(this), ENTRY_SLOT_BYTES);
   }
-  /** Bumped each time this id is mapped or unmapped. */
+  /** Bumped each time this id is mapped, remapped, resized or unmapped. */
   // @ts-ignore: decorator
   @inline get generation(): u32 {
     return load<u32>(changetype<usize>(this), ENTRY_GENERATION);
+  }
+  /**
+   * `(generation << 32) | id`: a plain u64 naming this mapping of this id. Keep it (not the
+   * Region or a View) across calls and get the region back with `regions.resolve(handle)`, which
+   * aborts if the host changed the region since: an id can be reused by another file after an
+   * unmap, so a kept Region or View would silently follow the new file.
+   */
+  // @ts-ignore: decorator
+  @inline get handle(): u64 {
+    return (<u64>this.generation << 32) | <u64>this.id;
   }
   // @ts-ignore: decorator
   @inline get live(): bool {
@@ -114,13 +124,26 @@ export class Region {
 /**
  * Typed elements of a region: `length` = floor(region bytes / sizeof<T>()).
  * `[i]` / `[i] = v` are bounds-checked and abort naming the region; `{i}` / `{i} = v` are not.
- * Like Region it aliases the table entry, so it always sees the current mapping.
+ * Like Region it aliases the table entry (a view *is* the entry's address), so it always sees the
+ * entry's current mapping: after an unmap its length is 0 and `[i]` aborts; after a remap, or after
+ * the id is reused for another file, it reads the new bytes. Use views within a call; across calls
+ * keep `region.handle` and `regions.resolve(handle)` (aborts if the region changed).
+ *
+ *   view --> table entry (0x10000 + 64 * id)          window
+ *            | offset u64 | length u64 | ... |  -->  | slot: offset .. offset + length |
+ *   view[i] = load<T>(entry.offset + i * sizeof<T>), after i < entry.length / sizeof<T>
+ *   (two table loads + the element per access: Cranelift does not hoist loads out of loops)
  */
 @unmanaged
 export class View<T> {
   // @ts-ignore: decorator
   @inline get region(): Region {
     return changetype<Region>(this);
+  }
+  /** The region's generation now (compare with one saved earlier to see whether it changed). */
+  // @ts-ignore: decorator
+  @inline get generation(): u32 {
+    return load<u32>(changetype<usize>(this), ENTRY_GENERATION);
   }
   /** Address of element 0. */
   // @ts-ignore: decorator

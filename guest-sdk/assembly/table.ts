@@ -5,7 +5,7 @@ import {
   MAGIC, ABI_VERSION, TABLE_OFFSET, HEADER_BYTES, ENTRY_BYTES, GUEST_BASE,
   HEADER_MAGIC, HEADER_ABI_VERSION, HEADER_HEADER_BYTES, HEADER_ENTRY_BYTES, HEADER_CAPACITY,
   HEADER_COUNT, HEADER_GENERATION, HEADER_WINDOW_BYTES, HEADER_GUEST_BASE, HEADER_GUEST_BYTES,
-  HEADER_SLOTS_BASE, ENTRY_STATE, ENTRY_NAME, STATE_LIVE, entryAddress
+  HEADER_SLOTS_BASE, ENTRY_STATE, ENTRY_NAME, ENTRY_GENERATION, STATE_LIVE, entryAddress
 } from "./abi";
 import { Region, nameMatches } from "./region";
 import { requestMapping } from "./host";
@@ -120,6 +120,29 @@ export class RegionTable {
     return changetype<Region>(entryAddress(<u32>id));
   }
 
+  /**
+   * The region named by `handle` (`region.handle`, saved earlier): aborts with "vmwindow: region
+   * <id> changed since its handle was taken (generation <g>, now <h>)" if the host unmapped,
+   * remapped or resized it since (or reused the id for another file), and with "region <id> is not
+   * mapped" if it is gone.
+   */
+  // @ts-ignore: decorator
+  @inline resolve(handle: u64): Region {
+    let region = this.get(<u32>handle);
+    if (region.generation != <u32>(handle >>> 32)) {
+      staleHandle(handle, region.generation);
+      unreachable();
+    }
+    return region;
+  }
+
+  /** Whether `handle` still names the current mapping of a live region. */
+  // @ts-ignore: decorator
+  @inline isCurrent(handle: u64): bool {
+    let id = <u32>handle;
+    return this.has(id) && load<u32>(entryAddress(id), ENTRY_GENERATION) == <u32>(handle >>> 32);
+  }
+
   /** Entry `id` whatever its state (no checks at all). */
   // @ts-ignore: decorator
   @inline getUnchecked(id: u32): Region {
@@ -164,5 +187,17 @@ function notMapped(id: u32): void {
   text("vmwindow: region ");
   number(id);
   text(" is not mapped");
+  fail();
+}
+
+function staleHandle(handle: u64, now: u32): void {
+  begin();
+  text("vmwindow: region ");
+  number(<u32>handle);
+  text(" changed since its handle was taken (generation ");
+  number(handle >>> 32);
+  text(", now ");
+  number(now);
+  text(")");
   fail();
 }

@@ -1,7 +1,7 @@
 // Test guest for guest-sdk/assembly/scan.ts (tests/scan.test.ts): thin exports over the SDK's
 // scanning primitives, built twice (SIMD preset and asconfig.nosimd.json).
 import {
-  regions, indexOfByte, lastIndexOfByte, countByte, indexOfAny, bytesEqual, startsWith, equalsText, startsWithText,
+  regions, View, indexOfByte, lastIndexOfByte, countByte, indexOfAny, bytesEqual, startsWith, equalsText, startsWithText,
   copyBytes, Cursor, Tokens, hashBytes, parseInteger, parseDecimal, parsedBytes,
   sumI32, sumI64, sumF32, sumF64, minOf, maxOf,
 } from "@vmwindow/guest";
@@ -87,3 +87,16 @@ export function record_stats(ptr: usize, len: usize, sep: u8, eol: u8): u64 {
   }
   return (records << 44) ^ (fields << 24) ^ check;
 }
+
+// A view and a handle kept across calls (tests/scan.test.ts "stale views").
+let keptView: View<u8> | null = null;
+let keptHandle: u64 = 0;
+export function keep(id: u32): void {
+  const region = regions.get(id);
+  keptView = region.view<u8>();
+  keptHandle = region.handle;
+}
+export function kept_length(): usize { return keptView!.length; }
+export function kept_get(i: usize): u8 { return keptView![i]; }
+export function kept_current(): bool { return regions.isCurrent(keptHandle); }
+export function kept_resolve_length(): usize { return regions.resolve(keptHandle).length; }

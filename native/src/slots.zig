@@ -129,6 +129,15 @@ pub const Slots = struct {
         return slots.count_free(1, 0, slots.leaves_count, first_page, first_page + pages) == pages;
     }
 
+    /// Whether the whole range lies in the slot area and is taken (no page of it is free).
+    pub fn is_taken(slots: *Slots, offset_bytes: u64, size_bytes: u64) bool {
+        if (offset_bytes < slots.base_bytes or offset_bytes % page_bytes != 0) return false;
+        const first_page = slots.page_of(offset_bytes);
+        const pages = pages_of(size_bytes);
+        if (@as(u64, first_page) + pages > slots.pages_count) return false;
+        return slots.count_free(1, 0, slots.leaves_count, first_page, first_page + pages) == 0;
+    }
+
     fn page_of(slots: *const Slots, offset_bytes: u64) u32 {
         assert(offset_bytes >= slots.base_bytes);
         assert(offset_bytes % page_bytes == 0);

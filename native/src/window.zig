@@ -805,11 +805,47 @@ pub const Window = struct {
         return @intCast((@intFromPtr(region) - @intFromPtr(window.regions.ptr)) / @sizeOf(Region) + 1);
     }
 
-    fn verify(window: *const Window) void {
+    /// The cheap invariants, at every state change (ReleaseSafe and Debug); Debug builds also run
+    /// `verify_deep`, which is O(capacity).
+    fn verify(window: *Window) void {
         if (!std.debug.runtime_safety) return;
         assert(window.free_id_count <= window.layout.capacity);
         assert(window.table.header.count + window.free_id_count == window.layout.capacity);
         assert(window.table.header.generation % 2 == 0);
+        if (builtin.mode == .Debug) window.verify_deep();
+    }
+
+    /// What the header comment promises: every live region owns one taken slot range in the slot
+    /// area, no two overlap, the published table mirrors every region (live and free), the free
+    /// ids are exactly the ids of free regions, and slot bytes are conserved (taken + free = all).
+    pub fn verify_deep(window: *Window) void {
+        var live_count: u32 = 0;
+        var taken_bytes: u64 = 0;
+        for (window.regions, 1..) |*region, index| {
+            const id: u32 = @intCast(index);
+            const entry = window.table.entry(id);
+            if (!region.live) {
+                assert(entry.state == table_module.state_free);
+                assert(region.path == null and region.tail_fd == null);
+                continue;
+            }
+            live_count += 1;
+            taken_bytes += region.slot_bytes;
+            assert(entry.state == table_module.state_live);
+            assert(entry.offset_bytes == region.offset_bytes and entry.length_bytes == region.length_bytes);
+            assert(entry.slot_bytes == region.slot_bytes and entry.access == region.table_access());
+            assert(region.slot_bytes == std.mem.alignForward(u64, region.length_bytes, layout.page_bytes));
+            assert(region.offset_bytes >= window.layout.slots_base);
+            assert(region.offset_bytes + region.slot_bytes <= window.layout.window_bytes);
+            assert(window.slots.is_taken(region.offset_bytes, region.slot_bytes));
+            assert((region.kind == .file) == (region.path != null));
+            assert((region.tail_fd != null) == (region.private_tail and region.access == .read_write));
+        }
+        // Taken ranges that add up to the slot area's taken bytes cannot overlap.
+        assert(taken_bytes + window.slots.free_bytes() == window.layout.slots_bytes());
+        assert(live_count == window.table.header.count);
+        for (window.free_ids[0..window.free_id_count]) |id| assert(!window.regions[id - 1].live);
+        assert(live_count + window.free_id_count == window.layout.capacity);
     }
 };
 

@@ -3,7 +3,7 @@
 // bench/results/ (JSON). Method and results: docs/performance.md.
 //
 //   bun run bench                     (from the repo root; = bun bench/main.ts)
-//   bun bench/main.ts [--quick] [--only scan,maps,calls,scaling,placement,written] [--sizes 1MiB,64MiB,1GiB]
+//   bun bench/main.ts [--quick] [--only scan,maps,calls,scaling,placement,written,guests] [--sizes 1MiB,64MiB,1GiB]
 //                     [--dir DIR] [--clean] [--rounds N] [--out DIR]
 //
 //   --quick   CI smoke: 1 MiB files, one round, short loops (< 30 s)
@@ -18,6 +18,7 @@ import { Window } from "@vmwindow/bun";
 import type { ChildSpec, Kind, Samples } from "./child.ts";
 import { RANGE_BYTES } from "./child.ts";
 import { runCalls } from "./calls.ts";
+import { runManyGuests } from "./many-guests.ts";
 import { runWritten, type WrittenGroup } from "./workloads/written.ts";
 import { defaultDir, ensureFile, GiB, KiB, MiB, removeDir, sizeName } from "./lib/files.ts";
 import { cPath, evict, libc, MAP_SHARED, O_CLOEXEC, O_RDONLY, PROT_READ, SEEK_END } from "./lib/libc.ts";
@@ -32,7 +33,7 @@ const flag = (name: string): string | undefined => {
 const quick = argv.includes("--quick");
 const clean = argv.includes("--clean");
 const dir = flag("dir") ?? defaultDir();
-const only = new Set((flag("only") ?? "scan,maps,calls,scaling,placement,written").split(","));
+const only = new Set((flag("only") ?? "scan,maps,calls,scaling,placement,written,guests").split(","));
 const parseSize = (s: string) => {
   const m = /^(\d+)(KiB|MiB|GiB)$/.exec(s.trim());
   if (!m) throw new Error(`bad size ${s} (use e.g. 1MiB, 64MiB, 1GiB)`);
@@ -290,6 +291,23 @@ if (only.has("calls")) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Many guests (bench/many-guests.ts): compile vs instantiate, restart with the on-disk cache,
+// switching guests, host imports and the batch pattern.
+
+const guestTargets: { target: string; value: number; goal: string; met: boolean }[] = [];
+if (only.has("guests")) {
+  const guests = runManyGuests(quick);
+  results.guests = guests;
+  const r = guests.ratios;
+  const add = (target: string, value: number | undefined, goal: string, met: boolean) => guestTargets.push({ target, value: value ?? NaN, goal, met });
+  add("compile / instantiate from a compiled module (small guest)", r["compile / instantiate from module (small)"], ">= 100", r["compile / instantiate from module (small)"]! >= 100);
+  add("restart, 1.4 MiB module: compile / on-disk cache (inside the process)", r["restart: compile / disk cache (inside the process)"], ">= 20", r["restart: compile / disk cache (inside the process)"]! >= 20);
+  add("restart, 1.4 MiB module: compile / on-disk cache (whole process, Bun start included)", r["restart: compile / disk cache (whole process)"], ">= 20", r["restart: compile / disk cache (whole process)"]! >= 20);
+  add("alternating two guests of one window / same guest", r["alternating two guests of one window / same guest"], "<= 2", r["alternating two guests of one window / same guest"]! <= 2);
+  add("guest -> host import / bare JSCallback", r["guest -> host import / bare JSCallback"], "<= 1.3", r["guest -> host import / bare JSCallback"]! <= 1.3);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Workload 5: scaling with live regions; 1 vs 2 Workers.
 
 if (only.has("scaling")) {
@@ -471,6 +489,7 @@ for (const m of (results.maps as { size: number; vmwindow_us: number; raw_us: nu
   const ratio = m.vmwindow_us / m.raw_us;
   targets.push({ target: `map+unmap ${sizeName(m.size)}: vmwindow / raw`, value: ratio, goal: "<= 1.5", met: ratio <= 1.5 });
 }
+targets.push(...guestTargets);
 if (targets.length) {
   printTable("targets", [["target", "value", "goal", "met"], ...targets.map((t) => [t.target, t.value, t.goal, t.met ? "yes" : "NO"])]);
 }

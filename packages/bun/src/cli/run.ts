@@ -3,6 +3,7 @@
 import { statSync } from "node:fs";
 import { basename } from "node:path";
 import { Window, type Region } from "../index.ts";
+import { defaultCacheDir } from "../module.ts";
 import { convertArgument, UsageError, type RunOptions } from "./args.ts";
 import { formatBytes, formatRegion, formatValue } from "./format.ts";
 import { progress } from "./progress.ts";
@@ -26,6 +27,8 @@ export function run(options: RunOptions): void {
     timeoutMs: options.timeoutMs,
     ...(options.fuel === undefined ? {} : { fuel: options.fuel }),
     allowFlush: true,
+    // Compiled code is cached on disk ($VMWINDOW_CACHE_DIR, else ~/.cache/vmwindow; "off": none).
+    cacheDir: defaultCacheDir(),
     log: (level, text) => {
       progress.clear();
       process.stderr.write(`[guest${level ? ` ${level}` : ""}] ${text}\n`);

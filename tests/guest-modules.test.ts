@@ -101,7 +101,7 @@ describe("the module checks hold on every path", () => {
     ["no env.memory import", buildModule({ functions: [{ params: [], results: [], body: [], export: "f" }] }), "LINK"],
     ["its own memory", buildModule({ memory: { min: 1, max: 1 } }), "LINK"],
     ["a data segment with a non-constant offset", nonConstantSegment(), "LINK"],
-    ["memory.fill (bulk memory)", buildModule({ imports: [envMemory], functions: [{ params: [], results: [], body: [...op.i32Const(0), ...op.i32Const(0), ...op.i32Const(0), ...op.memoryFill] }] }), "BAD_MODULE"],
+    ["memory.init (bulk memory that is not rewritten)", buildModule({ imports: [envMemory], functions: [{ params: [], results: [], body: [...op.i32Const(0), ...op.i32Const(0), ...op.i32Const(0), 0xfc, 0x08, 0, 0] }] }), "BAD_MODULE"],
   ];
   test.each(bad)("%s: refused by compile, instantiate, and instantiate with a cache directory", (_label, bytes, code) => {
     const dir = cacheDir();
@@ -233,5 +233,27 @@ describe("the on-disk cache of compiled code", () => {
     using module = GuestModule.compile(moduleWithDataAt(0, 301), { cacheDir: blocked });
     expect(module.source).toBe("compiled");
     expect(thrown(VmwindowError, () => GuestModule.compile(bytes, { cacheDir: "" })).code).toBe("INVALID_ARGUMENT");
+  });
+
+  test("vmwindow run compiles once and then loads from its cache directory; VMWINDOW_CACHE_DIR=off writes none", () => {
+    const dir = cacheDir();
+    const cli = join(import.meta.dir, "..", "packages", "bun", "src", "cli.ts");
+    const run = (env: Record<string, string>) => {
+      const child = Bun.spawnSync([process.execPath, cli, "run", guests.probe, "--call", "sum4", "1", "2", "3", "4"], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+      expect(child.stderr.toString()).toBe("");
+      expect(child.stdout.toString().trim()).toBe("10");
+    };
+    run({ VMWINDOW_CACHE_DIR: dir });
+    const files = cacheFiles(dir);
+    expect(files).toHaveLength(1);
+    const first = statSync(join(dir, files[0]!));
+    run({ VMWINDOW_CACHE_DIR: dir });
+    const second = statSync(join(dir, files[0]!));
+    expect(second.ino).toBe(first.ino); // loaded, not rewritten
+    expect(second.mtimeMs).toBe(first.mtimeMs);
+    const off = cacheDir();
+    run({ VMWINDOW_CACHE_DIR: "off", XDG_CACHE_HOME: off, HOME: off });
+    expect(readdirSync(off)).not.toContain("vmwindow"); // (Bun keeps its own cache there)
+    expect(readdirSync(join(off))).not.toContain(".cache");
   });
 });

@@ -310,3 +310,27 @@ fn check_imports(module: *wt.Module) Error!ImportFacts {
     }
     return facts;
 }
+
+test "a module compiled twice is the same module from the process cache; references outlive the cache" {
+    // (module (import "env" "memory" (memory 1)))
+    const wasm = [_]u8{ 0, 'a', 's', 'm', 1, 0, 0, 0, 2, 15, 1, 3, 'e', 'n', 'v', 6, 'm', 'e', 'm', 'o', 'r', 'y', 2, 0, 1 };
+    _ = cache_clear();
+    var source: Source = undefined;
+    const first = try compile(&wasm, .plain, null, &source);
+    try std.testing.expectEqual(Source.compiled, source);
+    const second = try compile(&wasm, .plain, null, &source);
+    try std.testing.expectEqual(Source.process_cache, source);
+    try std.testing.expectEqual(first, second);
+    const other_kind = try compile(&wasm, .interruptible, null, &source);
+    try std.testing.expectEqual(Source.compiled, source);
+    try std.testing.expect(other_kind != first);
+    try std.testing.expectEqual(@as(u32, 2), cache_clear());
+    // The cache's references are gone; the callers' remain.
+    try std.testing.expectEqual(@as(u32, 2), first.refs.load(.monotonic));
+    second.release();
+    first.release();
+    other_kind.release();
+    try std.testing.expectError(error.Link, compile(&[_]u8{ 0, 'a', 's', 'm', 1, 0, 0, 0 }, .plain, null, null));
+    try std.testing.expectError(error.BadModule, compile(&[_]u8{ 1, 2, 3 }, .plain, null, null));
+}
+

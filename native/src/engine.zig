@@ -58,8 +58,10 @@ pub fn get(kind: Kind) Error!*wt.Engine {
     // No bulk memory: Wasmtime runs memory.copy / memory.fill / memory.init as host library calls
     // that only check against the memory's size, and the whole window counts as inside it, so a
     // copy touching a PROT_NONE page (a free slot, the table, a read-only file) would fault in host
-    // code and kill the process instead of trapping. Without bulk memory, guests copy with plain
-    // loads and stores, which trap. (Reference types and what builds on them require bulk memory.)
+    // code and kill the process instead of trapping. Guests' memory.copy / memory.fill are
+    // rewritten into calls of injected wasm functions before compiling (bulk_memory.zig), whose
+    // plain loads and stores trap; the rewritten module needs no bulk memory. (Reference types and
+    // what builds on them require bulk memory.)
     wt.wasmtime_config_wasm_bulk_memory_set(config, false);
     wt.wasmtime_config_wasm_reference_types_set(config, false);
     wt.wasmtime_config_wasm_function_references_set(config, false);
@@ -296,7 +298,7 @@ test is_out_of_memory {
     try std.testing.expect(!is_out_of_memory("invalid WebAssembly module: magic header not detected"));
 }
 
-const bulk_memory_hint = " (vmwindow compiles guests without bulk memory, whose memory.copy/fill would run as host code: build with the SDK preset, asc --config node_modules/@vmwindow/guest/asconfig.json, which also confines the heap)";
+const bulk_memory_hint = " (vmwindow compiles guests without bulk memory: it rewrites memory.copy / memory.fill into wasm code, but the other bulk-memory and reference-types instructions and segments (table.copy, table.init, elem.drop, passive element segments) would run as host code: build without them, e.g. C and Zig with -mcpu=mvp+simd128+sign_ext+bulk_memory, Rust without +reference-types)";
 
 /// Wasmtime's "A\n\nCaused by:\n    0: B\n    1: C" as "A: B: C", so the cause survives a
 /// one-line report. What does not fit in `out` is cut and marked with "...".

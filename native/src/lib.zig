@@ -27,5 +27,6 @@ test {
     _ = @import("tests.zig");
     _ = @import("window_tests.zig");
     _ = @import("module_check.zig");
+    _ = @import("bulk_memory.zig");
     _ = @import("traps.zig");
 }

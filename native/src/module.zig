@@ -8,9 +8,10 @@
 //! `compile` looks in a bounded in-process cache keyed by the module's content hash (BLAKE3 of its
 //! bytes) and engine kind, then, if the caller names a directory, in the on-disk cache
 //! (module_cache.zig), and only then compiles. The checks that do not depend on a window (the
-//! `env.memory` import, constant data-segment offsets; bulk memory is refused by the engine
-//! itself) run on every module however it was obtained, from its original bytes; the check against
-//! a window's guest area runs when a guest is made from it (guest.zig `prepare`).
+//! `env.memory` import, constant data-segment offsets) run on every module however it was
+//! obtained, from its original bytes (memory.copy / memory.fill are rewritten into wasm code before
+//! compiling, bulk_memory.zig; the engine refuses the rest of bulk memory); the check against a
+//! window's guest area runs when a guest is made from it (guest.zig `prepare`).
 
 const std = @import("std");
 const assert = std.debug.assert;
@@ -20,6 +21,7 @@ const errors = @import("errors.zig");
 const engine = @import("engine.zig");
 const module_check = @import("module_check.zig");
 const module_cache = @import("module_cache.zig");
+const bulk_memory = @import("bulk_memory.zig");
 const traps = @import("traps.zig");
 const Error = errors.Error;
 const fail = errors.fail;
@@ -123,8 +125,12 @@ pub fn compile(wasm: []const u8, kind: engine.Kind, cache_dir: ?[]const u8, sour
         }
     }
     if (source == .compiled) {
+        // memory.copy / memory.fill become calls of injected wasm functions (bulk_memory.zig).
+        const rewritten = try bulk_memory.rewrite(allocator, wasm);
+        defer if (rewritten) |r| allocator.free(r.bytes);
+        const final = if (rewritten) |r| r.bytes else wasm;
         var module_opt: ?*wt.Module = null;
-        if (wt.wasmtime_module_new(wasm_engine, wasm.ptr, wasm.len, &module_opt)) |err| {
+        if (wt.wasmtime_module_new(wasm_engine, final.ptr, final.len, &module_opt)) |err| {
             return engine.fail_wasmtime(error.BadModule, "invalid WebAssembly module", err);
         }
         wasm_module = module_opt.?;

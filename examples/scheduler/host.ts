@@ -1,12 +1,12 @@
-// A tiny cooperative scheduler: many small guests (each `window.instantiate` of the same module,
-// each with its own guest area) pass messages through a ring buffer in one shared anonymous
+// A tiny cooperative scheduler: many small guests (the module compiled once with
+// `GuestModule.compile`, each task a `window.instantiate` of it with its own guest area) pass messages through a ring buffer in one shared anonymous
 // region. Every task runs with a deadline; one task loops forever, gets GuestTimeout, and is
 // dropped while the others carry on.
 //
 //   bun examples/scheduler/host.ts [--producers N] [--consumers N] [--messages N] [--capacity N]
 //                                  [--budget N] [--deadline MS] [--no-rogue] [--json]
 import { fileURLToPath } from "node:url";
-import { GuestTimeout, GuestTrap, Window, type Guest } from "@vmwindow/bun";
+import { GuestModule, GuestTimeout, GuestTrap, Window, type Guest } from "@vmwindow/bun";
 
 const guestPath = fileURLToPath(new URL("./build/guest.wasm", import.meta.url));
 const RING_HEADER_BYTES = 64;
@@ -76,9 +76,11 @@ function main(): number {
   header.setUint32(8, options.capacity, true);
   header.setUint32(12, MESSAGE_BYTES, true);
 
+  // Compiled once (with deadline support); each task is an instance of it with its own guest area.
+  using module = GuestModule.compile(guestPath, { interruptible: true });
   const tasks: Task[] = [];
   const spawn = (name: string, kind: Kind, index = 0) =>
-    tasks.push({ name, kind, index, guest: window.instantiate(guestPath, { timeoutMs: options.deadline }), status: "ready", calls: 0, ms: 0 });
+    tasks.push({ name, kind, index, guest: window.instantiate(module, { timeoutMs: options.deadline }), status: "ready", calls: 0, ms: 0 });
   for (let p = 0; p < options.producers; p++) spawn(`producer-${p + 1}`, "producer", p + 1);
   if (options.rogue) spawn("rogue", "rogue");
   for (let c = 0; c < options.consumers; c++) spawn(`consumer-${c + 1}`, "consumer");

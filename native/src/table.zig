@@ -5,6 +5,7 @@
 //! progress and even when the table is stable.
 
 const std = @import("std");
+const builtin = @import("builtin");
 const assert = std.debug.assert;
 const layout = @import("layout.zig");
 
@@ -112,10 +113,24 @@ pub const Table = struct {
     }
 
     fn begin_change(table: Table) void {
-        // A read-modify-write (acquire + release): the entry writes that follow cannot become
-        // visible before the odd generation (a release store alone would allow that).
         const generation = @atomicRmw(u32, &table.header.generation, .Add, 1, .acq_rel);
         assert(generation % 2 == 0);
+        // The entry writes that follow must not become visible before the odd generation. The
+        // read-modify-write does not promise that by itself: its acquire half orders later accesses
+        // after its load, its release half orders earlier ones before its store, and on AArch64
+        // (LDAXR/STLXR) a later plain store may be observed before the STLXR's store.
+        store_store_barrier();
+    }
+
+    /// The seqlock writer's store-store barrier (Linux's smp_wmb in write_seqcount_begin): every
+    /// store before it is visible to other threads before any store after it. x86-64 keeps stores
+    /// in program order, so only the compiler must not move them; AArch64 needs `dmb ishst`.
+    fn store_store_barrier() void {
+        switch (builtin.cpu.arch) {
+            .x86_64 => asm volatile ("" ::: .{ .memory = true }),
+            .aarch64 => asm volatile ("dmb ishst" ::: .{ .memory = true }),
+            else => @compileError("table.zig: add this CPU's store-store barrier (x86-64 and aarch64 are the supported ones)"),
+        }
     }
 
     fn end_change(table: Table) void {

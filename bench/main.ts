@@ -19,6 +19,7 @@ import type { ChildSpec, Kind, Samples } from "./child.ts";
 import { RANGE_BYTES } from "./child.ts";
 import { runCalls } from "./calls.ts";
 import { runManyGuests } from "./many-guests.ts";
+import { printBulkCopy, runBulkCopy } from "./bulk-copy.ts";
 import { runWritten, type WrittenGroup } from "./workloads/written.ts";
 import { defaultDir, ensureFile, GiB, KiB, MiB, removeDir, sizeName } from "./lib/files.ts";
 import { cPath, evict, libc, MAP_SHARED, O_CLOEXEC, O_RDONLY, PROT_READ, SEEK_END } from "./lib/libc.ts";
@@ -33,7 +34,7 @@ const flag = (name: string): string | undefined => {
 const quick = argv.includes("--quick");
 const clean = argv.includes("--clean");
 const dir = flag("dir") ?? defaultDir();
-const only = new Set((flag("only") ?? "scan,maps,calls,scaling,placement,written,guests").split(","));
+const only = new Set((flag("only") ?? "scan,maps,calls,scaling,placement,written,guests,bulk").split(","));
 const parseSize = (s: string) => {
   const m = /^(\d+)(KiB|MiB|GiB)$/.exec(s.trim());
   if (!m) throw new Error(`bad size ${s} (use e.g. 1MiB, 64MiB, 1GiB)`);
@@ -291,6 +292,18 @@ if (only.has("calls")) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// memory.copy inside a guest (rewritten into a wasm copy loop) vs native memcpy (bench/bulk-copy.ts).
+
+const bulkTargets: { target: string; value: number; goal: string; met: boolean }[] = [];
+if (only.has("bulk")) {
+  const bulk = runBulkCopy(quick);
+  printBulkCopy(bulk);
+  results.bulk = bulk;
+  const v128 = bulk.rows.find((r) => r.name.startsWith("guest memory.copy (v128"))!;
+  bulkTargets.push({ target: "64 MiB memory.copy in a guest / native memcpy", value: v128.vs_memcpy, goal: ">= 0.5", met: v128.vs_memcpy >= 0.5 });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Many guests (bench/many-guests.ts): compile vs instantiate, restart with the on-disk cache,
 // switching guests, host imports and the batch pattern.
 
@@ -489,7 +502,7 @@ for (const m of (results.maps as { size: number; vmwindow_us: number; raw_us: nu
   const ratio = m.vmwindow_us / m.raw_us;
   targets.push({ target: `map+unmap ${sizeName(m.size)}: vmwindow / raw`, value: ratio, goal: "<= 1.5", met: ratio <= 1.5 });
 }
-targets.push(...guestTargets);
+targets.push(...guestTargets, ...bulkTargets);
 if (targets.length) {
   printTable("targets", [["target", "value", "goal", "met"], ...targets.map((t) => [t.target, t.value, t.goal, t.met ? "yes" : "NO"])]);
 }

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { GuestModule, GuestTimeout, VmwindowError, Window } from "@vmwindow/bun";
+import { GuestModule, GuestTimeout, GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
 import { guests, smallWindow, tempDir, thrown } from "./helpers.ts";
 import { buildModule, envMemory, I32, op } from "./wasm-builder.ts";
 
@@ -111,6 +111,29 @@ describe("the module checks hold on every path", () => {
     expect(thrown(VmwindowError, () => window.instantiate(bytes)).code).toBe(code);
     expect(thrown(VmwindowError, () => window.instantiate(bytes, { cacheDir: dir })).code).toBe(code);
     expect(cacheFiles(dir)).toEqual([]); // nothing refused is ever written
+  });
+
+  test("memory.fill loaded from the disk cache is the rewritten, trapping code: a fill of the null page traps, the process lives", () => {
+    const dir = cacheDir();
+    const fill = buildModule({
+      imports: [envMemory],
+      functions: [{ params: [I32, I32, I32], results: [], body: [...op.localGet(0), ...op.localGet(1), ...op.localGet(2), ...op.memoryFill], export: "fill" }],
+      custom: [{ name: "salt", bytes: [9, 9, 9] }],
+    });
+    GuestModule.compile(fill, { cacheDir: dir }).close();
+    GuestModule.clearProcessCache();
+    using module = GuestModule.compile(fill, { cacheDir: dir });
+    expect(module.source).toBe("disk-cache");
+    using window = Window.create(smallWindow);
+    using scratch = window.mapAnonymous(4096);
+    const guest = window.instantiate(module);
+    guest.call("fill", scratch.offset + 10, 7, 100);
+    expect(scratch.bytes.subarray(10, 110).every((byte) => byte === 7)).toBe(true);
+    expect(scratch.bytes[9]).toBe(0);
+    expect(scratch.bytes[110]).toBe(0);
+    thrown(GuestTrap, () => guest.call("fill", 0, 1, 16));
+    guest.call("fill", scratch.offset, 3, 1); // still usable
+    expect(scratch.bytes[0]).toBe(3);
   });
 
   test("a data segment on the null page compiles (no window yet) but no window instantiates it, however it was loaded", () => {

@@ -54,7 +54,7 @@ export const op = {
   i32Store: (offset = 0) => [0x36, 2, ...uleb(offset)],
   i64Store: (offset = 0) => [0x37, 3, ...uleb(offset)],
   memorySize: [0x3f, 0],
-  /** memory.fill / memory.copy (bulk memory: the engine does not enable it). */
+  /** memory.fill / memory.copy (bulk memory: libvmwindow rewrites them into calls of wasm functions). */
   memoryFill: [0xfc, 0x0b, 0],
   memoryCopy: [0xfc, 0x0a, 0, 0],
   memoryGrow: [0x40, 0],

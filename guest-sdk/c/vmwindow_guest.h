@@ -10,8 +10,10 @@
  *   zig cc --target=wasm32-freestanding -mcpu=mvp+simd128+sign_ext -O2 -nostdlib \
  *     -Wl,--import-memory -Wl,--global-base=2162688 -Wl,-z,stack-size=262144 -Wl,--no-entry \
  *     -I guest-sdk/c guest.c -o guest.wasm
- * Export functions with __attribute__((export_name("name"))). The CPU list leaves out bulk
- * memory (memory.copy/fill), which vmwindow refuses; this header stops the build if it is on.
+ * Export functions with __attribute__((export_name("name"))). Bulk memory (memory.copy/fill) may
+ * be added (-mcpu=...+bulk_memory: memcpy/memset then need no libc); vmwindow rewrites it into wasm
+ * code that traps on protected pages. Reference types (-mcpu=generic, newer clang defaults) encode
+ * call_indirect in a form vmwindow's engine refuses: this header stops the build if they are on.
  * The stack goes first at the guest area (overflow runs into the read-only table and traps), then
  * static data; everything up to __heap_base must fit the window's guest area (vmw_check() traps
  * otherwise).
@@ -28,8 +30,8 @@
 #if !defined(__wasm32__)
 #error "vmwindow_guest.h is for wasm32 guests: build with --target=wasm32-freestanding"
 #endif
-#if (defined(__wasm_bulk_memory__) || defined(__wasm_bulk_memory_opt__)) && !defined(VMW_ALLOW_BULK_MEMORY)
-#error "bulk memory is enabled, and vmwindow refuses memory.copy/memory.fill: build with -mcpu=mvp+simd128+sign_ext"
+#if defined(__wasm_reference_types__) && !defined(VMW_ALLOW_REFERENCE_TYPES)
+#error "reference types are enabled (-mcpu=generic or a newer clang's default), and vmwindow's engine refuses their call_indirect encoding: build with -mcpu=mvp+simd128+sign_ext (+bulk_memory if you like)"
 #endif
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>

@@ -23,7 +23,9 @@ pub const GuestOptions = struct {
     simd128: bool = true,
 };
 
-/// wasm32-freestanding, CPU mvp + sign_ext (+ simd128): no bulk memory, which vmwindow refuses.
+/// wasm32-freestanding, CPU mvp + sign_ext (+ simd128): no reference types, whose call_indirect
+/// encoding vmwindow's engine refuses. No bulk memory either (compiler_rt has memcpy/memset); it
+/// would work too: vmwindow rewrites memory.copy / memory.fill into wasm code.
 pub fn guest_target(b: *std.Build, simd128: bool) std.Build.ResolvedTarget {
     var features = std.Target.wasm.featureSet(&.{.sign_ext});
     if (simd128) features.addFeature(@intFromEnum(std.Target.wasm.Feature.simd128));

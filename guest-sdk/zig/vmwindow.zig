@@ -4,7 +4,8 @@
 //! A guest runs with the window as its linear memory: a region's bytes are at a window address,
 //! so `region.bytes` is an ordinary slice over the file's pages (no copy). Build with the helper
 //! in build.zig (`add_guest`): it imports the window as memory, puts static data at the guest area
-//! and leaves out bulk memory, which vmwindow refuses.
+//! and leaves out reference types, whose call_indirect encoding vmwindow's engine refuses. (Bulk
+//! memory may be on: vmwindow rewrites memory.copy / memory.fill into wasm code.)
 
 const std = @import("std");
 const builtin = @import("builtin");
@@ -13,8 +14,8 @@ pub const abi = @import("abi.zig");
 
 comptime {
     if (builtin.cpu.arch != .wasm32) @compileError("vmwindow guests are wasm32 (use add_guest in guest-sdk/zig/build.zig)");
-    if (std.Target.wasm.featureSetHasAny(builtin.cpu.features, .{ .bulk_memory, .bulk_memory_opt })) {
-        @compileError("bulk memory is enabled, and vmwindow refuses memory.copy/memory.fill: build for cpu mvp+simd128+sign_ext (add_guest does)");
+    if (std.Target.wasm.featureSetHas(builtin.cpu.features, .reference_types)) {
+        @compileError("reference types are enabled (Zig's default wasm32 CPU has them), and vmwindow's engine refuses their call_indirect encoding: build for cpu mvp+simd128+sign_ext (add_guest does)");
     }
 }
 

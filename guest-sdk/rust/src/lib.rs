@@ -16,8 +16,6 @@ use core::marker::PhantomData;
 
 #[cfg(not(target_arch = "wasm32"))]
 compile_error!("vmwindow-guest is for wasm32 guests: build with --target wasm32-unknown-unknown");
-#[cfg(target_feature = "bulk-memory")]
-compile_error!("bulk memory is enabled, and vmwindow refuses memory.copy/memory.fill: build without -C target-feature=+bulk-memory");
 
 /// Level passed to the host's logger by [`fail`] and the panic handler.
 pub const LOG_ERROR: i32 = 3;

@@ -65,8 +65,7 @@ pub const Module = struct {
         assert(before > 0);
         if (before != 1) return;
         wt.wasmtime_module_delete(module.wasm_module);
-        for (module.func_exports) |entry| allocator.free(entry.name);
-        allocator.free(module.func_exports);
+        free_func_exports(module.func_exports);
         allocator.destroy(module);
     }
 };
@@ -114,27 +113,8 @@ pub fn compile(wasm: []const u8, kind: engine.Kind, cache_dir: ?[]const u8, sour
     }
     // Window-independent checks first, from the bytes: cheap, and they hold for a cached module too.
     const extent = try module_check.data_extent(wasm);
-    const wasm_engine = try engine.get(kind);
-
     var source: Source = .compiled;
-    var wasm_module: *wt.Module = undefined;
-    if (cache_dir) |dir| {
-        if (module_cache.load(wasm_engine, dir, hash, kind)) |loaded| {
-            wasm_module = loaded;
-            source = .disk_cache;
-        }
-    }
-    if (source == .compiled) {
-        // memory.copy / memory.fill become calls of injected wasm functions (bulk_memory.zig).
-        const rewritten = try bulk_memory.rewrite(allocator, wasm);
-        defer if (rewritten) |r| allocator.free(r.bytes);
-        const final = if (rewritten) |r| r.bytes else wasm;
-        var module_opt: ?*wt.Module = null;
-        if (wt.wasmtime_module_new(wasm_engine, final.ptr, final.len, &module_opt)) |err| {
-            return engine.fail_wasmtime(error.BadModule, "invalid WebAssembly module", err);
-        }
-        wasm_module = module_opt.?;
-    }
+    const wasm_module = try load_or_compile(wasm, hash, kind, cache_dir, &source);
     errdefer wt.wasmtime_module_delete(wasm_module);
     const facts = try check_imports(wasm_module);
     if (source == .compiled) {
@@ -142,7 +122,7 @@ pub fn compile(wasm: []const u8, kind: engine.Kind, cache_dir: ?[]const u8, sour
     }
 
     const func_exports = try callable_exports(wasm_module);
-    errdefer allocator.free(func_exports);
+    errdefer free_func_exports(func_exports);
     const module = allocator.create(Module) catch return fail(error.OutOfMemory, "out of memory allocating a module", .{});
     module.* = .{
         .wasm_module = wasm_module,
@@ -159,11 +139,39 @@ pub fn compile(wasm: []const u8, kind: engine.Kind, cache_dir: ?[]const u8, sour
     return module;
 }
 
+/// Wasmtime's module for `wasm`: deserialized from the disk cache in `cache_dir` when a valid file
+/// is there (`source` = .disk_cache), else compiled (memory.copy / memory.fill rewritten first).
+fn load_or_compile(wasm: []const u8, hash: Hash, kind: engine.Kind, cache_dir: ?[]const u8, source: *Source) Error!*wt.Module {
+    assert(wasm.len > 0);
+    const wasm_engine = try engine.get(kind);
+    if (cache_dir) |dir| {
+        if (module_cache.load(wasm_engine, dir, hash, kind)) |loaded| {
+            source.* = .disk_cache;
+            return loaded;
+        }
+    }
+    source.* = .compiled;
+    // memory.copy / memory.fill become calls of injected wasm functions (bulk_memory.zig).
+    const rewritten = try bulk_memory.rewrite(allocator, wasm);
+    defer if (rewritten) |r| allocator.free(r.bytes);
+    const final = if (rewritten) |r| r.bytes else wasm;
+    var module_opt: ?*wt.Module = null;
+    if (wt.wasmtime_module_new(wasm_engine, final.ptr, final.len, &module_opt)) |err| {
+        return engine.fail_wasmtime(error.BadModule, "invalid WebAssembly module", err);
+    }
+    return module_opt.?;
+}
+
+fn free_func_exports(func_exports: []const FuncExport) void {
+    for (func_exports) |entry| allocator.free(entry.name);
+    allocator.free(func_exports);
+}
+
 fn cache_lookup(hash: Hash, kind: engine.Kind) ?*Module {
     cache_mutex.lock();
     defer cache_mutex.unlock();
     for (&cache_entries) |*slot| {
-        const entry = &(slot.* orelse continue);
+        const entry: *CacheEntry = if (slot.*) |*live| live else continue;
         if (entry.module.engine_kind != kind or !std.mem.eql(u8, &entry.module.hash, &hash)) continue;
         cache_clock += 1;
         entry.last_used = cache_clock;

@@ -293,8 +293,10 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
       return { id: c.id, label: c.label, gbps: fileBytes / ns, ms: ns / 1e6, result: [...results.get(c.id)!].join(" | "), samples_ns: samples.get(c.id)! };
     });
     const exact = rows.filter((r) => !r.id.startsWith("duckdb"));
+    // DuckDB with several threads adds in a different order each run: every one of its results
+    // must be close to ours.
     const mismatch = new Set(exact.map((r) => r.result)).size !== 1 ||
-      rows.some((r) => r.id.startsWith("duckdb") && (r.result.includes(" | ") || !closeResults(r.result, exact[0]!.result)));
+      contenders.some((c) => c.spawned && [...results.get(c.id)!].some((result) => !closeResults(result, exact[0]!.result)));
     const key = `csv/${sizeName(size)}`;
     out[key] = { kind: "csv", size: fileBytes, rows, mismatch };
     const g = rows[0]!;

@@ -12,6 +12,7 @@
 //! multi-value block types), so an immediate is never mistaken for an opcode, and refuses with a
 //! message what it cannot decode. The injected functions come after every existing function and
 //! their type after every existing type, so no index moves; section and body sizes are re-encoded.
+//! The name section names them `vmwindow:memory.fill` / `vmwindow:memory.copy` (for backtraces).
 //!
 //! Semantics of the injected functions, as the spec's: `memory.copy` is a memmove (copies backwards
 //! when the destination starts inside the source); a range that leaves the memory traps ("out of
@@ -147,7 +148,7 @@ pub fn rewrite(allocator: std.mem.Allocator, wasm: []const u8) Error!?Rewritten 
     var out: std.ArrayListUnmanaged(u8) = .empty;
     errdefer out.deinit(allocator);
     out.ensureTotalCapacity(allocator, wasm.len + bodies.items.len - (code.end - code.start) + 1024) catch return out_of_memory();
-    try emit_module(allocator, &out, wasm, sections, .{ .types = counts.types, .bodies = bodies.items, .simd = facts.simd, .body_count = facts.bodies, .inject = inject });
+    try emit_module(allocator, &out, wasm, sections, .{ .types = counts.types, .bodies = bodies.items, .simd = facts.simd, .body_count = facts.bodies, .inject = inject, .calls = calls });
     assert(out.items.len >= 8);
     return .{ .bytes = out.toOwnedSlice(allocator) catch return out_of_memory(), .copies = facts.copies, .fills = facts.fills, .simd = facts.simd };
 }
@@ -539,7 +540,12 @@ const Emit = struct {
     simd: bool,
     /// Whether any instruction was replaced (else only the data-count section goes).
     inject: bool,
+    calls: Calls,
 };
+
+/// The injected functions' names in the name section (backtraces show them).
+const fill_name = "vmwindow:memory.fill";
+const copy_name = "vmwindow:memory.copy";
 
 /// The module again, section by section: type, function and code sections extended, the data-count
 /// section dropped, everything else copied.
@@ -551,6 +557,7 @@ fn emit_module(allocator: std.mem.Allocator, out: *std.ArrayListUnmanaged(u8), w
     defer section.deinit(allocator);
     const new_type = [_]u8{ 0x60, 3, 0x7f, 0x7f, 0x7f, 0 }; // (i32 i32 i32) -> ()
     if (sections.types == null and emit.inject) try emit_section(allocator, out, section_type, &([_]u8{1} ++ new_type));
+    var named = false;
     while (reader.position < wasm.len) {
         const id = reader.byte() catch unreachable; // find_sections walked them
         const size = reader.uleb(u32) catch unreachable;
@@ -573,6 +580,13 @@ fn emit_module(allocator: std.mem.Allocator, out: *std.ArrayListUnmanaged(u8), w
                 try extend_vector(allocator, &section, payload, 2, entries[0 .. 2 * len]);
             },
             section_code => try code_section(allocator, &section, emit),
+            0 => if (is_name_section(payload)) {
+                try name_section(allocator, &section, payload, emit.calls);
+                named = true;
+            } else {
+                try emit_section(allocator, out, id, payload);
+                continue;
+            },
             else => {
                 try emit_section(allocator, out, id, payload);
                 continue;
@@ -581,6 +595,69 @@ fn emit_module(allocator: std.mem.Allocator, out: *std.ArrayListUnmanaged(u8), w
         try emit_section(allocator, out, id, section.items);
     }
     assert(reader.position == wasm.len);
+    if (emit.inject and !named) {
+        section.clearRetainingCapacity();
+        const name = "name";
+        section.appendSlice(allocator, &([_]u8{name.len} ++ name.*)) catch return out_of_memory();
+        try function_names(allocator, &section, &.{}, emit.calls);
+        try emit_section(allocator, out, 0, section.items);
+    }
+}
+
+fn is_name_section(payload: []const u8) bool {
+    var reader = Reader{ .bytes = payload };
+    const len = reader.uleb(u32) catch return false;
+    return len == 4 and payload.len - reader.position >= 4 and std.mem.eql(u8, payload[reader.position..][0..4], "name");
+}
+
+/// The name section with the injected functions named at the end of its function-names
+/// subsection (made if missing, in subsection order). A malformed one is copied unchanged: names
+/// are optional.
+fn name_section(allocator: std.mem.Allocator, out: *std.ArrayListUnmanaged(u8), payload: []const u8, calls: Calls) Error!void {
+    assert(is_name_section(payload));
+    assert(out.items.len == 0);
+    var reader = Reader{ .bytes = payload, .position = 5 };
+    out.appendSlice(allocator, payload[0..5]) catch return out_of_memory();
+    var added = false;
+    while (reader.position < payload.len) {
+        const id = reader.byte() catch break;
+        const size = reader.uleb(u32) catch break;
+        const start = reader.position;
+        reader.skip(size) catch break;
+        const subsection = payload[start..reader.position];
+        if (!added and id >= 1) {
+            try function_names(allocator, out, if (id == 1) subsection else &.{}, calls);
+            added = true;
+            if (id == 1) continue;
+        }
+        out.append(allocator, id) catch return out_of_memory();
+        append_uleb(allocator, out, size) catch return out_of_memory();
+        out.appendSlice(allocator, subsection) catch return out_of_memory();
+    } else {
+        if (!added) try function_names(allocator, out, &.{}, calls);
+        return;
+    }
+    // Malformed: the original bytes.
+    out.clearRetainingCapacity();
+    out.appendSlice(allocator, payload) catch return out_of_memory();
+}
+
+/// A function-names subsection: `existing` (its payload, or empty) with the injected functions
+/// appended (their indices are the highest, so the map stays sorted).
+fn function_names(allocator: std.mem.Allocator, out: *std.ArrayListUnmanaged(u8), existing: []const u8, calls: Calls) Error!void {
+    var body: std.ArrayListUnmanaged(u8) = .empty;
+    defer body.deinit(allocator);
+    var reader = Reader{ .bytes = existing };
+    const count: u64 = if (existing.len == 0) 0 else reader.uleb(u32) catch 0;
+    append_uleb(allocator, &body, count + 2) catch return out_of_memory();
+    body.appendSlice(allocator, existing[reader.position..]) catch return out_of_memory();
+    inline for (.{ .{ calls.fill, fill_name }, .{ calls.copy, copy_name } }) |entry| {
+        append_uleb(allocator, &body, entry[0]) catch return out_of_memory();
+        body.appendSlice(allocator, &([_]u8{entry[1].len} ++ entry[1].*)) catch return out_of_memory();
+    }
+    out.append(allocator, 1) catch return out_of_memory();
+    append_uleb(allocator, out, body.items.len) catch return out_of_memory();
+    out.appendSlice(allocator, body.items) catch return out_of_memory();
 }
 
 fn emit_section(allocator: std.mem.Allocator, out: *std.ArrayListUnmanaged(u8), id: u8, payload: []const u8) Error!void {
@@ -815,11 +892,11 @@ test "memory.fill and memory.copy become calls of two functions appended after a
         test_section(3, &.{ 3, 0, 1, 1 })[0..6].* ++ [_]u8{ 10, 0 } ++ [_]u8{ 3, body.len } ++ body;
     try testing.expectEqualSlices(u8, expected_head[0 .. expected_head.len - body.len - 4], out.bytes[0 .. expected_head.len - body.len - 4]);
     // The data-count section is gone; the code section holds the body, then fill, then copy.
-    const code = out.bytes[expected_head.len - body.len - 4 ..];
-    try testing.expectEqual(@as(u8, 10), code[0]);
-    var reader = Reader{ .bytes = code, .position = 1 };
-    const size = try reader.uleb(u32);
-    try testing.expectEqual(code.len, reader.position + size);
+    const sections = find_sections(out.bytes).?;
+    try testing.expectEqual(@as(?Span, null), sections.data_count);
+    const code = out.bytes[sections.code.?.start..sections.code.?.end];
+    try testing.expectEqual(@as(u8, 10), out.bytes[expected_head.len - body.len - 4]); // right after the function section
+    var reader = Reader{ .bytes = code };
     try testing.expectEqual(@as(u32, 3), try reader.uleb(u32));
     try testing.expectEqual(@as(u32, body.len), try reader.uleb(u32));
     try testing.expectEqualSlices(u8, &body, code[reader.position..][0..body.len]);
@@ -829,6 +906,23 @@ test "memory.fill and memory.copy become calls of two functions appended after a
     reader.position += injected.fill_i64.len;
     try testing.expectEqual(@as(u32, @intCast(injected.copy_i64.len)), try reader.uleb(u32));
     try testing.expectEqualSlices(u8, injected.copy_i64, code[reader.position..]);
+    // A name section (the module had none) names them, for backtraces.
+    const names = [_]u8{ 0, 5 + 2 + 1 + 2 * (2 + fill_name.len), 4, 'n', 'a', 'm', 'e', 1, 1 + 2 * (2 + fill_name.len), 2, 2, fill_name.len } ++ fill_name.* ++ [_]u8{ 3, copy_name.len } ++ copy_name.*;
+    try testing.expectEqualSlices(u8, &names, out.bytes[sections.code.?.end..]);
+}
+
+test "an existing name section gets the injected functions' names in its function-names subsection" {
+    const fill = zero3 ++ [_]u8{ 0xfc, 0x0b, 0x00 };
+    // module name "m" (subsection 0), function 1 named "f" (subsection 1), no locals subsection.
+    const name_payload = [_]u8{ 4, 'n', 'a', 'm', 'e', 0, 2, 1, 'm', 1, 4, 1, 1, 1, 'f' };
+    const wasm = comptime test_module(&fill, "") ++ test_section(0, &name_payload)[0 .. name_payload.len + 2].*;
+    const out = (try rewrite(testing.allocator, wasm)).?;
+    defer testing.allocator.free(out.bytes);
+    const sections = find_sections(out.bytes).?;
+    const tail = out.bytes[sections.code.?.end..];
+    const functions = [_]u8{ 3, 1, 1, 'f', 2, fill_name.len } ++ fill_name.* ++ [_]u8{ 3, copy_name.len } ++ copy_name.*;
+    const expected = [_]u8{ 4, 'n', 'a', 'm', 'e', 0, 2, 1, 'm', 1, functions.len } ++ functions;
+    try testing.expectEqualSlices(u8, &([_]u8{ 0, expected.len } ++ expected), tail);
 }
 
 test "immediates that look like bulk-memory opcodes are left alone; modules without them are not copied" {
@@ -843,7 +937,8 @@ test "immediates that look like bulk-memory opcodes are left alone; modules with
     try testing.expectEqual(@as(u32, 0), out.copies);
     try testing.expectEqual(@as(u32, 1), out.fills);
     try testing.expect(out.simd);
-    try testing.expect(std.mem.endsWith(u8, out.bytes, injected.copy_v128));
+    const code = find_sections(out.bytes).?.code.?;
+    try testing.expect(std.mem.endsWith(u8, out.bytes[code.start..code.end], injected.copy_v128));
     // Not a module, or sections that do not parse: left to Wasmtime's validator.
     try testing.expectEqual(@as(?Rewritten, null), try rewrite(testing.allocator, "not wasm"));
     try testing.expectEqual(@as(?Rewritten, null), try rewrite(testing.allocator, &(test_header ++ [_]u8{ 10, 50, 1 })));

@@ -1192,16 +1192,29 @@ export function sumF64At(ptr: usize, count: usize): f64 {
       else if (sizeof<T>() == 8) init = i64x2.splat(<i64>best);
       else init = i32x4.splat(<i32>best);
       let a0 = init, a1 = init, a2 = init, a3 = init;
+      // Floats: pmin/pmax (one x86 instruction each, unlike NaN-propagating min/max) while NaNs
+      // and the zero of the sign that wins (-0 for min, +0 for max) are noted on the side.
+      let nan = i8x16.splat(0), zero = i8x16.splat(0);
       while (count - i >= lanes * 4) {
         let p = ptr + i * sizeof<T>();
-        a0 = pick<T>(a0, v128.load(p), wantMax);
-        a1 = pick<T>(a1, v128.load(p, 16), wantMax);
-        a2 = pick<T>(a2, v128.load(p, 32), wantMax);
-        a3 = pick<T>(a3, v128.load(p, 48), wantMax);
+        let v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+        a0 = pick<T>(a0, v0, wantMax);
+        a1 = pick<T>(a1, v1, wantMax);
+        a2 = pick<T>(a2, v2, wantMax);
+        a3 = pick<T>(a3, v3, wantMax);
+        if (isFloat<T>()) {
+          nan = v128.or(nan, v128.or(v128.or(isNaNLanes<T>(v0), isNaNLanes<T>(v1)), v128.or(isNaNLanes<T>(v2), isNaNLanes<T>(v3))));
+          zero = v128.or(zero, v128.or(v128.or(isZeroLanes<T>(v0, wantMax), isZeroLanes<T>(v1, wantMax)), v128.or(isZeroLanes<T>(v2, wantMax), isZeroLanes<T>(v3, wantMax))));
+        }
         i += lanes * 4;
       }
       let s = pick<T>(pick<T>(a0, a1, wantMax), pick<T>(a2, a3, wantMax), wantMax);
-      for (let k: usize = 0; k < lanes; k++) best = one<T>(best, load<T>(changetype<usize>(scratch16(s)) + k * sizeof<T>()), wantMax);
+      let at = scratch16(s);
+      for (let k: usize = 0; k < lanes; k++) best = one<T>(best, load<T>(at + k * sizeof<T>()), wantMax);
+      if (isFloat<T>()) {
+        if (v128.any_true(nan)) return <T>NaN;
+        if (best == <T>0) best = <T>(v128.any_true(zero) == wantMax ? 0.0 : -0.0); // the zero's sign
+      }
     }
   }
   for (; i < count; i++) best = one<T>(best, load<T>(ptr + i * sizeof<T>()), wantMax);
@@ -1218,10 +1231,25 @@ export function sumF64At(ptr: usize, count: usize): f64 {
   return lanesScratch;
 }
 
+/** All-ones lanes where `v` is NaN. */
+// @ts-ignore: decorator
+@inline function isNaNLanes<T>(v: v128): v128 {
+  return sizeof<T>() == 8 ? f64x2.ne(v, v) : f32x4.ne(v, v);
+}
+
+/** All-ones lanes holding the zero that wins: -0 for min, +0 for max (as bits). */
+// @ts-ignore: decorator
+@inline function isZeroLanes<T>(v: v128, wantMax: bool): v128 {
+  if (sizeof<T>() == 8) return i64x2.eq(v, i64x2.splat(wantMax ? 0 : i64.MIN_VALUE));
+  return i32x4.eq(v, i32x4.splat(wantMax ? 0 : i32.MIN_VALUE));
+}
+
 // @ts-ignore: decorator
 @inline function pick<T>(a: v128, b: v128, wantMax: bool): v128 {
-  if (isFloat<T>() && sizeof<T>() == 8) return wantMax ? f64x2.max(a, b) : f64x2.min(a, b);
-  if (isFloat<T>()) return wantMax ? f32x4.max(a, b) : f32x4.min(a, b);
+  // pmin(a, b) = b < a ? b : a, pmax(a, b) = a < b ? b : a: NaN and zero signs are fixed up by the
+  // caller (extremeAt), which notes them separately.
+  if (isFloat<T>() && sizeof<T>() == 8) return wantMax ? f64x2.pmax(a, b) : f64x2.pmin(a, b);
+  if (isFloat<T>()) return wantMax ? f32x4.pmax(a, b) : f32x4.pmin(a, b);
   if (sizeof<T>() == 8) return v128.bitselect(a, b, wantMax ? i64x2.gt_s(a, b) : i64x2.lt_s(a, b));
   return wantMax ? i32x4.max_s(a, b) : i32x4.min_s(a, b);
 }

@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { patternBytes, tempDir } from "./helpers.ts";
 
 const repo = join(import.meta.dir, "..");
-const supported = process.platform === "linux" && process.arch === "x64";
+// Linux x64 natively, and linux-arm64 under qemu-user (tools/test-arm64.sh): this platform's package.
+const supported = process.platform === "linux" && (process.arch === "x64" || process.arch === "arm64");
+const platformDir = `linux-${process.arch}-gnu`;
 
 function run(command: string[], cwd: string, env: Record<string, string | undefined> = {}): string {
   const merged: Record<string, string> = {};
@@ -58,7 +60,7 @@ console.log(JSON.stringify({ sum: String(sum), libraryPath, loaded: [...new Set(
 test.skipIf(!supported)(
   "packed tarballs install offline into a fresh project and run a guest",
   () => {
-    const platformLib = join(repo, "packages", "linux-x64-gnu", "lib", "libvmwindow.so");
+    const platformLib = join(repo, "packages", platformDir, "lib", "libvmwindow.so");
     if (!existsSync(platformLib)) throw new Error(`${platformLib} is missing: build first (./dev build)`);
 
     const root = join(tempDir(), `packaging-${process.pid}`);
@@ -67,7 +69,7 @@ test.skipIf(!supported)(
     mkdirSync(tarballs, { recursive: true });
     mkdirSync(app, { recursive: true });
     const host = pack("packages/bun", tarballs);
-    const platform = pack("packages/linux-x64-gnu", tarballs);
+    const platform = pack(`packages/${platformDir}`, tarballs);
     const sdk = pack("guest-sdk", tarballs);
 
     // The platform package arrives the way it does for a user: as @vmwindow/bun's optional
@@ -80,7 +82,7 @@ test.skipIf(!supported)(
           private: true,
           type: "module",
           dependencies: { "@vmwindow/bun": `file:${host}`, "@vmwindow/guest": `file:${sdk}` },
-          overrides: { "@vmwindow/linux-x64-gnu": `file:${platform}` },
+          overrides: { [`@vmwindow/${platformDir}`]: `file:${platform}` },
         },
         null,
         2,
@@ -94,7 +96,7 @@ test.skipIf(!supported)(
       VMWINDOW_LIB: undefined,
     };
     run(["bun", "install"], app, offline);
-    const installed = join(app, "node_modules", "@vmwindow", "linux-x64-gnu", "lib");
+    const installed = join(app, "node_modules", "@vmwindow", platformDir, "lib");
     expect(existsSync(join(installed, "libvmwindow.so"))).toBe(true);
     expect(existsSync(join(installed, "libwasmtime.so"))).toBe(true);
 

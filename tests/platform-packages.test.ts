@@ -248,8 +248,11 @@ describe.each(platforms)("$name", (platform) => {
     test("the package preloads wasmtime.dll from its own lib/ (Windows has no run paths)", () => {
       const { preload } = require(dir) as { preload: string[] };
       expect(preload).toEqual([join(dir, "lib", "wasmtime.dll")]);
-      // The preload step itself, on this platform's Wasmtime library; a missing file is an error.
-      preloadLibrary(libPath(platforms[0]!, 1));
+      // The preload step itself, on this platform's Wasmtime library (linux-x64-gnu or, under
+      // tools/test-arm64.sh, linux-arm64-gnu); a missing file is an error.
+      const here = platforms.find((p) => p.os === process.platform && p.cpu === process.arch)!;
+      expect(here).toBeDefined();
+      preloadLibrary(libPath(here, 1));
       expect(() => preloadLibrary(join(dir, "lib", "no-such-library.so"))).toThrow();
     });
   } else {

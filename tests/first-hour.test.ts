@@ -70,7 +70,12 @@ test.skipIf(!supported)(
   300_000,
 );
 
-test("a Window dropped without close() is released; 1,100 of them never reach the 1,024-window limit", () => {
+// Under qemu-user (tools/test-arm64.sh) each dropped 4 GiB window costs qemu 7.2 ~25 MiB of page
+// descriptors until the GC finalizes it: 1,100 of them would take tens of GiB and the RSS bound
+// would measure qemu. Runs natively (x64 in CI).
+const EMULATED = process.env.VMW_EMULATED;
+if (EMULATED) console.log(`skipped under ${EMULATED}: "a Window dropped without close() ..." (1,100 dropped 4 GiB windows cost qemu tens of GiB of page descriptors)`);
+test.skipIf(!!EMULATED)("a Window dropped without close() is released; 1,100 of them never reach the 1,024-window limit", () => {
   const child = Bun.spawnSync([process.execPath, join(import.meta.dir, "fixtures", "leak-windows.ts"), "1100"], { stdout: "pipe", stderr: "pipe" });
   const stderr = child.stderr.toString();
   expect(child.exitCode).toBe(0);

@@ -7,8 +7,13 @@ import { Window } from "@vmwindow/bun";
 import { guests, patternBytes, smallWindow, tempFile } from "./helpers.ts";
 
 const SOAK = process.env.VMW_SOAK === "1";
+/** Under qemu-user (tools/test-arm64.sh sets VMW_EMULATED), VmRSS is qemu's: it grows with the
+ * code qemu translates and keeps a descriptor for every 4 KiB page of every range ever mapped
+ * (qemu 7.2), ~30 MiB per closed 4 GiB window. The fd and mapping checks still run there. */
+const EMULATED = process.env.VMW_EMULATED;
 const MAP_CYCLES = SOAK ? 100_000 : 20_000;
-const WINDOW_CYCLES = SOAK ? 1000 : 300;
+// 60 under emulation: 300 closed windows cost qemu ~9 GiB of page descriptors on a shared machine.
+const WINDOW_CYCLES = SOAK ? 1000 : EMULATED ? 60 : 300;
 const GUEST_CYCLES = SOAK ? 1000 : 300;
 
 interface Usage {
@@ -48,8 +53,12 @@ function measure(label: string, n: number, cycle: (i: number) => void, rssSlackK
   expect(Math.abs(after.maps - before.maps)).toBeLessThanOrEqual(8);
   expect(Math.abs(after.maps - middle.maps)).toBeLessThanOrEqual(8);
   // RSS: no growth proportional to n (the second half must not grow like a leak would).
-  expect(after.rssKiB - before.rssKiB).toBeLessThan(rssSlackKiB);
-  expect(after.rssKiB - middle.rssKiB).toBeLessThan(rssSlackKiB / 2);
+  if (EMULATED) {
+    console.log(`${label}: RSS not checked under ${EMULATED} (VmRSS is qemu's own memory: translated code and per-page descriptors)`);
+  } else {
+    expect(after.rssKiB - before.rssKiB).toBeLessThan(rssSlackKiB);
+    expect(after.rssKiB - middle.rssKiB).toBeLessThan(rssSlackKiB / 2);
+  }
   return { before, after, seconds };
 }
 

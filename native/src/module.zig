@@ -111,11 +111,12 @@ pub fn compile(wasm: []const u8, kind: engine.Kind, cache_dir: ?[]const u8, sour
         if (source_out) |out| out.* = .process_cache;
         return cached;
     }
-    // Window-independent checks first, from the bytes: cheap, and they hold for a cached module too.
-    const extent = try module_check.data_extent(wasm);
     var source: Source = .compiled;
     const wasm_module = try load_or_compile(wasm, hash, kind, cache_dir, &source);
     errdefer wt.wasmtime_module_delete(wasm_module);
+    // The window-independent checks, from the bytes (valid: Wasmtime compiled them, now or when
+    // the cache file was written) and the module, however it was obtained.
+    const extent = try module_check.data_extent(wasm);
     const facts = try check_imports(wasm_module);
     if (source == .compiled) {
         if (cache_dir) |dir| module_cache.store(dir, hash, kind, wasm_module);

@@ -156,10 +156,14 @@ pub fn store(dir: []const u8, hash: [32]u8, kind: engine.Kind, module: *const wt
     write_file(path, expected_header(hash, kind, payload), payload);
 }
 
+var temp_counter = std.atomic.Value(u64).init(0);
+
 fn write_file(path: []const u8, header: Header, payload: []const u8) void {
     assert(header.payload_bytes == payload.len);
     var temp_buffer: [path_max_bytes + 64]u8 = undefined;
-    const nonce = std.crypto.random.int(u64);
+    // Unique enough for an exclusive create (a collision only skips caching). Not std.crypto.random:
+    // on Windows it imports advapi32, which the platform package must not need.
+    const nonce = @as(u64, @truncate(@as(u128, @bitCast(std.time.nanoTimestamp())))) ^ (temp_counter.fetchAdd(1, .monotonic) << 48) ^ @intFromPtr(&temp_buffer);
     const temp = std.fmt.bufPrint(&temp_buffer, "{s}.tmp-{x}", .{ path, nonce }) catch return;
     const file = std.fs.cwd().createFile(temp, .{ .exclusive = true, .mode = 0o600 }) catch return;
     const written = written: {

@@ -200,6 +200,22 @@ describe("examples/scheduler", () => {
     for (const task of others.filter((t: any) => t.kind === "consumer")) expect(task.calls).toBe(report.rounds);
     expect(performance.now() - started).toBeLessThan(10_000);
   });
+
+  test("--window-per-task: 70 tasks, each in its own window, share the ring through a file mapped read-write in every window", async () => {
+    const producers = 35;
+    const messages = 200;
+    const { stdout, stderr, exitCode } = await run("scheduler/host.ts", ["--producers", String(producers), "--consumers", "34", "--messages", String(messages), "--capacity", "8", "--budget", "5", "--deadline", "60", "--window-per-task", "--json"]);
+    expect(stderr).toBe("");
+    expect(exitCode).toBe(0);
+    const report = JSON.parse(stdout);
+    let expected = 0n;
+    for (let p = 1; p <= producers; p++) for (let s = 0; s < messages; s++) expected += payload(p, s);
+    expect(report.produced).toEqual({ count: producers * messages, checksum: expected.toString() });
+    expect(report.consumed).toEqual(report.produced);
+    expect(report.corrupt).toBe(0);
+    expect(report.windows).toBe(70); // more tasks than one window holds guests
+    expect(report.tasks.find((t: any) => t.kind === "rogue").status).toBe("timed out");
+  });
 });
 
 // Checksum --------------------------------------------------------------------------------------

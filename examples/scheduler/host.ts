@@ -6,7 +6,10 @@
 //   bun examples/scheduler/host.ts [--producers N] [--consumers N] [--messages N] [--capacity N]
 //                                  [--budget N] [--deadline MS] [--no-rogue] [--json]
 import { fileURLToPath } from "node:url";
-import { GuestModule, GuestTimeout, GuestTrap, Window, type Guest } from "@vmwindow/bun";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { GuestModule, GuestTimeout, GuestTrap, Window, type Guest, type Region } from "@vmwindow/bun";
 
 const guestPath = fileURLToPath(new URL("./build/guest.wasm", import.meta.url));
 const RING_HEADER_BYTES = 64;
@@ -35,7 +38,7 @@ export function mix(producer: number, seq: number): number {
 }
 
 function parseArgs(argv: string[]) {
-  const options = { producers: 3, consumers: 2, messages: 5000, capacity: 64, budget: 48, deadline: 100, rogue: true, json: false };
+  const options = { producers: 3, consumers: 2, messages: 5000, capacity: 64, budget: 48, deadline: 100, rogue: true, json: false, windowPerTask: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const number = (min: number) => {
@@ -54,13 +57,14 @@ function parseArgs(argv: string[]) {
     else if (arg === "--deadline") options.deadline = number(1);
     else if (arg === "--no-rogue") options.rogue = false;
     else if (arg === "--json") options.json = true;
+    else if (arg === "--window-per-task") options.windowPerTask = true;
     else {
       console.error(`scheduler: unknown argument ${JSON.stringify(arg)}`);
       process.exit(2);
     }
   }
-  if (options.producers + options.consumers + 1 > 64) {
-    console.error("scheduler: at most 63 tasks (a window holds 64 guests)");
+  if (!options.windowPerTask && options.producers + options.consumers + 1 > 64) {
+    console.error("scheduler: at most 63 tasks in one window (a window holds 64 guests); --window-per-task has no such limit");
     process.exit(2);
   }
   return options;
@@ -68,11 +72,8 @@ function parseArgs(argv: string[]) {
 
 function main(): number {
   const options = parseArgs(process.argv.slice(2));
-  using window = Window.create({ sizeBytes: 64 * 2 ** 20, guestBytes: 2 ** 20 });
-
-  // The shared ring: anonymous memory, found by the guests by name.
-  using ring = window.mapAnonymous(RING_HEADER_BYTES + options.capacity * MESSAGE_BYTES, { name: "ring" });
-  const header = new DataView(ring.bytes.buffer, ring.bytes.byteOffset, RING_HEADER_BYTES);
+  using rings = new Rings(RING_HEADER_BYTES + options.capacity * MESSAGE_BYTES, options.windowPerTask);
+  const header = new DataView(rings.first.bytes.buffer, rings.first.bytes.byteOffset, RING_HEADER_BYTES);
   header.setUint32(8, options.capacity, true);
   header.setUint32(12, MESSAGE_BYTES, true);
 
@@ -80,7 +81,7 @@ function main(): number {
   using module = GuestModule.compile(guestPath, { interruptible: true });
   const tasks: Task[] = [];
   const spawn = (name: string, kind: Kind, index = 0) =>
-    tasks.push({ name, kind, index, guest: window.instantiate(module, { timeoutMs: options.deadline }), status: "ready", calls: 0, ms: 0 });
+    tasks.push({ name, kind, index, guest: rings.windowForTask().instantiate(module, { timeoutMs: options.deadline }), status: "ready", calls: 0, ms: 0 });
   for (let p = 0; p < options.producers; p++) spawn(`producer-${p + 1}`, "producer", p + 1);
   if (options.rogue) spawn("rogue", "rogue");
   for (let c = 0; c < options.consumers; c++) spawn(`consumer-${c + 1}`, "consumer");
@@ -132,6 +133,8 @@ function main(): number {
         corrupt,
         rounds,
         elapsedMs,
+        windows: rings.windows.length,
+        calls: tasks.reduce((total, t) => total + t.calls, 0),
         tasks: tasks.map(({ name, kind, status, calls, ms, error }) => ({ name, kind, status, calls, ms, error })),
       }),
     );
@@ -144,10 +147,63 @@ function main(): number {
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
     console.log(`produced ${produced.count} messages (checksum ${produced.checksum}), consumed ${consumed.count} (checksum ${consumed.checksum}), ${corrupt} corrupt: ${ok ? "match" : "MISMATCH"}`);
-    console.log(`${tasks.length} tasks in one window, ${rounds} rounds, ${elapsedMs.toFixed(0)} ms`);
+    const calls = tasks.reduce((total, t) => total + t.calls, 0);
+    const where = options.windowPerTask ? `${rings.windows.length} windows (one per task, the ring a shared file)` : "one window";
+    console.log(`${tasks.length} tasks in ${where}, ${rounds} rounds, ${calls} calls, ${elapsedMs.toFixed(0)} ms (${((elapsedMs * 1e3) / Math.max(calls, 1)).toFixed(1)} us per call)`);
   }
   for (const task of tasks) task.guest.close();
   return ok ? 0 : 1;
+}
+
+/**
+ * Where the tasks run and the ring they share. One window: the ring is anonymous memory in it, and
+ * a call to another task than the last swaps guest areas (~1 us plus a fault per page the task
+ * touches: docs/performance.md). A window per task (--window-per-task): no swap at all, and the
+ * ring is a file in /dev/shm (shared memory) mapped read-write into every window, so every task
+ * sees the same bytes.
+ */
+class Rings implements Disposable {
+  readonly windows: Window[] = [];
+  readonly #bytes: number;
+  readonly #path: string | null;
+
+  constructor(bytes: number, windowPerTask: boolean) {
+    this.#bytes = bytes;
+    this.#path = null;
+    if (windowPerTask) {
+      const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "vmwindow-ring-"));
+      this.#path = join(dir, "ring");
+      writeFileSync(this.#path, new Uint8Array(bytes));
+    }
+    this.#add();
+  }
+
+  /** The ring as the first window maps it (every window sees the same bytes). */
+  get first(): Region {
+    return this.#first!;
+  }
+
+  /** The window the next task runs in: the one window, or (per task) the first, then a new one each. */
+  windowForTask(): Window {
+    if (this.#path === null || this.#handedOut++ === 0) return this.windows[0]!;
+    return this.#add();
+  }
+
+  #first: Region | undefined;
+  #handedOut = 0;
+
+  #add(): Window {
+    const window = Window.create({ sizeBytes: 64 * 2 ** 20, guestBytes: 2 ** 20 });
+    this.windows.push(window);
+    const ring = this.#path === null ? window.mapAnonymous(this.#bytes, { name: "ring" }) : window.mapFile(this.#path, { access: "readwrite", name: "ring" });
+    this.#first ??= ring;
+    return window;
+  }
+
+  [Symbol.dispose](): void {
+    for (const window of this.windows) window.close();
+    if (this.#path !== null) rmSync(dirname(this.#path), { recursive: true, force: true });
+  }
 }
 
 if (import.meta.main) process.exitCode = main();

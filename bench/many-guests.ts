@@ -207,6 +207,35 @@ function switchBreakdown(quick: boolean): Row[] {
   return rows;
 }
 
+/**
+ * examples/scheduler (16 producers and consumers passing 160,000 messages through a ring, 16 per
+ * call): all tasks in one window (guest areas swapped between calls) vs a window per task (the
+ * ring a shared file mapped in every window). Messages per second and µs per call, from its report.
+ */
+function scheduler(quick: boolean): { rows: Row[]; ratios: Record<string, number> } {
+  const script = join(here, "..", "examples", "scheduler", "host.ts");
+  const messages = quick ? 500 : 10_000;
+  const run = (extra: string[]) => () => {
+    const args = ["--producers", "16", "--consumers", "16", "--messages", String(messages), "--capacity", "64", "--budget", "16", "--no-rogue", "--json", ...extra];
+    const p = Bun.spawnSync([process.execPath, script, ...args], { stdout: "pipe", stderr: "pipe" });
+    const report = JSON.parse(p.stdout.toString() || "{}");
+    if (p.exitCode !== 0 || report.consumed?.count !== 16 * messages) throw new Error(`scheduler ${extra.join(" ")}: exit ${p.exitCode} ${p.stderr}`);
+    return report.elapsedMs * 1e6 / report.calls;
+  };
+  const medians = interleave(quick ? 1 : 5, [
+    ["one window", run([])],
+    ["window per task", run(["--window-per-task"])],
+  ]);
+  const perCall = (name: string) => medians.get(name)!;
+  return {
+    rows: [
+      { name: "scheduler, 32 tasks in one window: time per call", value: perCall("one window") / 1e3, unit: "us" },
+      { name: "scheduler, 32 tasks, a window per task: time per call", value: perCall("window per task") / 1e3, unit: "us" },
+    ],
+    ratios: { "scheduler: one window / a window per task (time per call)": perCall("one window") / perCall("window per task") },
+  };
+}
+
 /** C loops that call a callback n times (TinyCC, through bun:ffi's cc). */
 function cLoops() {
   const source = join(mkdtempSync(join(tmpdir(), "vmwindow-cc-")), "loops.c");
@@ -329,8 +358,9 @@ export function runManyGuests(quick: boolean, print = true): GuestsResult {
   const m = modules(quick);
   const r = restart(quick);
   const s = switching(quick);
+  const sc = scheduler(quick);
   const i = imports(quick);
-  const result: GuestsResult = { modules: m.rows, restart: r.rows, switching: s.rows, imports: i.rows, batch: i.batch, ratios: { ...m.ratios, ...r.ratios, ...s.ratios, ...i.ratios } };
+  const result: GuestsResult = { modules: m.rows, restart: r.rows, switching: [...s.rows, ...sc.rows], imports: i.rows, batch: i.batch, ratios: { ...m.ratios, ...r.ratios, ...s.ratios, ...sc.ratios, ...i.ratios } };
   if (print) {
     const table = (title: string, rows: Row[]) => printTable(title, [["what", "median", "unit"], ...rows.map((row) => [row.name, row.value, row.unit])]);
     table("many guests: compile vs instantiate (interleaved rounds)", result.modules);

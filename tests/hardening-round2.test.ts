@@ -330,6 +330,13 @@ describe("state stays equal on both sides; limits are documented numbers", () =>
 });
 
 describe("a memory fault names what is at its address", () => {
+  test("the SDK preset keeps function names: a trap's backtrace names the guest function", () => {
+    using window = Window.create(smallWindow);
+    using guest = window.instantiate(guests.probe);
+    const trap = thrown(GuestTrap, () => guest.exports.load_u8!(8));
+    expect(trap.details).toMatch(/wasm backtrace:\n\s+0:\s+0x[0-9a-f]+ - .*!guests\/probe\/load_u8\n/);
+  });
+
   test("store into a read-only region (named), a read past a region's end by N bytes", () => {
     using window = Window.create(smallWindow);
     using guest = window.instantiate(guests.probe);

@@ -3,7 +3,7 @@
 // shows and the commands it lists, in order. Oracles: the file's newline count from node:fs, tsc's
 // verdict on a correct and on two wrong hosts, the lockfile's text, the install's output.
 import { expect, test } from "bun:test";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { packAll } from "../tools/pack.ts";
 import { tempDir } from "./helpers.ts";
@@ -66,6 +66,16 @@ test.skipIf(!supported)(
     }
     writeFileSync(join(app, "src", "main.ts"), host);
     expect(shell("bun run typecheck", app).code).toBe(0);
+
+    // Without the platform package, the error names it and where it comes from, and no path of
+    // this repository's (native/zig-out) appears.
+    const platform = join(app, "node_modules", "@vmwindow", "linux-x64-gnu");
+    renameSync(platform, `${platform}.away`);
+    const missing = shell("bun run start package.json", app);
+    renameSync(`${platform}.away`, platform);
+    expect(missing.code).not.toBe(0);
+    expect(missing.out).toContain("It comes in @vmwindow/linux-x64-gnu, an optional dependency of @vmwindow/bun");
+    expect(missing.out).not.toContain("zig-out");
   },
   300_000,
 );

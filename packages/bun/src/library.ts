@@ -37,11 +37,15 @@ export function findLibrary(): LibraryLocation {
   }
   // Inside the vmwindow repository (this file at packages/bun/src), the library just built from
   // source wins over the platform package's copy of it, which is only refreshed by `./dev build`.
-  // (Zig installs a DLL in bin/, a shared library in lib/.)
-  const fromSource = fileURLToPath(new URL(`../../../native/zig-out/${fileName.endsWith(".dll") ? "bin" : "lib"}/${fileName}`, import.meta.url));
-  const built = beside(fromSource);
-  if (built) return built;
-  tried.push(fromSource);
+  // (Zig installs a DLL in bin/, a shared library in lib/.) Installed as a package, there is no
+  // native/ beside it, and the path would only confuse the message below.
+  const nativeDir = fileURLToPath(new URL("../../../native/", import.meta.url));
+  if (existsSync(join(nativeDir, "build.zig"))) {
+    const fromSource = join(nativeDir, "zig-out", fileName.endsWith(".dll") ? "bin" : "lib", fileName);
+    const built = beside(fromSource);
+    if (built) return built;
+    tried.push(`${fromSource} (./dev build makes it)`);
+  }
   try {
     const require = createRequire(import.meta.url);
     const platformPackage: { libraryPath?: string; preload?: string[] } = require(platformPackageName());
@@ -54,7 +58,8 @@ export function findLibrary(): LibraryLocation {
   }
   throw new Error(
     `vmwindow: cannot find ${fileName} (tried ${tried.join(", ")}). ` +
-      `Install ${platformPackageName()}, set VMWINDOW_LIB, or build from source with ./dev build.`,
+      `It comes in ${platformPackageName()}, an optional dependency of @vmwindow/bun: install it (from the registry, or from its tarball as docs/install.md shows), ` +
+      `or set VMWINDOW_LIB to the library's path.`,
   );
 }
 

@@ -1,9 +1,10 @@
 # Optional CSV group-by contender for bench/workloads/written.ts: DuckDB (PyPI `duckdb`) over the same
 # file. Only used when `import duckdb` works (e.g. `python3 -m pip install --target .toolchain/duckdb
 # duckdb`, found through PYTHONPATH); the bench never depends on it.
-#   python3 duckdb_groupby.py FILE THREADS REPS  ->  {"ns": [...], "result": "name:count:sum ..."}
+#   python3 duckdb_groupby.py FILE THREADS REPS  ->  {"ns": [...], "result": "name:count:sum ...", "hwm_kb": N}
+# (hwm_kb: the Python process's peak RSS, interpreter included)
 # Time per result: connect, read_csv + GROUP BY, fetch (the Python interpreter's start is not timed).
-import json, sys, time
+import json, resource, sys, time
 import duckdb
 
 path, threads, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -17,4 +18,4 @@ for i in range(reps + 1):  # the first is an untimed warm-up
     if i > 0:
         ns.append(time.perf_counter_ns() - t)
 result = " ".join(f"{name}:{count}:{total!r}" for name, count, total in sorted(rows))
-print(json.dumps({"ns": ns, "result": result}))
+print(json.dumps({"ns": ns, "result": result, "hwm_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))

@@ -13,7 +13,7 @@ import { countNewlinesJs, sumF64Js } from "../lib/jsscan.ts";
 import { ensureCsv, formatGroups, groupByBytesJs, groupByIdiomaticJs, readGuestGroups } from "../lib/csv.ts";
 import { median, printTable } from "../lib/report.ts";
 
-export interface WrittenRow { id: string; label: string; gbps: number; ms: number; result: string; samples_ns: number[] }
+export interface WrittenRow { id: string; label: string; gbps: number; ms: number; result: string; samples_ns: number[]; hwm_mib?: number }
 export interface WrittenGroup { kind: string; size: number; rows: WrittenRow[]; mismatch: boolean }
 
 /** The naive loops, exactly as one writes them first. */
@@ -66,7 +66,7 @@ function bunWasmGuest(guestPath: string, path: string): Record<string, (...args:
   return instance.exports as Record<string, (...args: any[]) => any>;
 }
 
-interface Contender { id: string; label: string; run: () => unknown; native?: boolean; spawned?: (reps: number) => { ns: number[]; result: string } }
+interface Contender { id: string; label: string; run: () => unknown; native?: boolean; spawned?: (reps: number) => { ns: number[]; result: string; hwm_kb?: number } }
 
 const repoRoot = join(import.meta.dir, "..", "..");
 const duckdbPath = [join(repoRoot, ".toolchain", "duckdb"), process.env.PYTHONPATH].filter(Boolean).join(":");
@@ -83,7 +83,7 @@ function duckdb(path: string, threads: number) {
   return (reps: number) => {
     const p = Bun.spawnSync(["python3", join(import.meta.dir, "..", "lib", "duckdb_groupby.py"), path, String(threads), String(reps)], { env: { ...process.env, PYTHONPATH: duckdbPath }, stdout: "pipe", stderr: "pipe" });
     if (p.exitCode !== 0) throw new Error(`duckdb failed: ${p.stderr.toString().slice(-1000)}`);
-    return JSON.parse(p.stdout.toString().trim().split("\n").pop()!) as { ns: number[]; result: string };
+    return JSON.parse(p.stdout.toString().trim().split("\n").pop()!) as { ns: number[]; result: string; hwm_kb: number };
   };
 }
 
@@ -244,7 +244,9 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
   }
 
   // CSV group-by: time to result from a closed file. DuckDB (optional) runs in a Python process of
-  // its own per round; its time is the query's (connect, read_csv, GROUP BY, fetch).
+  // its own per round; its time is the query's (connect, read_csv, GROUP BY, fetch). Peak RSS:
+  // each Bun contender once more in a child process (csv-child.ts; VmHWM after a reset, mapped file
+  // pages included); DuckDB's is its Python process's ru_maxrss (interpreter included).
   const withDuckdb = !quick && duckdbAvailable();
   if (!quick && !withDuckdb) console.log("(DuckDB not found: python3 -m pip install --target .toolchain/duckdb duckdb adds it to the CSV rows)");
   using outRegion = window.mapAnonymous(65_536);
@@ -269,6 +271,16 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
     const reps = size <= 4 * MiB ? 5 : 1;
     const samples = new Map(contenders.map((c) => [c.id, [] as number[]]));
     const results = new Map(contenders.map((c) => [c.id, new Set<string>()]));
+    const hwm = new Map<string, number>();
+    // Peak RSS: each in-process contender once more in a process of its own (not timed).
+    const warmCsv = ensureCsv(dir, MiB);
+    for (const c of contenders.filter((c) => !c.spawned)) {
+      const p = Bun.spawnSync([process.execPath, join(import.meta.dir, "csv-child.ts"), c.id, path, warmCsv, guestPath], { stdout: "pipe", stderr: "pipe" });
+      if (p.exitCode !== 0) throw new Error(`csv-child ${c.id} failed: ${p.stderr.toString().slice(-1000)}`);
+      const child = JSON.parse(p.stdout.toString().trim().split("\n").pop()!) as { hwm_kb: number; result: string };
+      hwm.set(c.id, child.hwm_kb);
+      results.get(c.id)!.add(child.result);
+    }
     for (const c of contenders) if (!c.spawned) for (let k = 0; k < 2; k++) c.run();
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < contenders.length; k++) {
@@ -277,6 +289,7 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
           const d = c.spawned(reps);
           samples.get(c.id)!.push(...d.ns);
           results.get(c.id)!.add(d.result);
+          if (d.hwm_kb) hwm.set(c.id, Math.max(hwm.get(c.id) ?? 0, d.hwm_kb));
           continue;
         }
         for (let r = 0; r < reps; r++) {
@@ -290,7 +303,7 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
     }
     const rows: WrittenRow[] = contenders.map((c) => {
       const ns = median(samples.get(c.id)!);
-      return { id: c.id, label: c.label, gbps: fileBytes / ns, ms: ns / 1e6, result: [...results.get(c.id)!].join(" | "), samples_ns: samples.get(c.id)! };
+      return { id: c.id, label: c.label, gbps: fileBytes / ns, ms: ns / 1e6, result: [...results.get(c.id)!].join(" | "), samples_ns: samples.get(c.id)!, hwm_mib: (hwm.get(c.id) ?? NaN) / 1024 };
     });
     const exact = rows.filter((r) => !r.id.startsWith("duckdb"));
     // DuckDB with several threads adds in a different order each run: every one of its results
@@ -301,8 +314,8 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
     out[key] = { kind: "csv", size: fileBytes, rows, mismatch };
     const g = rows[0]!;
     printTable(`as written, CSV group-by (sum, count of amount per category), ${sizeName(fileBytes)} warm, time to result: ${rounds} rounds x ${reps}${mismatch ? "  ** RESULTS DIFFER **" : ""}`, [
-      ["contender", "ms", "GB/s", "time x guest"],
-      ...rows.map((r) => [r.label, r.ms, r.gbps, r.ms / g.ms]),
+      ["contender", "ms", "GB/s", "time x guest", "peak RSS MiB"],
+      ...rows.map((r) => [r.label, r.ms, r.gbps, r.ms / g.ms, r.hwm_mib ?? NaN]),
     ]);
     if (mismatch) for (const r of rows) console.log(`  ${r.id}: ${r.result.slice(0, 300)}`);
   }

@@ -119,7 +119,12 @@ describe("bad input is a clear error, never a crash", () => {
     expect(window.regions.size).toBe(0);
   });
 
-  test("a file opened without write permission cannot be mapped read-write", () => {
+  // tools/test-arm64.sh runs bun inside a user namespace of its own (for a private binfmt_misc):
+  // its root ignores file modes and has no CAP_LINUX_IMMUTABLE for chattr, so nothing there can
+  // make a file unwritable to it. Runs natively (x64 in CI, as root or not).
+  const emulated = process.env.VMW_EMULATED;
+  if (emulated) console.log(`skipped under ${emulated}: "a file opened without write permission ..." (root in a user namespace: no chattr +i, file modes ignored)`);
+  test.skipIf(!!emulated)("a file opened without write permission cannot be mapped read-write", () => {
     const path = tempFile("read only");
     chmodSync(path, 0o444);
     // root ignores file modes: make the file immutable instead (ext4/xfs/btrfs; needs chattr).

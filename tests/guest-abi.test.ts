@@ -235,30 +235,24 @@ test("native/src layout.zig, table.zig and errors.zig equal the definition", () 
   expect(codes).toEqual(abi.result_codes.map((r) => ({ name: r.name.replace(/^ERR_/, ""), value: r.value })));
 });
 
-test("packages/bun's hand-kept copies (result codes, value kinds, access, name size, vmw.map refusal) equal the definition", () => {
-  const result = hand.ffi.match(/export const Result = \{([^}]*)\}/);
-  if (result) {
-    const codes = [...result[1]!.matchAll(/(\w+): (\d+)/g)].map((m) => ({ name: m[1]!, value: Number(m[2]) }));
-    expect(codes).toEqual(abi.result_codes.map((r) => ({ name: r.name.replace(/^ERR_/, ""), value: r.value })));
-  } else absent.push("ffi.ts Result");
-  const kinds = hand.values.match(/KIND_CODES[^=]*= \{([^}]*)\}/);
-  if (kinds) {
-    const found = Object.fromEntries([...kinds[1]!.matchAll(/(\w+): (\d+)/g)].map((m) => [m[1]!.toUpperCase(), Number(m[2])]));
-    expect(found).toEqual(Object.fromEntries(abi.value_kinds.map((k) => [k.name, k.value])));
-  } else absent.push("values.ts KIND_CODES");
-  const access = Object.fromEntries(abi.access.map((a) => [a.name, a.value]));
-  const codes = hand.window.match(/ACCESS_CODES[^=]*= \{ read: (\d+), readwrite: (\d+) \}/);
-  if (codes) expect([Number(codes[1]), Number(codes[2])]).toEqual([access.READ!, access.READ! | access.WRITE!]);
-  else absent.push("window.ts ACCESS_CODES");
-  const damaged = hand.window.match(/const ACCESS_DAMAGED = (\d+);/);
-  if (damaged) expect(Number(damaged[1])).toBe(access.DAMAGED!);
-  else absent.push("window.ts ACCESS_DAMAGED");
-  const nameMax = hand.window.match(/export const NAME_MAX_BYTES = (\d+);/);
-  if (nameMax) expect(Number(nameMax[1])).toBe(abi.constants.find((c) => c.name === "NAME_MAX_BYTES")!.value);
-  else absent.push("window.ts NAME_MAX_BYTES");
-  const refused = hand.hostImports.match(/const HOST_REFUSED = (-?\d+);/);
-  if (refused) expect(Number(refused[1])).toBe(abi.host_results.find((r) => r.name === "REFUSED")!.value);
-  else absent.push("host-imports.ts HOST_REFUSED");
+test("packages/bun takes its ABI facts from the generated abi.ts: no hand-kept copy is left", () => {
+  const files = {
+    ffi: hand.ffi,
+    values: hand.values,
+    window: hand.window,
+    hostImports: hand.hostImports,
+    callables: read("packages/bun/src/callables.ts"),
+  };
+  for (const [name, source] of Object.entries(files)) {
+    expect({ name, importsAbi: /from "\.\/abi\.ts"/.test(source) }).toEqual({ name, importsAbi: true });
+  }
+  // The literal forms the copies had: a result table, kind codes, access codes, struct sizes,
+  // word offsets into vmw_region_t / vmw_export_t, the name size, the refusal code.
+  expect(hand.ffi).not.toMatch(/INVALID_ARGUMENT: 1,/);
+  expect(hand.values).not.toMatch(/i32: 0, i64: 1/);
+  expect(hand.window).not.toMatch(/read: 1, readwrite: 3|ACCESS_DAMAGED = 8|NAME_MAX_BYTES = 24|REGION_INFO_BYTES = 48|words\[\d+\]/);
+  expect(files.callables).not.toMatch(/EXPORT_INFO_BYTES = 48|subarray\(16|subarray\(32/);
+  expect(hand.hostImports).not.toMatch(/HOST_REFUSED = -1/);
 });
 
 test("the structs the host reads: vmwindow.h's C structs and the Zig extern structs that fill them equal the definition", () => {

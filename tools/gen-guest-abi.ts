@@ -3,6 +3,7 @@
 //   guest-sdk/c/vmwindow_guest.h   the block between the "generated" markers (the rest is hand-written)
 //   guest-sdk/zig/abi.zig          whole file
 //   guest-sdk/rust/src/abi.rs      whole file
+//   packages/bun/src/abi.ts        whole file (the Bun host's FFI layer imports it)
 // Usage: bun tools/gen-guest-abi.ts            write the files
 //        bun tools/gen-guest-abi.ts --check    exit 1 if any file differs from what would be written
 // tests/guest-abi.test.ts runs the check and compares the definition with every other copy.
@@ -235,6 +236,43 @@ export function renderRust(abi: Abi): string {
   return out.join("\n");
 }
 
+/** snake_case -> camelCase, for the TypeScript names. */
+function camel(name: string): string {
+  return name.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * packages/bun/src/abi.ts: the facts the Bun host reads and writes (result codes, access bits,
+ * value kinds, the table's entry and the C structs' byte offsets) as constants, so the FFI layer
+ * never holds a copy of its own.
+ */
+export function renderTs(abi: Abi): string {
+  const out = [`// ${banner}.`, `// The ABI facts the Bun host uses; the definition and its docs are in abi/vmwindow-abi.json.`, ""];
+  const record = (name: string, items: { name: string; value: number }[], key: (n: string) => string) => {
+    out.push(`export const ${name} = {`);
+    for (const item of items) out.push(`  ${key(item.name)}: ${item.value},`);
+    out.push(`} as const;`, "");
+  };
+  out.push(`export const ABI_VERSION = ${abi.abi_version};`);
+  for (const c of abi.constants) if (c.name !== "ABI_VERSION") out.push(`export const ${c.name} = ${c.value};`);
+  for (const c of abi.host_constants) out.push(`export const ${c.name} = ${c.value};`);
+  out.push("");
+  record("RESULT", abi.result_codes, (n) => n.replace(/^ERR_/, ""));
+  record("ACCESS", abi.access, (n) => n);
+  record("STATE", abi.states, (n) => n);
+  record("VALUE_KIND", abi.value_kinds, (n) => n.toLowerCase());
+  record("HOST_RESULT", abi.host_results, (n) => n);
+  out.push(`/** Byte offsets of a region-table entry's fields. */`);
+  record("ENTRY", abi.entry.map((f) => ({ name: f.name, value: f.offset })), camel);
+  for (const struct of abi.host_structs) {
+    const name = struct.name.replace(/^vmw_/, "").replace(/_t$/, "").toUpperCase();
+    out.push(`/** \`${struct.name}\`: ${struct.bytes} bytes; its fields' byte offsets. */`);
+    out.push(`export const ${name}_BYTES = ${struct.bytes};`);
+    record(name, struct.fields.map((f) => ({ name: f.name, value: f.offset })), camel);
+  }
+  return `${out.join("\n").trimEnd()}\n`;
+}
+
 /** Every generated file: repository-relative path -> the content it must have. */
 export function render(abi: Abi = loadAbi()): Map<string, string> {
   checkAbi(abi);
@@ -243,6 +281,7 @@ export function render(abi: Abi = loadAbi()): Map<string, string> {
   files.set(cPath, spliceC(readFileSync(join(root, cPath), "utf8"), renderC(abi)));
   files.set("guest-sdk/zig/abi.zig", renderZig(abi));
   files.set("guest-sdk/rust/src/abi.rs", renderRust(abi));
+  files.set("packages/bun/src/abi.ts", renderTs(abi));
   return files;
 }
 

@@ -3,11 +3,11 @@
 // calls the native unchecked fast path (no per-call allocation except what JS itself needs: a
 // bigint for an i64 result, an array for several results).
 import type { Pointer } from "bun:ffi";
+import { EXPORT, EXPORT_BYTES } from "./abi.ts";
 import { closedError, throwResult, VmwindowError } from "./errors.ts";
 import { native, Result, utf8 } from "./ffi.ts";
 import { kinds, slotExpression, type ValueKind, type Views } from "./values.ts";
 
-const EXPORT_INFO_BYTES = 48;
 const EXPORT_NAME_MAX_BYTES = 4096;
 const EXTERN_FUNC = 0;
 
@@ -33,16 +33,18 @@ export interface CallState {
 /** Looks up exported function `name` of the guest `handle`. */
 export function resolveExport(handle: Pointer, name: string): ResolvedExport {
   if (typeof name !== "string") throw new VmwindowError("INVALID_ARGUMENT", `export name must be a string, got ${typeof name}`);
-  const info = new Uint8Array(EXPORT_INFO_BYTES);
+  const info = new Uint8Array(EXPORT_BYTES);
   const nameBytes = utf8(name);
   const result = native.vmw_guest_export(handle, nameBytes, nameBytes.length, info);
   if (result !== Result.OK) throwResult(result);
-  const words = new Uint32Array(info.buffer, 0, 4);
+  const fields = new DataView(info.buffer);
+  const paramCount = fields.getUint32(EXPORT.paramCount, true);
+  const resultCount = fields.getUint32(EXPORT.resultCount, true);
   return {
     name,
-    index: words[0]!,
-    params: Object.freeze(Array.from(info.subarray(16, 16 + words[1]!), (kind) => kinds[kind]!)),
-    results: Object.freeze(Array.from(info.subarray(32, 32 + words[2]!), (kind) => kinds[kind]!)),
+    index: fields.getUint32(EXPORT.index, true),
+    params: Object.freeze(Array.from(info.subarray(EXPORT.params, EXPORT.params + paramCount), (kind) => kinds[kind]!)),
+    results: Object.freeze(Array.from(info.subarray(EXPORT.results, EXPORT.results + resultCount), (kind) => kinds[kind]!)),
   };
 }
 

@@ -1,6 +1,7 @@
 // The thin bun:ffi layer: libvmwindow's C ABI (native/include/vmwindow.h) as JS functions, plus
 // helpers for its out-parameters and errors. No policy lives here; see window.ts, guest.ts, callables.ts, host-imports.ts.
 import { CString, dlopen, FFIType, type Pointer } from "bun:ffi";
+import { ABI_VERSION, RESULT } from "./abi.ts";
 import { findLibrary, preloadLibrary } from "./library.ts";
 
 const { i32, u32, u64, ptr } = FFIType;
@@ -52,37 +53,13 @@ for (const path of library.preload) preloadLibrary(path);
 export const libraryPath = library.path;
 export const native = dlopen(libraryPath, symbols).symbols;
 
-export const ABI_VERSION = 1;
+export { ABI_VERSION };
 if (native.vmw_abi_version() !== ABI_VERSION) {
   throw new Error(`vmwindow: ${libraryPath} implements ABI v${native.vmw_abi_version()}, this package needs v${ABI_VERSION}`);
 }
 
-/** `vmw_result_t` values (native/include/vmwindow.h). */
-export const Result = {
-  OK: 0,
-  INVALID_ARGUMENT: 1,
-  NOT_FOUND: 2,
-  IO: 3,
-  ACCESS_DENIED: 4,
-  WINDOW_FULL: 5,
-  CLOSED: 6,
-  BUSY: 7,
-  OUT_OF_MEMORY: 8,
-  BAD_MODULE: 9,
-  LINK: 10,
-  TRAP: 11,
-  WASMTIME: 12,
-  STALE: 13,
-  TYPE_MISMATCH: 14,
-  UNSUPPORTED: 15,
-  UNALIGNED: 16,
-  OVERLAP: 17,
-  OUT_OF_RANGE: 18,
-  NOT_MAPPED: 19,
-  FRAGMENTED: 20,
-  TIMEOUT: 21,
-  INTERRUPTED: 22,
-} as const;
+/** `vmw_result_t` values (generated from abi/vmwindow-abi.json into abi.ts). */
+export const Result = RESULT;
 
 export type ResultName = keyof typeof Result;
 const resultNames = Object.fromEntries(Object.entries(Result).map(([name, value]) => [value, name])) as Record<number, ResultName>;

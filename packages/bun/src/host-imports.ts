@@ -2,13 +2,14 @@
 // options (vmw.log, vmw.map), and their wiring to the native side through one JSCallback that
 // dispatches on the import's index and passes values through the host value-slot array.
 import { JSCallback, FFIType, toArrayBuffer, type Pointer } from "bun:ffi";
+import { HOST_RESULT } from "./abi.ts";
 import { check, VmwindowError } from "./errors.ts";
 import { native, utf8 } from "./ffi.ts";
 import type { HostFunction, InstantiateOptions } from "./guest-options.ts";
 import { KIND_CODES, slotExpression, VALUE_BYTES, VALUES_MAX, viewsOf, type ValueKind, type Views } from "./values.ts";
 
 /** What `vmw.map` returns to the guest when the host refuses (VMW_HOST_REFUSED). */
-const HOST_REFUSED = -1;
+const HOST_REFUSED = HOST_RESULT.REFUSED;
 
 /** One import to define, in the order the native side numbers them. */
 export interface ImportSpec {

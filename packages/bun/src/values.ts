@@ -1,5 +1,6 @@
 // Wasm values on the JS side: the four value kinds, the native value-slot array they pass
 // through (as typed-array views), and the checked conversions `Guest.call` uses.
+import { VALUE_KIND, VALUES_MAX } from "./abi.ts";
 import { VmwindowError } from "./errors.ts";
 
 export type WasmValue = number | bigint;
@@ -7,9 +8,9 @@ export type ValueKind = "i32" | "i64" | "f32" | "f64";
 
 /** Value kinds by their native code (vmw_kind_t). */
 export const kinds: readonly ValueKind[] = ["i32", "i64", "f32", "f64"];
-export const KIND_CODES: Record<ValueKind, number> = { i32: 0, i64: 1, f32: 2, f64: 3 };
+export const KIND_CODES: Record<ValueKind, number> = VALUE_KIND;
 /** A value-slot array: VALUES_MAX slots of VALUE_BYTES each. */
-export const VALUES_MAX = 16;
+export { VALUES_MAX };
 export const VALUE_BYTES = 16;
 
 /** Views of one value-slot array; slot `n` is element `n * 4` (32-bit) or `n * 2` (64-bit). */

@@ -1,6 +1,7 @@
 // A window: one reserved address range that is a guest's whole linear memory, with host files
 // mapped into it. The public entry point of @vmwindow/bun.
 import type { Pointer } from "bun:ffi";
+import { ACCESS, LAYOUT, LAYOUT_BYTES, NAME_MAX_BYTES, PAGE_BYTES, REGION, REGION_ANONYMOUS, REGION_BYTES } from "./abi.ts";
 import { check, closedError, throwResult, VmwindowError } from "./errors.ts";
 import { native, Result, takeHandle, utf8 } from "./ffi.ts";
 import { closeSync, constants, fstatSync, ftruncateSync, openSync } from "node:fs";
@@ -10,11 +11,10 @@ import type { InstantiateOptions } from "./guest-options.ts";
 import type { GuestModule } from "./module.ts";
 import { Region, type Access, type RegionOwner, type RegionState, type RemapOptions } from "./region.ts";
 
-export const PAGE_BYTES = 65_536;
+export { PAGE_BYTES, NAME_MAX_BYTES };
 export const DEFAULT_WINDOW_BYTES = 2 ** 31;
 export const DEFAULT_GUEST_BYTES = 16 * 2 ** 20;
 export const DEFAULT_CAPACITY = 16_384;
-export const NAME_MAX_BYTES = 24;
 
 export interface WindowOptions {
   /** The guest memory's size: a multiple of 64 KiB, at most 4 GiB. Default 2 GiB. */
@@ -58,10 +58,8 @@ export interface WindowLayout {
   readonly capacity: number;
 }
 
-const ACCESS_CODES: Record<Access, number> = { read: 1, readwrite: 3 };
+const ACCESS_CODES: Record<Access, number> = { read: ACCESS.READ, readwrite: ACCESS.READ | ACCESS.WRITE };
 const LENGTH_TO_END = 0xffff_ffff_ffff_ffffn;
-const ACCESS_DAMAGED = 8;
-const REGION_INFO_BYTES = 48;
 
 export class Window implements Disposable, RegionOwner, GuestOwner {
   readonly layout: WindowLayout;
@@ -71,7 +69,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   // set + delete of one key (measured), which made map/unmap O(live regions).
   #regions: (Region | undefined)[] = [];
   #guests = new Set<Guest<object>>();
-  #regionOut = new BigUint64Array(REGION_INFO_BYTES / 8);
+  #regionOut = new BigUint64Array(REGION_BYTES / 8);
   // The same bytes as 32-bit words: reading a u64 as two words avoids a BigInt per field.
   #regionWords = new Uint32Array(this.#regionOut.buffer);
   // The last path mapped and its UTF-8 bytes: hosts often map the same file again.
@@ -82,17 +80,19 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     this.#handle = handle;
     track(this, handle);
     this.#base = native.vmw_window_base(handle) as Pointer;
-    const out = new BigUint64Array(7);
-    const result = native.vmw_window_layout(handle, out);
+    const bytes = new Uint8Array(LAYOUT_BYTES);
+    const result = native.vmw_window_layout(handle, bytes);
+    const out = new DataView(bytes.buffer);
     if (result !== Result.OK) throwResult(result);
+    const u64 = (offset: number) => Number(out.getBigUint64(offset, true));
     this.layout = Object.freeze({
-      sizeBytes: Number(out[0]),
-      tableOffset: Number(out[1]),
-      tableBytes: Number(out[2]),
-      guestBase: Number(out[3]),
-      guestBytes: Number(out[4]),
-      slotsBase: Number(out[5]),
-      capacity: Number(out[6]! & 0xffff_ffffn),
+      sizeBytes: u64(LAYOUT.windowBytes),
+      tableOffset: u64(LAYOUT.tableOffset),
+      tableBytes: u64(LAYOUT.tableBytes),
+      guestBase: u64(LAYOUT.guestBase),
+      guestBytes: u64(LAYOUT.guestBytes),
+      slotsBase: u64(LAYOUT.slotsBase),
+      capacity: out.getUint32(LAYOUT.capacity, true),
     });
   }
 
@@ -322,19 +322,20 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   }
 
   #readState(): RegionState {
-    // vmw_region_t: offset, length, file offset, slot bytes (u64 each, little-endian; all below
-    // 2^53), then id, generation, access, kind (u32 each).
+    // vmw_region_t, read as 32-bit words (no BigInt per field): its u64 fields are below 2^53.
     const words = this.#regionWords;
+    const u64 = (offset: number) => words[offset / 4]! + words[offset / 4 + 1]! * 0x1_0000_0000;
+    const access = words[REGION.access / 4]!;
     return {
-      offset: words[0]! + words[1]! * 0x1_0000_0000,
-      length: words[2]! + words[3]! * 0x1_0000_0000,
-      fileOffset: words[4]! + words[5]! * 0x1_0000_0000,
-      slotBytes: words[6]! + words[7]! * 0x1_0000_0000,
-      id: words[8]!,
-      generation: words[9]!,
-      access: (words[10]! & 3) === ACCESS_CODES.readwrite ? "readwrite" : "read",
-      kind: words[11] === 1 ? "anonymous" : "file",
-      damaged: (words[10]! & ACCESS_DAMAGED) !== 0,
+      offset: u64(REGION.offsetBytes),
+      length: u64(REGION.lengthBytes),
+      fileOffset: u64(REGION.fileOffsetBytes),
+      slotBytes: u64(REGION.slotBytes),
+      id: words[REGION.id / 4]!,
+      generation: words[REGION.generation / 4]!,
+      access: (access & ACCESS_CODES.readwrite) === ACCESS_CODES.readwrite ? "readwrite" : "read",
+      kind: words[REGION.kind / 4] === REGION_ANONYMOUS ? "anonymous" : "file",
+      damaged: (access & ACCESS.DAMAGED) !== 0,
     };
   }
 }

@@ -284,7 +284,9 @@ vmw_result_t vmw_guest_create(vmw_window_t *window, const uint8_t *wasm, size_t 
  * defined first. With VMW_GUEST_INTERRUPTIBLE the guest is compiled by an engine with epoch
  * interruption and accepts deadlines (vmw_guest_set_timeout); without it, compiled code carries
  * no epoch checks (a tight loop runs up to ~2.5x faster) and deadlines are VMW_ERR_UNSUPPORTED.
- * vmw_guest_create compiles without it. VMW_ERR_BAD_MODULE for invalid bytes; VMW_ERR_LINK if it
+ * vmw_guest_create compiles without it. Bytes compiled before in this process with the same flags
+ * are taken from the process's module cache (see vmw_module_compile) instead of being compiled
+ * again. VMW_ERR_BAD_MODULE for invalid bytes; VMW_ERR_LINK if it
  * does not import env.memory as described above; VMW_ERR_BUSY if the window is running a guest
  * or is full. */
 vmw_result_t vmw_guest_compile(vmw_window_t *window, const uint8_t *wasm, size_t wasm_len,

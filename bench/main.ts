@@ -309,7 +309,7 @@ if (only.has("bulk")) {
 
 const guestTargets: { target: string; value: number; goal: string; met: boolean }[] = [];
 if (only.has("guests")) {
-  const guests = runManyGuests(quick);
+  const guests = await runManyGuests(quick);
   results.guests = guests;
   const r = guests.ratios;
   const add = (target: string, value: number | undefined, goal: string, met: boolean) => guestTargets.push({ target, value: value ?? NaN, goal, met });

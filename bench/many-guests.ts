@@ -236,6 +236,62 @@ function scheduler(quick: boolean): { rows: Row[]; ratios: Record<string, number
   };
 }
 
+/**
+ * The issue's comparison: one producer and one consumer passing `messages` messages through a
+ * 64-slot ring, 16 per turn, as vmwindow guests (examples/scheduler, one window and a window each)
+ * and as two Bun Workers over a SharedArrayBuffer with Atomics (bench/workloads/ring-worker.ts).
+ * Messages per second.
+ */
+async function pairs(quick: boolean): Promise<{ rows: Row[]; ratios: Record<string, number> }> {
+  const messages = quick ? 2_000 : 200_000;
+  const script = join(here, "..", "examples", "scheduler", "host.ts");
+  const guests = (extra: string[]) => () => {
+    const args = ["--producers", "1", "--consumers", "1", "--messages", String(messages), "--capacity", "64", "--budget", "16", "--no-rogue", "--json", ...extra];
+    const p = Bun.spawnSync([process.execPath, script, ...args], { stdout: "pipe", stderr: "pipe" });
+    const report = JSON.parse(p.stdout.toString() || "{}");
+    if (p.exitCode !== 0 || report.consumed?.count !== messages) throw new Error(`scheduler pair: exit ${p.exitCode} ${p.stderr}`);
+    return messages / (report.elapsedMs / 1e3);
+  };
+  const workers = async () => {
+    const buffer = new SharedArrayBuffer(64 + 64 * 16);
+    const url = join(here, "workloads", "ring-worker.ts");
+    const [producer, consumer] = [new Worker(url), new Worker(url)];
+    const reply = <T>(worker: Worker) => new Promise<T>((resolve) => (worker.onmessage = (event) => resolve(event.data)));
+    const ready = [reply(producer), reply(consumer)];
+    producer.postMessage("ping");
+    consumer.postMessage("ping");
+    await Promise.all(ready);
+    const done = reply<{ checksum: number }>;
+    const results = [done(producer), done(consumer)];
+    const started = performance.now();
+    producer.postMessage({ role: "producer", buffer, capacity: 64, messages, batch: 16 });
+    consumer.postMessage({ role: "consumer", buffer, capacity: 64, messages, batch: 16 });
+    const [sent, received] = await Promise.all(results);
+    const elapsedMs = performance.now() - started;
+    producer.terminate();
+    consumer.terminate();
+    if (sent!.checksum !== received!.checksum) throw new Error("workers: checksums differ");
+    return messages / (elapsedMs / 1e3);
+  };
+  const samples = { one: [] as number[], each: [] as number[], workers: [] as number[] };
+  for (let round = 0; round < (quick ? 1 : 5); round++) {
+    samples.one.push(guests([])());
+    samples.each.push(guests(["--window-per-task"])());
+    samples.workers.push(await workers());
+  }
+  const one = median(samples.one);
+  const each = median(samples.each);
+  const threads = median(samples.workers);
+  return {
+    rows: [
+      { name: "producer + consumer guests, one window (examples/scheduler)", value: one / 1e6, unit: "M msg/s" },
+      { name: "producer + consumer guests, a window each", value: each / 1e6, unit: "M msg/s" },
+      { name: "producer + consumer Bun Workers, SharedArrayBuffer + Atomics", value: threads / 1e6, unit: "M msg/s" },
+    ],
+    ratios: { "message pair: guests in a window each / Bun Workers (msg/s)": each / threads },
+  };
+}
+
 /** C loops that call a callback n times (TinyCC, through bun:ffi's cc). */
 function cLoops() {
   const source = join(mkdtempSync(join(tmpdir(), "vmwindow-cc-")), "loops.c");
@@ -354,13 +410,14 @@ function batchRows(window: Window, quick: boolean): Row[] {
   return sizes.map((size) => ({ name: `${size} item${size === 1 ? "" : "s"} per host call`, value: medians.get(String(size))!, unit: "ns per item" }));
 }
 
-export function runManyGuests(quick: boolean, print = true): GuestsResult {
+export async function runManyGuests(quick: boolean, print = true): Promise<GuestsResult> {
   const m = modules(quick);
   const r = restart(quick);
   const s = switching(quick);
   const sc = scheduler(quick);
+  const pr = await pairs(quick);
   const i = imports(quick);
-  const result: GuestsResult = { modules: m.rows, restart: r.rows, switching: [...s.rows, ...sc.rows], imports: i.rows, batch: i.batch, ratios: { ...m.ratios, ...r.ratios, ...s.ratios, ...sc.ratios, ...i.ratios } };
+  const result: GuestsResult = { modules: m.rows, restart: r.rows, switching: [...s.rows, ...sc.rows, ...pr.rows], imports: i.rows, batch: i.batch, ratios: { ...m.ratios, ...r.ratios, ...s.ratios, ...sc.ratios, ...pr.ratios, ...i.ratios } };
   if (print) {
     const table = (title: string, rows: Row[]) => printTable(title, [["what", "median", "unit"], ...rows.map((row) => [row.name, row.value, row.unit])]);
     table("many guests: compile vs instantiate (interleaved rounds)", result.modules);
@@ -373,4 +430,4 @@ export function runManyGuests(quick: boolean, print = true): GuestsResult {
   return result;
 }
 
-if (import.meta.main) runManyGuests(process.argv.includes("--quick"));
+if (import.meta.main) await runManyGuests(process.argv.includes("--quick"));

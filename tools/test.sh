@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test: builds (turbo), the native Zig tests, the cross-compile checks, a strict type
-# check of @vmwindow/bun, then `bun test`; prints one final line "N passed, N failed" adding them
-# all. Exits non-zero if anything failed or did not run.
+# check of @vmwindow/bun, then `bun test`, then the same suite on linux-arm64 under qemu-user
+# (tools/test-arm64.sh); prints one final line "N passed, N failed" adding them all. Exits non-zero
+# if anything failed or did not run.
+#   tools/test.sh                  everything (CI: .ci/run -> ./dev test)
+#   tools/test.sh FILE...          x64 only, bun test with these arguments
+#   tools/test.sh --arch arm64 [FILE...]   the arm64 suite only (native Zig tests under qemu with
+#                                  4 KiB and 16 KiB pages, then bun test with the arm64 Bun)
+# VMW_ARM64=0 leaves the arm64 suite out of a full run. Outside CI a machine that cannot run it
+# (not Linux x86-64; qemu-user missing and not root) says why and does not fail; in CI it fails.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -10,6 +17,53 @@ trap 'rm -rf "$log"' EXIT
 
 passed=0
 failed=0
+
+# arm64_suite [FILE...]: runs tools/test-arm64.sh, adds its "arm64: N passed, N failed" counts.
+arm64_status=0
+arm64_suite() {
+  local start=$SECONDS
+  bash tools/test-arm64.sh "$@" 2>&1 | tee "$log/arm64.txt"
+  arm64_status=${PIPESTATUS[0]}
+  local counts
+  counts="$(grep -E '^arm64: [0-9]+ passed, [0-9]+ failed$' "$log/arm64.txt" | tail -1)"
+  if grep -q '^arm64: cannot run:' "$log/arm64.txt" && [[ -z "${CI:-}" && "${arm64_required:-0}" != 1 ]]; then
+    echo "arm64: not run on this machine (reason above; CI runs it)"
+    arm64_status=0
+    return
+  fi
+  if [[ -n "$counts" ]]; then
+    local p f
+    p="$(echo "$counts" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')"
+    f="$(echo "$counts" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')"
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [[ $arm64_status -ne 0 && $f -eq 0 ]]; then failed=$((failed + 1)); fi
+  else
+    failed=$((failed + 1))
+  fi
+  echo "arm64 suite: $((SECONDS - start)) s"
+}
+
+if [[ "${1:-}" == "--arch" ]]; then
+  case "${2:-}" in
+    arm64|aarch64) ;;
+    x64|x86_64) shift 2; exec bash "$0" "$@" ;;
+    *) echo "usage: tools/test.sh [--arch x64|arm64] [FILE...]" >&2; exit 2 ;;
+  esac
+  shift 2
+  if ! turbo run build --output-logs=errors-only; then
+    echo "build failed"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  arm64_required=1
+  arm64_suite "$@"
+  echo "${passed} passed, ${failed} failed"
+  [[ $failed -eq 0 && $arm64_status -eq 0 ]]
+  exit
+fi
+run_arm64=1
+if [[ $# -gt 0 || "${VMW_ARM64:-1}" == 0 ]]; then run_arm64=0; fi
 
 if ! turbo run build --output-logs=errors-only; then
   echo "build failed"
@@ -70,5 +124,12 @@ else
 fi
 if [[ $bun_status -ne 0 && "${bun_failed:-0}" == "0" ]]; then failed=$((failed + 1)); fi
 
+# The same suite on linux-arm64 under qemu-user (about 7 minutes; tools/test-arm64.sh).
+if [[ $run_arm64 -eq 1 ]]; then
+  arm64_suite
+else
+  echo "arm64: not run (bun test arguments given, or VMW_ARM64=0)"
+fi
+
 echo "${passed} passed, ${failed} failed"
-[[ $failed -eq 0 && $zig_status -eq 0 && $cross_status -eq 0 && $typecheck_status -eq 0 && $bun_status -eq 0 ]]
+[[ $failed -eq 0 && $zig_status -eq 0 && $cross_status -eq 0 && $typecheck_status -eq 0 && $bun_status -eq 0 && $arm64_status -eq 0 ]]

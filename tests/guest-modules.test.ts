@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { GuestModule, GuestTimeout, GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
+import { GuestModule, GuestTimeout, GuestTrap, VmwindowError, Window, type ErrorCode } from "@vmwindow/bun";
 import { guests, smallWindow, tempDir, thrown } from "./helpers.ts";
 import { buildModule, envMemory, I32, op } from "./wasm-builder.ts";
 
@@ -97,7 +97,7 @@ describe("GuestModule", () => {
 });
 
 describe("the module checks hold on every path", () => {
-  const bad: [string, Uint8Array, string][] = [
+  const bad: [string, Uint8Array, ErrorCode][] = [
     ["no env.memory import", buildModule({ functions: [{ params: [], results: [], body: [], export: "f" }] }), "LINK"],
     ["its own memory", buildModule({ memory: { min: 1, max: 1 } }), "LINK"],
     ["a data segment with a non-constant offset", nonConstantSegment(), "LINK"],

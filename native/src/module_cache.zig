@@ -201,3 +201,53 @@ test "a header is accepted only for its own hash, kind and payload" {
     try std.testing.expect(verified_payload(&bytes, hash, .plain) == null);
     try std.testing.expect(verified_payload(bytes[0..10], hash, .plain) == null);
 }
+
+test "a stored module loads back; a corrupted, truncated or shared-writable file does not" {
+    // (module (import "env" "memory" (memory 1)))
+    const wasm = [_]u8{ 0, 'a', 's', 'm', 1, 0, 0, 0, 2, 15, 1, 3, 'e', 'n', 'v', 6, 'm', 'e', 'm', 'o', 'r', 'y', 2, 0, 1 };
+    const wasm_engine = try engine.get(.plain);
+    var compiled: ?*wt.Module = null;
+    if (wt.wasmtime_module_new(wasm_engine, &wasm, wasm.len, &compiled)) |err| {
+        wt.wasmtime_error_delete(err);
+        return error.TestUnexpectedResult;
+    }
+    defer wt.wasmtime_module_delete(compiled.?);
+    var tmp = std.testing.tmpDir(.{});
+    defer tmp.cleanup();
+    var dir_buffer: [std.fs.max_path_bytes]u8 = undefined;
+    const dir = try tmp.dir.realpath(".", &dir_buffer);
+    const hash: [32]u8 = @splat(3);
+
+    try std.testing.expect(load(wasm_engine, dir, hash, .plain) == null);
+    store(dir, hash, .plain, compiled.?);
+    try std.testing.expect(exists(dir, hash, .plain));
+    const loaded = load(wasm_engine, dir, hash, .plain) orelse return error.TestUnexpectedResult;
+    wt.wasmtime_module_delete(loaded);
+    // Another engine kind or hash names another file.
+    try std.testing.expect(load(try engine.get(.interruptible), dir, hash, .interruptible) == null);
+
+    var path_buffer: [path_max_bytes]u8 = undefined;
+    const path = file_path(&path_buffer, dir, hash, .plain).?;
+    const file = try std.fs.cwd().openFile(path, .{ .mode = .read_write });
+    defer file.close();
+    const size_bytes = (try file.stat()).size;
+    // One flipped byte in the compiled code.
+    var byte: [1]u8 = undefined;
+    _ = try file.preadAll(&byte, size_bytes - 7);
+    byte[0] ^= 0x40;
+    try file.pwriteAll(&byte, size_bytes - 7);
+    try std.testing.expect(load(wasm_engine, dir, hash, .plain) == null);
+    byte[0] ^= 0x40;
+    try file.pwriteAll(&byte, size_bytes - 7);
+    const reloaded = load(wasm_engine, dir, hash, .plain) orelse return error.TestUnexpectedResult;
+    wt.wasmtime_module_delete(reloaded);
+    // Writable by the group: refused (POSIX).
+    if (builtin.os.tag != .windows) {
+        try file.chmod(0o620);
+        try std.testing.expect(load(wasm_engine, dir, hash, .plain) == null);
+        try file.chmod(0o600);
+    }
+    // Truncated.
+    try file.setEndPos(size_bytes - 1);
+    try std.testing.expect(load(wasm_engine, dir, hash, .plain) == null);
+}

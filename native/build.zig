@@ -41,6 +41,10 @@ pub fn build(b: *std.Build) void {
 
     const test_module = vmwindow_module(b, target, optimize, wasmtime_lib);
     test_module.addRPathSpecial(wasmtime_lib);
+    // Wasmtime's own headers, for wasmtime_check.zig (tests only: the library needs none).
+    const wasmtime_include = b.option([]const u8, "wasmtime-include", "directory holding Wasmtime's C headers (default: ../.toolchain/wasmtime/include)") orelse
+        b.pathFromRoot("../.toolchain/wasmtime/include");
+    test_module.addIncludePath(.{ .cwd_relative = wasmtime_include });
     const tests = b.addTest(.{ .root_module = test_module });
     const run_tests = b.addRunArtifact(tests);
     const test_step = b.step("test", "Run libvmwindow's unit and integration tests");

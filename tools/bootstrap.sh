@@ -124,6 +124,35 @@ install_wasmtime wasmtime-windows-x86_64 wasmtime-49.0.0-py3-none-win_amd64.whl 
   46a4e4220fd1bee45ad9c29a73cadad54373dad840eff104726490527bc7ef89 win_amd64 \
   wasmtime/win32-x86_64/_wasmtime.dll "$toolchain/wasmtime/windows-x86_64/lib/wasmtime.dll"
 
+# Wasmtime's C headers, from its C API crate on the Rust crate registry (pinned; the sha256 is the
+# registry index's checksum of the .crate archive), into .toolchain/wasmtime/include. Only include/
+# is used: nothing is built. wasmtime/conf.h is a CMake template there; tools/wasmtime-conf.sh
+# fills it in with the features the wheel's library was built with (read from its symbols).
+# native/src/wasmtime_check.zig compiles against them to check every hand declaration.
+headers_crate="wasmtime-c-api-impl-$wasmtime_version.crate"
+headers_sha256="cdf9aee1bfa1f0e86742ad48ff7daada6539c02cd4de21b53069f1a7fd252010"
+if ! stamp_ok wasmtime-headers "$headers_sha256 v3" || [[ ! -f "$toolchain/wasmtime/include/wasmtime/conf.h" ]]; then
+  path="$toolchain/downloads/$headers_crate"
+  if [[ ! -f "$path" ]] || ! echo "$headers_sha256  $path" | sha256sum --check --status; then
+    log "downloading $headers_crate (Wasmtime's C headers) from the Rust crate registry"
+    python3 -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' \
+      "https://static.crates.io/crates/wasmtime-c-api-impl/$headers_crate" "$path.tmp.$$"
+    mv -f "$path.tmp.$$" "$path"
+  fi
+  if ! echo "$headers_sha256  $path" | sha256sum --check --status; then
+    log "sha256 mismatch for $headers_crate: refusing to use it"
+    rm -f "$path"
+    exit 1
+  fi
+  rm -rf "$toolchain/wasmtime/include" "$toolchain/wasmtime/include.tmp"
+  mkdir -p "$toolchain/wasmtime/include.tmp"
+  tar -xzf "$path" -C "$toolchain/wasmtime/include.tmp" --strip-components=2 "wasmtime-c-api-impl-$wasmtime_version/include"
+  bash "$root/tools/wasmtime-conf.sh" "$toolchain/wasmtime/lib/libwasmtime.so" \
+    < "$toolchain/wasmtime/include.tmp/wasmtime/conf.h.in" > "$toolchain/wasmtime/include.tmp/wasmtime/conf.h"
+  mv "$toolchain/wasmtime/include.tmp" "$toolchain/wasmtime/include"
+  echo "$headers_sha256 v3" > "$toolchain/wasmtime-headers.stamp"
+fi
+
 bun_lock_sha="$(sha256sum "$root/tools/toolchain/package-lock.json" | cut -d' ' -f1)"
 if ! stamp_ok bun "$bun_lock_sha" || [[ ! -x "$root/tools/toolchain/node_modules/@oven/$bun_package/bin/bun" ]]; then
   log "installing bun from npm (lockfile-verified)"

@@ -22,6 +22,7 @@ test {
     _ = @import("engine.zig");
     _ = @import("window.zig");
     _ = @import("map_budget.zig");
+    _ = @import("wasmtime_check.zig");
     _ = @import("interrupts.zig");
     _ = @import("guest.zig");
     _ = @import("tests.zig");

@@ -256,7 +256,9 @@ describe("examples/checksum", () => {
     // A Bun process is ~60 MiB; mapping the whole file without releasing would add 256 MiB.
     const peak = Number(/peak RSS (\d+) MiB/.exec(result.stdout)?.[1]);
     expect(peak).toBeGreaterThan(0);
-    expect(peak).toBeLessThan(160);
+    // Under qemu-user (tools/test-arm64.sh) VmRSS is qemu's, ~230 MiB before any file is read.
+    if (process.env.VMW_EMULATED) console.log(`peak RSS ${peak} MiB not bounded under ${process.env.VMW_EMULATED} (qemu's own memory)`);
+    else expect(peak).toBeLessThan(160);
   });
 });
 

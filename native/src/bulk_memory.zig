@@ -186,7 +186,9 @@ fn find_sections(wasm: []const u8) ?Sections {
 
 /// Whether the code may hold a bulk-memory instruction: a 0xFC byte followed by 8..11 anywhere in
 /// it (a superset: immediates can look like that too; the decoder tells them apart), or a
-/// data-count section.
+/// data-count section. An instruction it misses (a sub-opcode in an overlong LEB128, which no
+/// compiler emits) stays as it is, and the engine, which has bulk memory off, refuses the module:
+/// a miss is never a copy in host code.
 fn may_use_bulk_memory(wasm: []const u8, sections: Sections) bool {
     if (sections.data_count != null) return true;
     const code = sections.code orelse return false;
@@ -217,6 +219,8 @@ fn count_index_spaces(wasm: []const u8, sections: Sections) Error!Counts {
     if (types > types_max - 1 or imported + @as(u64, defined) > functions_max - 2) {
         return fail(error.BadModule, "the module has too many types or functions to add the bulk-memory functions ({d} types, {d} functions)", .{ types, imported + @as(u64, defined) });
     }
+    assert(imported <= imported + defined);
+    assert(imported + defined + 2 <= functions_max);
     return .{ .types = types, .imported_functions = imported, .functions = imported + defined };
 }
 
@@ -389,6 +393,7 @@ fn rewrite_body(allocator: std.mem.Allocator, body: []const u8, calls: Calls, ou
         if (!is_value_type(try reader.byte())) return error.Unsupported;
     }
     var copied_up_to: usize = 0;
+    const out_start = out.items.len;
     while (reader.position < body.len) {
         const start = reader.position;
         const kind = try instruction(&reader);
@@ -410,6 +415,8 @@ fn rewrite_body(allocator: std.mem.Allocator, body: []const u8, calls: Calls, ou
     assert(reader.position == body.len);
     if (body.len == 0 or body[body.len - 1] != 0x0b) return error.Truncated;
     try out.appendSlice(allocator, body[copied_up_to..]);
+    assert(out.items.len > out_start);
+    assert(out.items[out.items.len - 1] == 0x0b); // still ends with `end`
 }
 
 const Kind = enum { other, simd, copy, fill };

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
 import { patternBytes, smallWindow, tempDir, tempFile, thrown } from "./helpers.ts";
 import { buildModule, envMemory, I32, op, type Func } from "./wasm-builder.ts";
+import { findRustc } from "../tools/build-guest-examples.ts";
 
 const PAGE = 65536;
 const OS_PAGE = 4096;
@@ -296,23 +297,35 @@ describe("a C guest built with bulk memory on (zig cc -mcpu=generic)", () => {
   }, 120_000); // zig cc's first build of the day fills its cache
 });
 
-// The SDKs' example guests (guest-sdk/{c,zig}/examples) built with bulk memory on, as a user
+// The SDKs' example guests (guest-sdk/{c,zig,rust}/examples) built with bulk memory on, as a user
 // might: C with +bulk_memory (SIMD too), Zig with its default wasm32 CPU (bulk_memory_opt, no
-// SIMD). Each has a memory.fill; the whole module goes through the rewrite's decoder.
+// SIMD), Rust with +bulk-memory. Each has a memory.fill; the whole module goes through the
+// rewrite's decoder.
 describe("the SDK example guests built with bulk memory on", () => {
   const repo = join(import.meta.dir, "..");
   const zig = Bun.which("zig") ?? join(repo, ".toolchain", "bin", "zig");
-  const builds: [string, (out: string) => string[]][] = [
-    ["C, -mcpu=mvp+simd128+sign_ext+bulk_memory", (out) => [zig, "cc", "--target=wasm32-freestanding", "-mcpu=mvp+simd128+sign_ext+bulk_memory", "-O2", "-nostdlib",
-      "-Wl,--import-memory", `-Wl,--global-base=${GUEST_BASE}`, "-Wl,-z,stack-size=262144", "-Wl,--no-entry", "-I", "guest-sdk/c", "guest-sdk/c/examples/scan.c", "-o", out]],
-    ["Zig, the default wasm32 CPU", (out) => [zig, "build-exe", "-target", "wasm32-freestanding", "-OReleaseFast", "-fno-entry", "-rdynamic", "--import-memory",
-      `--global-base=${GUEST_BASE}`, "--stack", "262144", "--dep", "vmwindow", "-Mroot=guest-sdk/zig/examples/scan.zig", "-Mvmwindow=guest-sdk/zig/vmwindow.zig", `-femit-bin=${out}`]],
+  const rustc = findRustc();
+  const rustFlags = ["--edition", "2021", "--target", "wasm32-unknown-unknown", "-O", "-C", "target-feature=+simd128,+bulk-memory", "-C", "strip=debuginfo"];
+  const builds: [string, boolean, (out: string) => string[][]][] = [
+    ["C, -mcpu=mvp+simd128+sign_ext+bulk_memory", existsSync(zig), (out) => [[zig, "cc", "--target=wasm32-freestanding", "-mcpu=mvp+simd128+sign_ext+bulk_memory", "-O2", "-nostdlib",
+      "-Wl,--import-memory", `-Wl,--global-base=${GUEST_BASE}`, "-Wl,-z,stack-size=262144", "-Wl,--no-entry", "-I", "guest-sdk/c", "guest-sdk/c/examples/scan.c", "-o", out]]],
+    ["Zig, the default wasm32 CPU", existsSync(zig), (out) => [[zig, "build-exe", "-target", "wasm32-freestanding", "-OReleaseFast", "-fno-entry", "-rdynamic", "--import-memory",
+      `--global-base=${GUEST_BASE}`, "--stack", "262144", "--dep", "vmwindow", "-Mroot=guest-sdk/zig/examples/scan.zig", "-Mvmwindow=guest-sdk/zig/vmwindow.zig", `-femit-bin=${out}`]]],
+    ["Rust, -C target-feature=+simd128,+bulk-memory", rustc !== undefined && existsSync(zig), (out) => [
+      [rustc!, ...rustFlags, "--crate-type", "rlib", "--crate-name", "vmwindow_guest", "--cfg", 'feature="panic-handler"', "guest-sdk/rust/src/lib.rs", "--out-dir", `${out}.d`],
+      [zig, "cc", "--target=wasm32-freestanding", "-mcpu=mvp", "-O2", "-c", "guest-sdk/rust/reset.c", "-o", `${out}.d/reset.o`],
+      [rustc!, ...rustFlags, "--crate-type", "cdylib", "--crate-name", "scan", "guest-sdk/rust/examples/scan.rs", "--extern", `vmwindow_guest=${out}.d/libvmwindow_guest.rlib`,
+        "-C", "link-arg=--import-memory", "-C", `link-arg=-zstack-size=${GUEST_BASE + 262144}`, "-C", `link-arg=${out}.d/reset.o`, "-o", out],
+    ]],
   ];
-  for (const [label, command] of builds) {
-    test.skipIf(!existsSync(zig))(`${label}: CRC-32 and newline counts equal zlib's and a JS count`, () => {
-      const out = join(tempDir(), `scan-bulk-${builds.findIndex((b) => b[0] === label)}.wasm`);
-      const build = Bun.spawnSync(command(out), { cwd: repo, stderr: "pipe" });
-      expect(build.stderr.toString()).toBe("");
+  builds.forEach(([label, available, commands], index) => {
+    test.skipIf(!available)(`${label}: CRC-32 and newline counts equal zlib's and a JS count`, () => {
+      const out = join(tempDir(), `scan-bulk-${index}.wasm`);
+      for (const command of commands(out)) {
+        const build = Bun.spawnSync(command, { cwd: repo, stderr: "pipe" });
+        expect(build.stderr.toString()).toBe("");
+        expect(build.exitCode).toBe(0);
+      }
       const bytes = readFileSync(out);
       expect(bytes.includes(Buffer.from([0xfc, 0x0b, 0x00]))).toBe(true); // memory.fill
       using window = Window.create(smallWindow);
@@ -326,5 +339,5 @@ describe("the SDK example guests built with bulk memory on", () => {
       expect(guest.call("newlines", region.id)).toBe(newlines);
       expect(guest.call("newlines_plain", region.id)).toBe(newlines);
     }, 120_000);
-  }
+  });
 });

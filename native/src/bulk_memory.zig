@@ -135,6 +135,10 @@ pub fn rewrite(allocator: std.mem.Allocator, wasm: []const u8) Error!?Rewritten 
     const code = sections.code orelse return null;
     if (sections.functions == null) return null;
     const counts = try count_index_spaces(wasm, sections);
+    // Bodies and declared functions disagree: Wasmtime's validator says so better.
+    var code_reader = Reader{ .bytes = wasm[code.start..code.end] };
+    const body_count = code_reader.uleb(u32) catch return null;
+    if (body_count != counts.functions - counts.imported_functions) return null;
     try check_data_segments(wasm, sections);
 
     var bodies: std.ArrayListUnmanaged(u8) = .empty;
@@ -611,10 +615,9 @@ fn emit_module(allocator: std.mem.Allocator, out: *std.ArrayListUnmanaged(u8), w
     }
 }
 
+/// A custom section named "name" (its length in one byte, as every producer writes it).
 fn is_name_section(payload: []const u8) bool {
-    var reader = Reader{ .bytes = payload };
-    const len = reader.uleb(u32) catch return false;
-    return len == 4 and payload.len - reader.position >= 4 and std.mem.eql(u8, payload[reader.position..][0..4], "name");
+    return payload.len >= 5 and payload[0] == 4 and std.mem.eql(u8, payload[1..5], "name");
 }
 
 /// The name section with the injected functions named at the end of its function-names
@@ -976,4 +979,39 @@ test "the injected functions fit their declared limits" {
         try testing.expect(body.len < 512);
         try testing.expectEqual(@as(u8, 0x0b), body[body.len - 1]);
     }
+}
+
+test "mutated and truncated modules never crash the rewrite: refused, passed on, or rewritten into walkable sections" {
+    const fill = zero3 ++ [_]u8{ 0xfc, 0x0b, 0x00 };
+    const copy = zero3 ++ [_]u8{ 0xfc, 0x0a, 0x00, 0x00 };
+    const simd = [_]u8{ 0xfd, 0x0c } ++ [_]u8{0} ** 16 ++ [_]u8{ 0xfd, 0x15, 3, 0x1a };
+    const name_payload = [_]u8{ 4, 'n', 'a', 'm', 'e', 1, 4, 1, 1, 1, 'f' };
+    const seeds = [_][]const u8{
+        comptime test_module(&(fill ++ copy), test_section(12, &.{0})),
+        comptime test_module(&(simd ++ copy ++ [_]u8{ 0x02, 0x40, 0x0e, 1, 0, 0, 0x0b }), "") ++ test_section(0, &name_payload)[0 .. name_payload.len + 2].*,
+        comptime test_module(&(fill ++ [_]u8{ 0x41, 0xfc, 0x0a, 0x1a, 0x28, 2, 0x80, 0x80, 0x80, 0x80, 0x00, 0x1a }), test_section(11, &.{ 1, 0, 0x41, 0x80, 0x80, 0x04, 0x0b, 1, 'x' })),
+    };
+    var prng = std.Random.DefaultPrng.init(0x5eed_b01c);
+    const random = prng.random();
+    var buffer: [256]u8 = undefined;
+    var rewritten: u32 = 0;
+    for (0..30_000) |_| {
+        const seed = seeds[random.uintLessThan(usize, seeds.len)];
+        var len = seed.len;
+        @memcpy(buffer[0..len], seed);
+        for (0..random.uintAtMost(u32, 3)) |_| {
+            if (len == 0) break;
+            switch (random.uintLessThan(u32, 3)) {
+                0 => buffer[random.uintLessThan(usize, len)] = random.int(u8),
+                1 => buffer[random.uintLessThan(usize, len)] ^= @as(u8, 1) << random.int(u3),
+                else => len = random.uintAtMost(usize, len),
+            }
+        }
+        const out = rewrite(testing.allocator, buffer[0..len]) catch continue;
+        const result = out orelse continue;
+        defer testing.allocator.free(result.bytes);
+        try testing.expect(find_sections(result.bytes) != null);
+        rewritten += 1;
+    }
+    try testing.expect(rewritten > 1000);
 }

@@ -133,6 +133,26 @@ for (const simd of [false, true]) {
       expect(scratch.bytes[0]).toBe(before[1]!);
     });
 
+    test("a 4 GiB window: ranges ending exactly at 2^32 work (no 32-bit wrap-around), one byte more traps", () => {
+      using window = Window.create({ sizeBytes: 2 ** 32, guestBytes: 2 ** 20 });
+      using guest = window.instantiate(bulkModule(simd));
+      using last = window.mapAnonymous(PAGE, { at: 2 ** 32 - PAGE });
+      expect(last.offset).toBe(2 ** 32 - PAGE);
+      const top = 2 ** 32;
+      guest.call("fill", (top - 300) | 0, 0x33, 300);
+      guest.call("fill", (top - 100) | 0, 0x44, 100);
+      guest.call("copy", (top - 1000) | 0, (top - 300) | 0, 300); // forward, ends 700 below the top
+      guest.call("copy", (top - 250) | 0, (top - 400) | 0, 250); // backward, ends at the top
+      const oracle = new Uint8Array(PAGE);
+      oracle.fill(0x33, PAGE - 300, PAGE - 100).fill(0x44, PAGE - 100);
+      oracle.copyWithin(PAGE - 1000, PAGE - 300, PAGE);
+      oracle.copyWithin(PAGE - 250, PAGE - 400, PAGE - 150);
+      expect(Buffer.from(last.bytes).equals(Buffer.from(oracle))).toBe(true);
+      trapOf(() => guest.call("fill", (top - 100) | 0, 1, 101));
+      trapOf(() => guest.call("copy", (top - 1000) | 0, (top - 100) | 0, 101));
+      expect(Buffer.from(last.bytes).equals(Buffer.from(oracle))).toBe(true);
+    });
+
     test("every protected page traps with the process alive, and the guest works after", () => {
       using window = Window.create(smallWindow);
       using guest = window.instantiate(bulkModule(simd));

@@ -343,7 +343,30 @@ describe("a memory fault names what is at its address", () => {
     using region = window.mapFile(tempFile(patternBytes(10_000, 3)), { name: "input" });
     const store = thrown(GuestTrap, () => guest.exports.store_u8!(region.offset + 5, 1));
     expect(store.reason).toEndWith(`: a store into read-only region ${region.id} "input" (mapped "read")`);
+    expect(store.fault).toEqual({ address: region.offset + 5, kind: "read-only-region", regionId: region.id, bytesPastEnd: 0 });
     const past = thrown(GuestTrap, () => guest.exports.load_u8!(region.offset + 12_288 + 100));
     expect(past.reason).toEndWith(`: ${12_288 + 100 - 10_000} bytes past the end of region ${region.id} "input" (10000 bytes long)`);
+    expect(past.fault).toEqual({ address: region.offset + 12_388, kind: "past-region-end", regionId: region.id, bytesPastEnd: 2_388 });
+  });
+
+  test("every kind of place arrives as trap.fault fields too (vmw_last_fault); other traps have none", () => {
+    using window = Window.create(smallWindow);
+    using guest = window.instantiate(guests.probe);
+    const { tableOffset, slotsBase, sizeBytes, guestBase } = window.layout;
+    const cases: [number, string][] = [
+      [8, "null-page"],
+      [tableOffset + 20, "table"],
+      [slotsBase + 5 * 65_536, "free-slot"],
+      [sizeBytes + 4, "past-window"],
+    ];
+    for (const [address, kind] of cases) {
+      const trap = thrown(GuestTrap, () => guest.exports.store_u8!(address, 1));
+      expect(trap.fault).toEqual({ address, kind, regionId: undefined, bytesPastEnd: 0 });
+    }
+    expect(guestBase).toBeGreaterThan(tableOffset);
+    // Not a memory fault: an abort (the SDK's bounds check) has no fault.
+    using region = window.mapFile(tempFile("abc"));
+    const abort = thrown(GuestTrap, () => guest.exports.region_view_get_u8!(region.id, 99));
+    expect(abort.fault).toBeUndefined();
   });
 });

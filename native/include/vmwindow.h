@@ -131,6 +131,28 @@ typedef struct vmw_export {
   uint8_t results[VMW_VALUES_MAX]; /* VMW_KIND_* */
 } vmw_export_t;
 
+/* What a guest's memory fault hit (vmw_last_fault). */
+#define VMW_FAULT_NONE 0u             /* the trap was not a memory fault in a window */
+#define VMW_FAULT_NULL_PAGE 1u        /* below VMW_TABLE_OFFSET: a null (or small) pointer */
+#define VMW_FAULT_TABLE 2u            /* a store into the region table (read-only to guests) */
+#define VMW_FAULT_RESERVED 3u         /* between the table and the guest area */
+#define VMW_FAULT_GUEST_AREA 4u       /* the guest area */
+#define VMW_FAULT_READ_ONLY_REGION 5u /* a store into region region_id, mapped read-only */
+#define VMW_FAULT_PAST_REGION_END 6u  /* bytes_past_end bytes past region region_id's end, in its slot */
+#define VMW_FAULT_FREE_SLOT 7u        /* a slot no region maps */
+#define VMW_FAULT_PAST_WINDOW 8u      /* at or past the window's size */
+#define VMW_FAULT_TRUNCATED_FILE 9u   /* region region_id, whose file was truncated after mapping */
+
+/* Where a trap's memory fault was. */
+typedef struct vmw_fault {
+  uint64_t address;        /* the wasm (= window) address */
+  uint64_t bytes_past_end; /* VMW_FAULT_PAST_REGION_END: how far past the region's last byte */
+  uint32_t kind;           /* VMW_FAULT_* */
+  uint32_t region_id;      /* the region it is in or past; 0 for none */
+  uint32_t reserved0;
+  uint32_t reserved1;
+} vmw_fault_t;
+
 /* The ABI version this library implements (VMW_ABI_VERSION). */
 uint32_t vmw_abi_version(void);
 
@@ -390,6 +412,11 @@ vmw_result_t vmw_guest_set_fuel(vmw_guest_t *guest, uint64_t fuel);
  * VMW_GUEST_INTERRUPTIBLE or VMW_GUEST_METERED (VMW_ERR_UNSUPPORTED otherwise). The first call
  * keeps the epoch ticker thread running for the guest's life. Not from a host callback. */
 vmw_result_t vmw_guest_interrupt_token(vmw_guest_t *guest, uint64_t *out_token);
+
+/* After a call on this thread returned VMW_ERR_TRAP (vmw_guest_call, vmw_guest_instantiate):
+ * where its memory fault was, the same facts the message gives in words. kind is VMW_FAULT_NONE
+ * when the trap was not a memory fault in a window. VMW_ERR_INVALID_ARGUMENT for a NULL `out`. */
+vmw_result_t vmw_last_fault(vmw_fault_t *out);
 
 /* Asks the guest behind `token` (vmw_guest_interrupt_token) to stop its running call. Safe from
  * any thread, including while the guest runs. VMW_ERR_NOT_FOUND if the guest was destroyed. */

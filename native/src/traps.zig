@@ -34,6 +34,7 @@ const stock_runtime_hint = " [the guest was built without the SDK runtime: Assem
 /// backtrace) after it. Wasmtime's cause chain reads "0: memory fault at wasm address 0x...",
 /// "1: wasm trap: out of bounds memory access"; the reason puts the trap first, its detail after.
 pub fn fail_trap_text(what: []const u8, message: []const u8, hints: Hints) Error {
+    last_fault = std.mem.zeroes(FaultInfo);
     var text = message;
     // wasm_message_t may include the terminating NUL.
     if (text.len > 0 and text[text.len - 1] == 0) text = text[0 .. text.len - 1];
@@ -63,11 +64,35 @@ pub fn fail_trap_text(what: []const u8, message: []const u8, hints: Hints) Error
     return fail(error.Trap, "{s}: {s} ({s}){s}{s}\n{s}", .{ what, last, first, where, hint, text });
 }
 
+/// `vmw_fault_t`: where the last trap's memory fault was, for `vmw_last_fault`.
+pub const FaultInfo = extern struct {
+    address: u64,
+    bytes_past_end: u64,
+    kind: u32,
+    region_id: u32,
+    reserved0: u32 = 0,
+    reserved1: u32 = 0,
+};
+
+comptime {
+    std.debug.assert(@sizeOf(FaultInfo) == 32);
+}
+
+/// The last trap's fault on this thread (kind `none` when it was not a memory fault in a window).
+threadlocal var last_fault: FaultInfo = std.mem.zeroes(FaultInfo);
+
+pub fn last_fault_info() FaultInfo {
+    return last_fault;
+}
+
 /// ": a store into read-only region 3 \"input\"" and the like for a memory fault in `window`;
-/// empty when the detail has no address or there is no window.
+/// empty when the detail has no address or there is no window. Records the fault (`last_fault_info`).
 fn describe_fault(window_opt: ?*const Window, detail: []const u8, buffer: *[256]u8) []const u8 {
+    last_fault = std.mem.zeroes(FaultInfo);
     const window = window_opt orelse return "";
     const address = hex_after(detail, "wasm address 0x") orelse return "";
+    const where = window.locate(address);
+    last_fault = .{ .address = address, .bytes_past_end = where.bytes_past_end, .kind = @intFromEnum(where.kind), .region_id = where.region_id };
     const separator = ": ";
     @memcpy(buffer[0..separator.len], separator);
     const described = window.describe_address(address, buffer[separator.len..]);

@@ -46,6 +46,28 @@ comptime {
     assert(@sizeOf(RegionInfo) == 48);
 }
 
+/// What a guest's memory fault hit (`Window.locate`); `vmw_fault_t.kind` (VMW_FAULT_*).
+pub const FaultKind = enum(u32) {
+    none = 0,
+    null_page = 1,
+    table = 2,
+    reserved = 3,
+    guest_area = 4,
+    read_only_region = 5,
+    past_region_end = 6,
+    free_slot = 7,
+    past_window = 8,
+    truncated_file = 9,
+};
+
+pub const Location = struct {
+    kind: FaultKind,
+    /// The region the address is in (or past the end of, inside its slot); 0 for none.
+    region_id: u32 = 0,
+    /// `.past_region_end`: how far past the region's last byte.
+    bytes_past_end: u64 = 0,
+};
+
 /// Where a region should go: anywhere (first fit; 2 MiB-congruent for large regions, see
 /// `large_slot`), or at a fixed window offset.
 pub const Placement = union(enum) {
@@ -408,31 +430,48 @@ pub const Window = struct {
         return window.info(id);
     }
 
-    /// What is at window address `address`, for a guest's memory fault there ("a store into
-    /// read-only region 3 \"input\"", "12 bytes past the end of region 2 (100 bytes)", "a free
-    /// slot", ...). Written into `out`; cut if longer.
-    pub fn describe_address(window: *const Window, address: u64, out: []u8) []const u8 {
-        assert(out.len > 0);
+    /// What is at window address `address`, for a guest's memory fault there: the kind of place,
+    /// and the region it is in or past (`vmw_fault_t`, traps.zig).
+    pub fn locate(window: *const Window, address: u64) Location {
         const l = window.layout;
-        if (address < layout.table_offset) return print(out, "the null page (addresses below 0x{x} never map)", .{layout.table_offset});
-        if (address < layout.table_offset + l.table_bytes) return print(out, "the region table (read-only to guests)", .{});
-        if (address < layout.guest_base) return print(out, "the reserved range between the table and the guest area", .{});
-        if (address < l.slots_base) return print(out, "the guest area (its static data, stack and heap)", .{});
-        if (address >= l.window_bytes) return print(out, "past the end of the window ({d} bytes)", .{l.window_bytes});
+        if (address < layout.table_offset) return .{ .kind = .null_page };
+        if (address < layout.table_offset + l.table_bytes) return .{ .kind = .table };
+        if (address < layout.guest_base) return .{ .kind = .reserved };
+        if (address < l.slots_base) return .{ .kind = .guest_area };
+        if (address >= l.window_bytes) return .{ .kind = .past_window };
         for (window.regions, 1..) |*region, id| {
             if (!region.live or address < region.offset_bytes or address >= region.offset_bytes + region.slot_bytes) continue;
-            const quote = if (region.name_len > 0) " \"" else "";
-            const unquote = if (region.name_len > 0) "\"" else "";
-            if (region.damaged) {
-                return print(out, "region {d}{s}{s}{s}, whose file was truncated after it was mapped", .{ id, quote, region.name_slice(), unquote });
-            }
-            if (address < region.offset_bytes + region.mapped_bytes()) {
-                // Loads of a live region's mapped pages never fault: only stores into read-only ones.
-                return print(out, "a store into read-only region {d}{s}{s}{s} (mapped \"read\")", .{ id, quote, region.name_slice(), unquote });
-            }
-            return print(out, "{d} bytes past the end of region {d}{s}{s}{s} ({d} bytes long)", .{ address - (region.offset_bytes + region.length_bytes), id, quote, region.name_slice(), unquote, region.length_bytes });
+            const id_u32: u32 = @intCast(id);
+            if (region.damaged) return .{ .kind = .truncated_file, .region_id = id_u32 };
+            // Loads of a live region's mapped pages never fault: only stores into read-only ones.
+            if (address < region.offset_bytes + region.mapped_bytes()) return .{ .kind = .read_only_region, .region_id = id_u32 };
+            assert(address >= region.offset_bytes + region.length_bytes);
+            return .{ .kind = .past_region_end, .region_id = id_u32, .bytes_past_end = address - (region.offset_bytes + region.length_bytes) };
         }
-        return print(out, "a free slot (nothing is mapped at window offset 0x{x})", .{address});
+        return .{ .kind = .free_slot };
+    }
+
+    /// `locate`'s answer in words ("a store into read-only region 3 \"input\"", "12 bytes past
+    /// the end of region 2 (100 bytes long)", "a free slot", ...), written into `out`; cut if longer.
+    pub fn describe_address(window: *const Window, address: u64, out: []u8) []const u8 {
+        assert(out.len > 0);
+        const where = window.locate(address);
+        const region: ?*const Region = if (where.region_id == 0) null else &window.regions[where.region_id - 1];
+        const name = if (region) |r| r.name_slice() else "";
+        const quote = if (name.len > 0) " \"" else "";
+        const unquote = if (name.len > 0) "\"" else "";
+        return switch (where.kind) {
+            .none => unreachable,
+            .null_page => print(out, "the null page (addresses below 0x{x} never map)", .{layout.table_offset}),
+            .table => print(out, "the region table (read-only to guests)", .{}),
+            .reserved => print(out, "the reserved range between the table and the guest area", .{}),
+            .guest_area => print(out, "the guest area (its static data, stack and heap)", .{}),
+            .past_window => print(out, "past the end of the window ({d} bytes)", .{window.layout.window_bytes}),
+            .truncated_file => print(out, "region {d}{s}{s}{s}, whose file was truncated after it was mapped", .{ where.region_id, quote, name, unquote }),
+            .read_only_region => print(out, "a store into read-only region {d}{s}{s}{s} (mapped \"read\")", .{ where.region_id, quote, name, unquote }),
+            .past_region_end => print(out, "{d} bytes past the end of region {d}{s}{s}{s} ({d} bytes long)", .{ where.bytes_past_end, where.region_id, quote, name, unquote, region.?.length_bytes }),
+            .free_slot => print(out, "a free slot (nothing is mapped at window offset 0x{x})", .{address}),
+        };
     }
 
     /// Marks the regions that faulted since the last look (SIGBUS, see faults.zig) as damaged, in

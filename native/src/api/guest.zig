@@ -10,6 +10,7 @@ const Guest = guest_module.Guest;
 const Result = errors.Result;
 const fail = errors.fail;
 const to_result = @import("common.zig").to_result;
+const traps = @import("../traps.zig");
 
 pub export fn vmw_guest_create(window: *Window, wasm: ?[*]const u8, wasm_len: usize, out: ?*?*Guest) Result {
     errors.clear();
@@ -137,6 +138,14 @@ pub export fn vmw_guest_resolve_all(guest: *Guest, out_count: ?*u32) Result {
     errors.clear();
     const count_out = out_count orelse return to_result(fail(error.InvalidArgument, "out_count is NULL", .{}));
     count_out.* = guest.resolve_all() catch |err| return errors.result_from_error(err);
+    return .ok;
+}
+
+/// Where the last VMW_ERR_TRAP of this thread faulted (`kind` VMW_FAULT_NONE when it was not a
+/// memory fault in a window). Never fails but for a NULL `out`; does not clear the error message.
+pub export fn vmw_last_fault(out: ?*traps.FaultInfo) Result {
+    const info = out orelse return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
+    info.* = traps.last_fault_info();
     return .ok;
 }
 

@@ -15,6 +15,16 @@ export const WINDOW_MAX_BYTES = 4294967296;
 export const VALUES_MAX = 16;
 export const REGION_FILE = 0;
 export const REGION_ANONYMOUS = 1;
+export const FAULT_NONE = 0;
+export const FAULT_NULL_PAGE = 1;
+export const FAULT_TABLE = 2;
+export const FAULT_RESERVED = 3;
+export const FAULT_GUEST_AREA = 4;
+export const FAULT_READ_ONLY_REGION = 5;
+export const FAULT_PAST_REGION_END = 6;
+export const FAULT_FREE_SLOT = 7;
+export const FAULT_PAST_WINDOW = 8;
+export const FAULT_TRUNCATED_FILE = 9;
 
 export const RESULT = {
   OK: 0,
@@ -115,4 +125,15 @@ export const EXPORT = {
   reserved0: 12,
   params: 16,
   results: 32,
+} as const;
+
+/** `vmw_fault_t`: 32 bytes; its fields' byte offsets. */
+export const FAULT_BYTES = 32;
+export const FAULT = {
+  address: 0,
+  bytesPastEnd: 8,
+  kind: 16,
+  regionId: 20,
+  reserved0: 24,
+  reserved1: 28,
 } as const;

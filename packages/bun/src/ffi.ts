@@ -38,6 +38,7 @@ const symbols = {
   vmw_guest_set_timeout: { args: [ptr, u32], returns: i32 },
   vmw_guest_interrupt_token: { args: [ptr, ptr], returns: i32 },
   vmw_interrupt: { args: [u64], returns: i32 },
+  vmw_last_fault: { args: [ptr], returns: i32 },
   vmw_guest_set_policy: { args: [ptr, u32], returns: i32 },
   vmw_guest_export_nth: { args: [ptr, u32, ptr, usize, ptr, ptr], returns: i32 },
   vmw_module_compile_cached: { args: [ptr, usize, u32, ptr, usize, ptr, ptr], returns: i32 },

@@ -10,7 +10,7 @@ export type { WasmValue, ValueKind } from "./values.ts";
 export type { ExportSignature, GuestFunction } from "./callables.ts";
 export type { HostFunction, HostImports, InstantiateOptions, MapRequestHandler } from "./guest-options.ts";
 export { VmwindowError, GuestTrap, GuestTimeout, GuestInterrupted } from "./errors.ts";
-export type { ErrorCode } from "./errors.ts";
+export type { ErrorCode, GuestFault, GuestFaultKind } from "./errors.ts";
 export { libraryPath } from "./ffi.ts";
 export { allowDirectory } from "./allow.ts";
 export type { AllowDirectoryOptions } from "./allow.ts";

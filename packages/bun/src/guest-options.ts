@@ -4,7 +4,8 @@ import { VmwindowError } from "./errors.ts";
 import type { Region } from "./region.ts";
 import type { ValueKind, WasmValue } from "./values.ts";
 
-const TIMEOUT_MAX_MS = 2 ** 31 - 1;
+/** What the C call takes (a u32); the longest deadline allowed is the native layer's rule. */
+const TIMEOUT_U32_MAX = 2 ** 32 - 1;
 
 /** A JS function a guest imports, with its wasm signature. */
 export interface HostFunction {
@@ -61,8 +62,8 @@ export function optionsArgument(options: unknown): InstantiateOptions {
 
 /** A per-call deadline in milliseconds (0: none). */
 export function timeoutArgument(timeoutMs: number): number {
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > TIMEOUT_MAX_MS) {
-    throw new VmwindowError("INVALID_ARGUMENT", `timeoutMs must be an integer in 0..${TIMEOUT_MAX_MS}, got ${String(timeoutMs)}`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > TIMEOUT_U32_MAX) {
+    throw new VmwindowError("INVALID_ARGUMENT", `timeoutMs must be a non-negative integer number of milliseconds, got ${String(timeoutMs)}`);
   }
   return timeoutMs;
 }

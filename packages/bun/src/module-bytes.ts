@@ -2,7 +2,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { VmwindowError } from "./errors.ts";
 
-/** The module's bytes (read from disk for a path); refuses anything else and empty modules. */
+/** The module's bytes (read from disk for a path); refuses anything else. */
 export function moduleBytes(wasm: Uint8Array | ArrayBuffer | string): Uint8Array {
   let bytes: Uint8Array;
   if (typeof wasm === "string") {
@@ -14,7 +14,7 @@ export function moduleBytes(wasm: Uint8Array | ArrayBuffer | string): Uint8Array
   } else {
     throw new VmwindowError("INVALID_ARGUMENT", "instantiate takes a Uint8Array, an ArrayBuffer or a path");
   }
-  if (bytes.length === 0) throw new VmwindowError("BAD_MODULE", "the module is empty (0 bytes)");
+  // An empty module is the native layer's to refuse ("the module is empty (0 bytes)").
   return bytes;
 }
 

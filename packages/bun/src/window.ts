@@ -431,10 +431,8 @@ function nameArgument(name: unknown): Uint8Array | null {
   if (typeof name !== "string") throw new VmwindowError("INVALID_ARGUMENT", `name must be a string, got ${typeof name}`);
   // UTF-8 has no encoding for a lone surrogate: it would be stored as U+FFFD, another name.
   if (!name.isWellFormed()) throw new VmwindowError("INVALID_ARGUMENT", `region name ${JSON.stringify(name)} has a lone surrogate (not valid Unicode)`);
+  // Its length (at most NAME_MAX_BYTES) is the native layer's rule and message.
   const bytes = utf8(name);
-  if (bytes.length > NAME_MAX_BYTES) {
-    throw new VmwindowError("INVALID_ARGUMENT", `region name ${JSON.stringify(name)} is ${bytes.length} bytes; at most ${NAME_MAX_BYTES}`);
-  }
   return bytes.length > 0 ? bytes : null;
 }
 
@@ -452,12 +450,11 @@ function atArgument(at: unknown): number {
   return byteCount("at", at, false);
 }
 
+/** A size as the C call takes it (a positive safe integer); its rules (64 KiB multiples, at most
+ * 4 GiB) are the native layer's, with its message. */
 function checkSize(what: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
     throw new VmwindowError("INVALID_ARGUMENT", `${what} must be a positive integer number of bytes, got ${String(value)}`);
-  }
-  if (value % PAGE_BYTES !== 0) {
-    throw new VmwindowError("INVALID_ARGUMENT", `${what} must be a multiple of 65536 (64 KiB), got ${value}`);
   }
   return value;
 }

@@ -202,7 +202,7 @@ describe("the on-disk cache of compiled code", () => {
     expect(childCompile(dir, guests.probe)).toMatchObject({ source: "compiled", sum: 10 });
     const files = cacheFiles(dir);
     expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/^[0-9a-f]{64}-plain-wasmtime-\d+\.\d+\.\d+\.vmwcode$/);
+    expect(files[0]).toMatch(/^[0-9a-f]{64}-plain-wasmtime-\d+\.\d+\.\d+-[0-9a-f]{16}\.vmwcode$/);
     expect(statSync(join(dir, files[0]!)).mode & 0o777).toBe(0o600);
     expect(childCompile(dir, guests.probe)).toMatchObject({ source: "disk-cache", sum: 10 });
   });

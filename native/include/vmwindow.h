@@ -339,10 +339,11 @@ vmw_result_t vmw_module_compile(const uint8_t *wasm, size_t wasm_len, uint32_t f
 
 /* vmw_module_compile with an on-disk cache of compiled code in directory `cache_dir`
  * (`cache_dir_len` bytes, not NUL-terminated; created if missing; NULL: none). One file per module
- * hash, engine flags and Wasmtime version (`<hash>-<engine>-wasmtime-<version>.vmwcode`, mode
- * 0600, written to a temporary name and renamed). A file is used only if it is a regular file
- * owned by the effective user and writable by no one else, its header names this module, engine,
- * format and Wasmtime version, and the checksum (XXH3-64) of its contents matches the header; then
+ * hash, engine flags, Wasmtime version and libvmwindow code version (the sources that shape
+ * compiled code: `<hash>-<engine>-wasmtime-<version>-<code>.vmwcode`, mode 0600, written to a
+ * temporary name and renamed). A file is used only if it is a regular file owned by the effective
+ * user and writable by no one else, its header names this module, engine, format, Wasmtime and
+ * code version, and the checksum (XXH3-64) of its contents matches the header; then
  * Wasmtime checks its own header. A file failing any check is ignored: the module is compiled and
  * the file replaced. Reading or writing the cache never fails the call. Use a directory only this
  * user can write: the cache guards against corrupted, truncated and foreign files, not against

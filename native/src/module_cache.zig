@@ -27,7 +27,19 @@ const engine = @import("engine.zig");
 /// The Wasmtime release libvmwindow is built against (README "Pinned toolchain"); part of every
 /// cache key. Wasmtime also refuses artifacts of another version itself.
 pub const wasmtime_version = "49.0.0";
-pub const format_version: u32 = 2;
+pub const format_version: u32 = 3;
+
+/// Changes whenever the sources that shape the compiled code change: bulk_memory.zig rewrites
+/// modules before Cranelift sees them and engine.zig sets the engine up, so a cache file written by
+/// a libvmwindow with another rewrite or other settings is never loaded (Wasmtime's own header
+/// checks catch settings it knows about, not the rewrite). Part of the file's name and header.
+pub const code_version: u64 = version: {
+    @setEvalBranchQuota(50_000_000);
+    var hasher = std.hash.Fnv1a_64.init();
+    hasher.update(@embedFile("bulk_memory.zig"));
+    hasher.update(@embedFile("engine.zig"));
+    break :version hasher.final();
+};
 pub const magic = "VMWCODE\x00".*;
 /// Larger cache files are refused without reading them.
 pub const file_max_bytes: u64 = 1 << 30;
@@ -42,7 +54,8 @@ pub const Header = extern struct {
     module_hash: [32]u8,
     /// XXH3-64 (seed 0) of the payload.
     payload_checksum: u64,
-    reserved0: [24]u8,
+    code_version: u64,
+    reserved0: [16]u8,
     wasmtime_version: [16]u8,
     target: [16]u8,
     reserved1: [8]u8,
@@ -69,6 +82,7 @@ fn expected_header(hash: [32]u8, kind: engine.Kind, payload: []const u8) Header 
         .payload_bytes = payload.len,
         .module_hash = hash,
         .payload_checksum = std.hash.XxHash3.hash(0, payload),
+        .code_version = code_version,
         .reserved0 = @splat(0),
         .wasmtime_version = padded(wasmtime_version),
         .target = target_tag,
@@ -76,11 +90,11 @@ fn expected_header(hash: [32]u8, kind: engine.Kind, payload: []const u8) Header 
     };
 }
 
-/// `<dir>/<hash hex>-<kind>-wasmtime-<version>.vmwcode`
+/// `<dir>/<hash hex>-<kind>-wasmtime-<version>-<code_version hex>.vmwcode`
 pub fn file_path(buffer: *[path_max_bytes]u8, dir: []const u8, hash: [32]u8, kind: engine.Kind) ?[]const u8 {
     if (dir.len == 0) return null;
     const hex = std.fmt.bytesToHex(hash, .lower);
-    return std.fmt.bufPrint(buffer, "{s}/{s}-{s}-wasmtime-{s}.vmwcode", .{ dir, hex, @tagName(kind), wasmtime_version }) catch null;
+    return std.fmt.bufPrint(buffer, "{s}/{s}-{s}-wasmtime-{s}-{x:0>16}.vmwcode", .{ dir, hex, @tagName(kind), wasmtime_version, code_version }) catch null;
 }
 
 /// The module cached for (`hash`, `kind`) in `dir`, deserialized by `wasm_engine`, or null when

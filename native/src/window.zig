@@ -101,10 +101,13 @@ const Region = struct {
     tail_saved: ?[]u8 = null,
 
     fn tail_bytes(region: *const Region) u64 {
+        assert(region.live and region.private_tail);
         return region.length_bytes % os.os_page_bytes();
     }
 
     fn mapped_bytes(region: *const Region) u64 {
+        assert(region.live);
+        assert(region.length_bytes <= region.slot_bytes);
         return std.mem.alignForward(u64, region.length_bytes, os.os_page_bytes());
     }
 
@@ -113,6 +116,8 @@ const Region = struct {
     }
 
     fn table_access(region: *const Region) u32 {
+        assert(region.live);
+        assert(region.kind == .file or region.access == .read_write);
         const anonymous: u32 = if (region.kind == .anonymous) table_module.access_anonymous else 0;
         const damaged: u32 = if (region.damaged) table_module.access_damaged else 0;
         return @intFromEnum(region.access) | anonymous | damaged;
@@ -243,6 +248,7 @@ pub const Window = struct {
     }
 
     pub fn base(window: *const Window) [*]u8 {
+        assert(@intFromPtr(window.reservation) % layout.large_page_bytes == 0 or builtin.os.tag == .windows);
         return window.reservation;
     }
 
@@ -283,6 +289,8 @@ pub const Window = struct {
             .inode = file.info.inode,
         }, name);
         window.adopt_tail(&window.regions[mapped.id - 1], file.source, tail_saved, &fd_kept);
+        assert(mapped.offset_bytes == slot.offset_bytes and mapped.length_bytes == file.source.length_bytes);
+        assert(mapped.slot_bytes >= mapped.length_bytes);
         return mapped;
     }
 
@@ -299,6 +307,8 @@ pub const Window = struct {
         const slot = try window.take_slot(length_bytes, placement, 0);
         errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
         try window.map_zeros(slot.offset_bytes, std.mem.alignForward(u64, length_bytes, os.os_page_bytes()));
+        assert(slot.slot_bytes >= length_bytes);
+        assert(slot.offset_bytes % layout.page_bytes == 0);
         return window.record(.{
             .live = true,
             .kind = .anonymous,
@@ -369,6 +379,8 @@ pub const Window = struct {
     /// Writes a read-write file region's dirty pages to its file and waits (msync MS_SYNC).
     pub fn flush(window: *Window, id: u32, generation: u32) Error!void {
         const region = try window.live_region(id, generation);
+        assert(region.live);
+        assert(region.kind == .anonymous or region.path != null);
         if (region.kind == .anonymous or region.access == .read) return;
         try window.write_back_tail(region);
         if (region.tail_fd) |fd| os.sync_file(fd) catch return fail(error.Io, "cannot flush region {d} to {s}", .{ id, region.path.? });
@@ -419,15 +431,20 @@ pub const Window = struct {
             return fail(error.OutOfMemory, "cannot unmap region {d}: {s}", .{ id, @errorName(err) });
         window.forget(region);
         window.table.publish_free(id);
+        assert(window.free_id_count < window.layout.capacity);
         window.free_ids[window.free_id_count] = id;
         window.free_id_count += 1;
+        assert(!window.regions[id - 1].live and window.table.entry(id).state == table_module.state_free);
         window.verify();
     }
 
     pub fn region_info(window: *Window, id: u32) Error!RegionInfo {
         _ = window.absorb_faults();
-        _ = try window.mapped_region(id);
-        return window.info(id);
+        const region = try window.mapped_region(id);
+        assert(region.live);
+        const result = window.info(id);
+        assert(result.id == id and result.offset_bytes == region.offset_bytes);
+        return result;
     }
 
     /// What is at window address `address`, for a guest's memory fault there: the kind of place,
@@ -496,6 +513,8 @@ pub const Window = struct {
                 }
             }
         }
+        assert(first_id <= window.layout.capacity);
+        assert(first_id == 0 or window.regions[first_id - 1].live);
         return first_id;
     }
 
@@ -513,6 +532,7 @@ pub const Window = struct {
             window.table.publish_access(@intCast(id), region.table_access());
             if (first_id == 0) first_id = @intCast(id);
         }
+        assert(first_id <= window.layout.capacity);
         return first_id;
     }
 
@@ -558,6 +578,7 @@ pub const Window = struct {
                 if (!window.slots.acquire_at(offset_bytes, slot_bytes)) {
                     return fail(error.Overlap, "window range [{d}, {d}) overlaps a mapped region", .{ offset_bytes, offset_bytes +| slot_bytes });
                 }
+                assert(offset_bytes >= window.layout.slots_base and offset_bytes + slot_bytes <= window.layout.window_bytes);
                 return .{ .offset_bytes = offset_bytes, .slot_bytes = slot_bytes };
             },
         }
@@ -695,9 +716,13 @@ pub const Window = struct {
         }
         region.length_bytes = length_bytes;
         region.slot_bytes = new_slot_bytes;
+        assert(region.slot_bytes == std.mem.alignForward(u64, region.length_bytes, layout.page_bytes));
+        assert(window.slots.is_taken(region.offset_bytes, region.slot_bytes));
     }
 
     fn map_zeros(window: *Window, offset_bytes: u64, size_bytes: u64) Error!void {
+        assert(size_bytes > 0 and size_bytes % os.os_page_bytes() == 0);
+        assert(offset_bytes >= window.layout.slots_base and offset_bytes + size_bytes <= window.layout.window_bytes);
         os.map_anonymous(window.reservation + offset_bytes, size_bytes) catch |err| {
             os.map_none(window.reservation + offset_bytes, size_bytes) catch {};
             return fail(error.OutOfMemory, "cannot map {d} bytes of anonymous memory: {s} (or the process reached vm.max_map_count mappings; each region takes about two)", .{ size_bytes, @errorName(err) });
@@ -725,7 +750,9 @@ pub const Window = struct {
     }
 
     fn info(window: *Window, id: u32) RegionInfo {
+        assert(id >= 1 and id <= window.layout.capacity);
         const region = &window.regions[id - 1];
+        assert(region.live);
         return .{
             .offset_bytes = region.offset_bytes,
             .length_bytes = region.length_bytes,
@@ -749,12 +776,15 @@ pub const Window = struct {
     }
 
     fn drop_backing(window: *Window, region: *Region) void {
+        assert(region.live);
         if (region.path) |path| window.allocator.free(path);
         region.path = null;
         window.close_tail_fd(region);
+        assert(region.tail_fd == null and region.tail_saved == null);
     }
 
     fn close_tail_fd(window: *const Window, region: *Region) void {
+        assert((region.tail_fd == null) == (region.tail_saved == null));
         if (region.tail_fd) |fd| os.close(fd);
         if (region.tail_saved) |saved| window.allocator.free(saved);
         region.tail_fd = null;
@@ -764,6 +794,7 @@ pub const Window = struct {
     /// The buffer a read-write private tail keeps its saved copy in (`adopt_tail`), allocated
     /// before anything changes so adopting cannot fail; null when `source` needs none.
     fn alloc_tail(window: *Window, source: Source) Error!?[]u8 {
+        assert(source.length_bytes > 0);
         if (!source.writable or !source.private_tail()) return null;
         return window.allocator.alloc(u8, os.os_page_bytes()) catch
             return fail(error.OutOfMemory, "out of memory for the last page of a read-write range", .{});
@@ -827,6 +858,7 @@ pub const Window = struct {
         }
         const region = &window.regions[id - 1];
         if (!region.live) return fail(error.NotMapped, "region {d} is not mapped (already unmapped?)", .{id});
+        assert(region.slot_bytes > 0 and region.offset_bytes >= window.layout.slots_base);
         return region;
     }
 
@@ -837,10 +869,13 @@ pub const Window = struct {
         if (current_generation != generation) {
             return fail(error.Stale, "region {d} generation {d} is stale (now {d}): it was unmapped, remapped or resized since", .{ id, generation, current_generation });
         }
+        assert(region.live and current_generation == generation);
         return region;
     }
 
     fn region_id(window: *const Window, region: *const Region) u32 {
+        assert(@intFromPtr(region) >= @intFromPtr(window.regions.ptr));
+        assert(@intFromPtr(region) < @intFromPtr(window.regions.ptr) + window.regions.len * @sizeOf(Region));
         return @intCast((@intFromPtr(region) - @intFromPtr(window.regions.ptr)) / @sizeOf(Region) + 1);
     }
 
@@ -907,6 +942,7 @@ fn check_name(name: []const u8) Error!void {
     if (std.mem.indexOfScalar(u8, name, 0) != null) {
         return fail(error.InvalidArgument, "region name contains a NUL byte (the table pads names with NUL)", .{});
     }
+    assert(name.len <= layout.name_max_bytes);
 }
 
 const OpenRange = struct { source: Source, info: os.FileInfo };
@@ -948,5 +984,6 @@ fn open_range(path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, wri
         return fail(error.OutOfRange, "range [{d}, {d}) ends past the end of {s} ({d} bytes)", .{ file_offset_bytes, file_offset_bytes +| range_bytes, path, info.size_bytes });
     }
     const source: Source = .{ .fd = fd, .file_offset_bytes = file_offset_bytes, .length_bytes = range_bytes, .file_bytes = info.size_bytes, .writable = writable };
+    assert(source.length_bytes > 0 and source.file_offset_bytes + source.length_bytes <= source.file_bytes);
     return .{ .source = source, .info = info };
 }

@@ -9,7 +9,8 @@ import { packAll } from "../tools/pack.ts";
 import { tempDir } from "./helpers.ts";
 
 const repo = join(import.meta.dir, "..");
-const supported = process.platform === "linux" && process.arch === "x64";
+// Linux x64 natively, and linux-arm64 under qemu-user (tools/test-arm64.sh).
+const supported = process.platform === "linux" && (process.arch === "x64" || process.arch === "arm64");
 
 /** The fenced blocks of `lang` in docs/install.md, in order. */
 function blocks(lang: string): string[] {
@@ -69,12 +70,12 @@ test.skipIf(!supported)(
 
     // Without the platform package, the error names it and where it comes from, and no path of
     // this repository's (native/zig-out) appears.
-    const platform = join(app, "node_modules", "@vmwindow", "linux-x64-gnu");
+    const platform = join(app, "node_modules", "@vmwindow", `linux-${process.arch}-gnu`);
     renameSync(platform, `${platform}.away`);
     const missing = shell("bun run start package.json", app);
     renameSync(`${platform}.away`, platform);
     expect(missing.code).not.toBe(0);
-    expect(missing.out).toContain("It comes in @vmwindow/linux-x64-gnu, an optional dependency of @vmwindow/bun");
+    expect(missing.out).toContain(`It comes in @vmwindow/linux-${process.arch}-gnu, an optional dependency of @vmwindow/bun`);
     expect(missing.out).not.toContain("zig-out");
   },
   300_000,

@@ -246,7 +246,7 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
   // CSV group-by: time to result from a closed file. DuckDB (optional) runs in a Python process of
   // its own per round; its time is the query's (connect, read_csv, GROUP BY, fetch). Peak RSS:
   // each Bun contender once more in a child process (csv-child.ts; VmHWM after a reset, mapped file
-  // pages included); DuckDB's is its Python process's ru_maxrss (interpreter included).
+  // pages included); DuckDB's is its Python process's VmHWM (interpreter included).
   const withDuckdb = !quick && duckdbAvailable();
   if (!quick && !withDuckdb) console.log("(DuckDB not found: python3 -m pip install --target .toolchain/duckdb duckdb adds it to the CSV rows)");
   using outRegion = window.mapAnonymous(65_536);

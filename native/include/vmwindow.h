@@ -210,6 +210,23 @@ vmw_result_t vmw_window_map_anonymous(vmw_window_t *window, uint64_t length_byte
                                       const char *name, size_t name_len,
                                       uint64_t at_offset_bytes, vmw_region_t *out);
 
+/* Like vmw_window_map_anonymous, but the memory is a memory file that other windows can map too
+ * (vmw_window_map_shared), so guests in different windows (one guest per window: no guest-area
+ * swap between calls) share it. Its size is fixed: vmw_window_resize gives VMW_ERR_UNSUPPORTED.
+ * The region holds one file descriptor until it is unmapped. */
+vmw_result_t vmw_window_map_shareable(vmw_window_t *window, uint64_t length_bytes,
+                                      const char *name, size_t name_len,
+                                      uint64_t at_offset_bytes, vmw_region_t *out);
+
+/* Maps the memory of region (source_id, source_generation) of `source` (a window of this process;
+ * `window` itself works too), made with vmw_window_map_shareable, into `window` as a new region:
+ * both see the same bytes, and each stays valid when the other is unmapped.
+ * VMW_ERR_UNSUPPORTED for any other region (share a file by mapping the file);
+ * VMW_ERR_STALE / VMW_ERR_NOT_MAPPED / VMW_ERR_NOT_FOUND for a bad handle. */
+vmw_result_t vmw_window_map_shared(vmw_window_t *window, vmw_window_t *source, uint32_t source_id,
+                                   uint32_t source_generation, const char *name, size_t name_len,
+                                   uint64_t at_offset_bytes, vmw_region_t *out);
+
 /* Points region (id, generation) at another file or range, keeping its id and name. It stays in
  * its slot when the new length fits (or the free space right after the slot lets it grow);
  * otherwise it moves to a new slot. Either way the generation changes; *out has the new state.

@@ -94,6 +94,9 @@ const Region = struct {
     damaged: bool = false,
     /// Its last OS page is a private copy (Source.private_tail): release_pages must keep it.
     private_tail: bool = false,
+    /// Shared anonymous regions (`map_shareable`, `map_shared`): the memory file behind them, which
+    /// other windows can map too (owned: each region its own descriptor).
+    shared_fd: ?os.Handle = null,
     /// Read-write regions with a private tail: the file, open, to write the tail back to (owned),
     /// and the tail's bytes as last read from or written to the file (owned, one OS page), so a
     /// write-back writes only the bytes this region changed.
@@ -319,6 +322,59 @@ pub const Window = struct {
         }, name);
     }
 
+    /// Maps `length_bytes` of zero-filled read-write memory that other windows can map too
+    /// (`map_shared`): a memory file (memfd) rather than private anonymous memory. Its size is
+    /// fixed (resize refuses it).
+    pub fn map_shareable(window: *Window, length_bytes: u64, name: []const u8, placement: Placement) Error!RegionInfo {
+        if (length_bytes == 0) return fail(error.InvalidArgument, "length must be positive", .{});
+        const mapped_bytes = std.mem.alignForward(u64, length_bytes, os.os_page_bytes());
+        const fd = os.shared_memory_file("vmwindow-shared", mapped_bytes) catch |err|
+            return fail(error.OutOfMemory, "cannot create {d} bytes of shared memory: {s}", .{ mapped_bytes, @errorName(err) });
+        errdefer os.close(fd);
+        return window.map_memory(fd, length_bytes, name, placement);
+    }
+
+    /// Maps the memory of `source`'s shared anonymous region `(source_id, source_generation)` (made
+    /// with `map_shareable`, in `source` or any window that maps it) into this window: guests of
+    /// both windows read and write the same bytes. A file region is shared by mapping its file.
+    pub fn map_shared(window: *Window, source: *Window, source_id: u32, source_generation: u32, name: []const u8, placement: Placement) Error!RegionInfo {
+        const region = try source.live_region(source_id, source_generation);
+        const shared_fd = region.shared_fd orelse return fail(error.Unsupported, "region {d} is not shared memory: only regions made with mapAnonymous(length, {{ shared: true }}) (vmw_window_map_shareable) can be mapped into another window; a file region is shared by mapping its file", .{source_id});
+        assert(region.kind == .anonymous);
+        const fd = os.duplicate(shared_fd) catch |err| return fail(error.OutOfMemory, "cannot share region {d}: {s}", .{ source_id, @errorName(err) });
+        errdefer os.close(fd);
+        return window.map_memory(fd, region.length_bytes, name, placement);
+    }
+
+    /// A new anonymous region over the memory file `fd` (owned by the region on success).
+    fn map_memory(window: *Window, fd: os.Handle, length_bytes: u64, name: []const u8, placement: Placement) Error!RegionInfo {
+        assert(length_bytes > 0);
+        window.verify();
+        _ = window.absorb_faults();
+        try check_name(name);
+        if (window.free_id_count == 0) return fail(error.WindowFull, "the region table is full ({d} regions)", .{window.layout.capacity});
+        try take_budget();
+        errdefer map_budget.give_back();
+        const slot = try window.take_slot(length_bytes, placement, 0);
+        errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
+        const mapped_bytes = std.mem.alignForward(u64, length_bytes, os.os_page_bytes());
+        os.map_file(window.reservation + slot.offset_bytes, mapped_bytes, fd, 0, true) catch |err| {
+            os.map_none(window.reservation + slot.offset_bytes, mapped_bytes) catch {};
+            return fail(error.OutOfMemory, "cannot map {d} bytes of shared memory: {s} (or the process reached vm.max_map_count mappings)", .{ mapped_bytes, @errorName(err) });
+        };
+        const mapped = window.record(.{
+            .live = true,
+            .kind = .anonymous,
+            .access = .read_write,
+            .offset_bytes = slot.offset_bytes,
+            .length_bytes = length_bytes,
+            .slot_bytes = slot.slot_bytes,
+            .shared_fd = fd,
+        }, name);
+        assert(window.regions[mapped.id - 1].shared_fd != null);
+        return mapped;
+    }
+
     /// Points region `id` at another file or range. It keeps its id and name and stays in its slot
     /// when the new length fits there (or the slot can grow in place); otherwise it moves.
     pub fn remap_file(window: *Window, id: u32, generation: u32, path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, access: Access) Error!RegionInfo {
@@ -371,7 +427,12 @@ pub const Window = struct {
                 window.close_tail_fd(region);
                 window.adopt_tail(region, file.source, tail_saved, &fd_kept);
             },
-            .anonymous => try window.reslot(region, length_bytes, .anonymous_kept),
+            .anonymous => {
+                if (region.shared_fd != null) {
+                    return fail(error.Unsupported, "region {d} is shared memory, which keeps its size: map a new shared region of the size you need", .{id});
+                }
+                try window.reslot(region, length_bytes, .anonymous_kept);
+            },
         }
         return window.publish(id);
     }
@@ -780,6 +841,8 @@ pub const Window = struct {
         if (region.path) |path| window.allocator.free(path);
         region.path = null;
         window.close_tail_fd(region);
+        if (region.shared_fd) |fd| os.close(fd);
+        region.shared_fd = null;
         assert(region.tail_fd == null and region.tail_saved == null);
     }
 
@@ -900,7 +963,7 @@ pub const Window = struct {
             const entry = window.table.entry(id);
             if (!region.live) {
                 assert(entry.state == table_module.state_free);
-                assert(region.path == null and region.tail_fd == null);
+                assert(region.path == null and region.tail_fd == null and region.shared_fd == null);
                 continue;
             }
             live_count += 1;
@@ -913,6 +976,7 @@ pub const Window = struct {
             assert(region.offset_bytes + region.slot_bytes <= window.layout.window_bytes);
             assert(window.slots.is_taken(region.offset_bytes, region.slot_bytes));
             assert((region.kind == .file) == (region.path != null));
+            assert(region.shared_fd == null or region.kind == .anonymous);
             assert((region.tail_fd != null) == (region.private_tail and region.access == .read_write));
         }
         // Taken ranges that add up to the slot area's taken bytes cannot overlap.

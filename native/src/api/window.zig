@@ -146,6 +146,35 @@ pub export fn vmw_window_map_anonymous(
     return region_out(out, window.map_anonymous(length_bytes, name_arg(name, name_len), placement_arg(at_offset_bytes)));
 }
 
+pub export fn vmw_window_map_shareable(
+    window: *Window,
+    length_bytes: u64,
+    name: ?[*]const u8,
+    name_len: usize,
+    at_offset_bytes: u64,
+    out: ?*window_module.RegionInfo,
+) Result {
+    errors.clear();
+    if (out == null) return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
+    return region_out(out, window.map_shareable(length_bytes, name_arg(name, name_len), placement_arg(at_offset_bytes)));
+}
+
+pub export fn vmw_window_map_shared(
+    window: *Window,
+    source: ?*Window,
+    source_id: u32,
+    source_generation: u32,
+    name: ?[*]const u8,
+    name_len: usize,
+    at_offset_bytes: u64,
+    out: ?*window_module.RegionInfo,
+) Result {
+    errors.clear();
+    if (out == null) return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
+    const source_window = source orelse return to_result(fail(error.InvalidArgument, "source is NULL", .{}));
+    return region_out(out, window.map_shared(source_window, source_id, source_generation, name_arg(name, name_len), placement_arg(at_offset_bytes)));
+}
+
 pub export fn vmw_window_remap_file(
     window: *Window,
     id: u32,

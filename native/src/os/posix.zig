@@ -243,6 +243,15 @@ pub fn stat_file(fd: Handle) error{Unexpected}!FileInfo {
     return .{ .size_bytes = @intCast(st.size), .kind = kind, .device = @intCast(st.dev), .inode = @intCast(st.ino) };
 }
 
+/// Another descriptor of the same open file (its own reference: close both).
+pub fn duplicate(fd: Handle) MapError!Handle {
+    const copy = posix.dup(fd) catch return error.OutOfMemory;
+    errdefer posix.close(copy);
+    _ = posix.fcntl(copy, posix.F.SETFD, posix.FD_CLOEXEC) catch return error.Unexpected;
+    assert(copy != fd);
+    return copy;
+}
+
 pub fn close(fd: Handle) void {
     posix.close(fd);
 }

@@ -322,6 +322,16 @@ pub fn stat_file(file: Handle) error{Unexpected}!FileInfo {
     };
 }
 
+/// Another handle of the same file or section (its own reference: close both).
+pub fn duplicate(file: Handle) MapError!Handle {
+    var copy: HANDLE = undefined;
+    if (DuplicateHandle(process(), file.raw, process(), &copy, 0, 0, DUPLICATE_SAME_ACCESS) == 0) return last_error();
+    return .{ .raw = copy, .is_section = file.is_section };
+}
+
+extern "kernel32" fn DuplicateHandle(source_process: HANDLE, source: HANDLE, target_process: HANDLE, target: *HANDLE, access: DWORD, inherit: BOOL, options: DWORD) callconv(.winapi) BOOL;
+const DUPLICATE_SAME_ACCESS: DWORD = 2;
+
 pub fn close(file: Handle) void {
     windows.CloseHandle(file.raw);
 }

@@ -18,6 +18,8 @@ const symbols = {
   vmw_window_layout: { args: [ptr, ptr], returns: i32 },
   vmw_window_map_file: { args: [ptr, ptr, usize, u64, u64, u32, ptr, usize, u64, ptr], returns: i32 },
   vmw_window_map_anonymous: { args: [ptr, u64, ptr, usize, u64, ptr], returns: i32 },
+  vmw_window_map_shareable: { args: [ptr, u64, ptr, usize, u64, ptr], returns: i32 },
+  vmw_window_map_shared: { args: [ptr, ptr, u32, u32, ptr, usize, u64, ptr], returns: i32 },
   vmw_window_remap_file: { args: [ptr, u32, u32, ptr, usize, u64, u64, u32, ptr], returns: i32 },
   vmw_window_resize: { args: [ptr, u32, u32, u64, ptr], returns: i32 },
   vmw_window_flush: { args: [ptr, u32, u32], returns: i32 },

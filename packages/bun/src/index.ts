@@ -1,6 +1,6 @@
 // @vmwindow/bun: zero-copy host files for WebAssembly guests, in Bun.
 export { Window, PAGE_BYTES, DEFAULT_WINDOW_BYTES, DEFAULT_GUEST_BYTES, DEFAULT_CAPACITY, NAME_MAX_BYTES } from "./window.ts";
-export type { WindowOptions, MapOptions, PlaceOptions, WindowLayout } from "./window.ts";
+export type { WindowOptions, MapOptions, PlaceOptions, AnonymousOptions, WindowLayout } from "./window.ts";
 export { Region } from "./region.ts";
 export type { Access, RegionKind, RegionState, RemapOptions } from "./region.ts";
 export { Guest, interruptGuest } from "./guest.ts";

@@ -32,6 +32,7 @@ export interface RemapOptions {
 /** What a region needs from its window (kept minimal so the two modules stay decoupled). */
 export interface RegionOwner {
   readonly basePointer: Pointer;
+  readonly handleForSharing: Pointer;
   unmapRegion(region: Region): void;
   remapRegion(region: Region, path: string, options: RemapOptions): RegionState;
   resizeRegion(region: Region, lengthBytes: number): RegionState;
@@ -154,6 +155,12 @@ export class Region implements Disposable {
   releasePages(offset = 0, length?: number): void {
     this.#check();
     this.#owner.releaseRegionPages(this, offset, length);
+  }
+
+  /** @internal The native window that holds this region (for `mapShared` in another window). */
+  ownerHandle(): Pointer {
+    this.#check();
+    return this.#owner.handleForSharing;
   }
 
   /** Unmaps the region; its slot traps again for the guest. Throws if already unmapped. */

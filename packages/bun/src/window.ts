@@ -33,6 +33,11 @@ export interface PlaceOptions {
   at?: number;
 }
 
+export interface AnonymousOptions extends PlaceOptions {
+  /** A memory file other windows can map too (`window.mapShared(region)`); its size is fixed. */
+  shared?: boolean;
+}
+
 export interface MapOptions extends PlaceOptions {
   /** "read" (default) or "readwrite" (guest and host writes go to the file). */
   access?: Access;
@@ -164,14 +169,42 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     return this.#adopt(new Region(this, this.#readState(), options.name, path));
   }
 
-  /** Maps `lengthBytes` of zero-filled read-write scratch memory (not backed by a file). */
-  mapAnonymous(lengthBytes: number, options: PlaceOptions = {}): Region {
+  /**
+   * Maps `lengthBytes` of zero-filled read-write scratch memory (not backed by a file). With
+   * `shared: true` it is a memory file that other windows can map too (`mapShared`), so guests
+   * that each have a window of their own share it; its size is then fixed.
+   */
+  mapAnonymous(lengthBytes: number, options: AnonymousOptions = {}): Region {
     const handle = this.#open();
     options = optionsArgument("mapAnonymous options", options);
     const length = byteCount("lengthBytes", lengthBytes, false);
     const name = nameArgument(options.name);
     const at = atArgument(options.at);
-    const result = native.vmw_window_map_anonymous(handle, length, name, name?.length ?? 0, at, this.#regionOut);
+    if (options.shared !== undefined && typeof options.shared !== "boolean") {
+      throw new VmwindowError("INVALID_ARGUMENT", `shared must be true or false, got ${String(options.shared)}`);
+    }
+    const map = options.shared ? native.vmw_window_map_shareable : native.vmw_window_map_anonymous;
+    const result = map(handle, length, name, name?.length ?? 0, at, this.#regionOut);
+    if (result !== Result.OK) throwResult(result);
+    return this.#adopt(new Region(this, this.#readState(), options.name, undefined));
+  }
+
+  /**
+   * Maps the memory of `region` — a region made with `mapAnonymous(length, { shared: true })`, of
+   * this or another window — into this window as a new region: guests and host see the same bytes
+   * through both, and each stays valid when the other is unmapped. The way guests in windows of
+   * their own (no guest-area swap between their calls) pass data. Share a file by mapping the file.
+   */
+  mapShared(region: Region, options: PlaceOptions = {}): Region {
+    const handle = this.#open();
+    options = optionsArgument("mapShared options", options);
+    if (!(region instanceof Region) || !region.mapped) {
+      throw new VmwindowError("INVALID_ARGUMENT", "mapShared takes a mapped Region (made with mapAnonymous(length, { shared: true }))");
+    }
+    const source = region.ownerHandle();
+    const name = nameArgument(options.name);
+    const at = atArgument(options.at);
+    const result = native.vmw_window_map_shared(handle, source, region.id, region.generation, name, name?.length ?? 0, at, this.#regionOut);
     if (result !== Result.OK) throwResult(result);
     return this.#adopt(new Region(this, this.#readState(), options.name, undefined));
   }
@@ -289,6 +322,11 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     check(native.vmw_guest_destroy(guest.handle));
     guest.detach();
     this.#guests.delete(guest);
+  }
+
+  /** @internal The native window, for another window's `mapShared` of one of its regions. */
+  get handleForSharing(): Pointer {
+    return this.#open();
   }
 
   /** @internal Whether `region` is a live region of this window (for `map` handlers' results). */

@@ -6,9 +6,6 @@
 //   bun examples/scheduler/host.ts [--producers N] [--consumers N] [--messages N] [--capacity N]
 //                                  [--budget N] [--deadline MS] [--no-rogue] [--json]
 import { fileURLToPath } from "node:url";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
 import { GuestModule, GuestTimeout, GuestTrap, Window, type Guest, type Region } from "@vmwindow/bun";
 
 const guestPath = fileURLToPath(new URL("./build/guest.wasm", import.meta.url));
@@ -148,7 +145,7 @@ function main(): number {
     for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
     console.log(`produced ${produced.count} messages (checksum ${produced.checksum}), consumed ${consumed.count} (checksum ${consumed.checksum}), ${corrupt} corrupt: ${ok ? "match" : "MISMATCH"}`);
     const calls = tasks.reduce((total, t) => total + t.calls, 0);
-    const where = options.windowPerTask ? `${rings.windows.length} windows (one per task, the ring a shared file)` : "one window";
+    const where = options.windowPerTask ? `${rings.windows.length} windows (one per task, the ring shared memory)` : "one window";
     console.log(`${tasks.length} tasks in ${where}, ${rounds} rounds, ${calls} calls, ${elapsedMs.toFixed(0)} ms (${((elapsedMs * 1e3) / Math.max(calls, 1)).toFixed(1)} us per call)`);
   }
   for (const task of tasks) task.guest.close();
@@ -159,22 +156,17 @@ function main(): number {
  * Where the tasks run and the ring they share. One window: the ring is anonymous memory in it, and
  * a call to another task than the last swaps guest areas (~1 us plus a fault per page the task
  * touches: docs/performance.md). A window per task (--window-per-task): no swap at all, and the
- * ring is a file in /dev/shm (shared memory) mapped read-write into every window, so every task
- * sees the same bytes.
+ * ring is shared memory (`mapAnonymous(bytes, { shared: true })`) that every other window maps
+ * with `mapShared`, so every task sees the same bytes.
  */
 class Rings implements Disposable {
   readonly windows: Window[] = [];
   readonly #bytes: number;
-  readonly #path: string | null;
+  readonly #windowPerTask: boolean;
 
   constructor(bytes: number, windowPerTask: boolean) {
     this.#bytes = bytes;
-    this.#path = null;
-    if (windowPerTask) {
-      const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "vmwindow-ring-"));
-      this.#path = join(dir, "ring");
-      writeFileSync(this.#path, new Uint8Array(bytes));
-    }
+    this.#windowPerTask = windowPerTask;
     this.#add();
   }
 
@@ -185,7 +177,7 @@ class Rings implements Disposable {
 
   /** The window the next task runs in: the one window, or (per task) the first, then a new one each. */
   windowForTask(): Window {
-    if (this.#path === null || this.#handedOut++ === 0) return this.windows[0]!;
+    if (!this.#windowPerTask || this.#handedOut++ === 0) return this.windows[0]!;
     return this.#add();
   }
 
@@ -195,14 +187,13 @@ class Rings implements Disposable {
   #add(): Window {
     const window = Window.create({ sizeBytes: 64 * 2 ** 20, guestBytes: 2 ** 20 });
     this.windows.push(window);
-    const ring = this.#path === null ? window.mapAnonymous(this.#bytes, { name: "ring" }) : window.mapFile(this.#path, { access: "readwrite", name: "ring" });
+    const ring = this.#first === undefined ? window.mapAnonymous(this.#bytes, { name: "ring", shared: this.#windowPerTask }) : window.mapShared(this.#first, { name: "ring" });
     this.#first ??= ring;
     return window;
   }
 
   [Symbol.dispose](): void {
     for (const window of this.windows) window.close();
-    if (this.#path !== null) rmSync(dirname(this.#path), { recursive: true, force: true });
   }
 }
 

@@ -201,7 +201,7 @@ describe("examples/scheduler", () => {
     expect(performance.now() - started).toBeLessThan(10_000);
   });
 
-  test("--window-per-task: 70 tasks, each in its own window, share the ring through a file mapped read-write in every window", async () => {
+  test("--window-per-task: 70 tasks, each in its own window, share the ring through one shared region mapped in every window", async () => {
     const producers = 35;
     const messages = 200;
     const { stdout, stderr, exitCode } = await run("scheduler/host.ts", ["--producers", String(producers), "--consumers", "34", "--messages", String(messages), "--capacity", "8", "--budget", "5", "--deadline", "60", "--window-per-task", "--json"]);

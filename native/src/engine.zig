@@ -28,7 +28,14 @@ var engines: [kinds_count]?*wt.Engine = .{ null, null, null };
 var engine_mutex: std.Thread.Mutex = .{};
 
 /// The window whose memory the next provider instantiation on this thread should return.
-threadlocal var pending_window: ?*Window = null;
+threadlocal var pending_owner: ?*MemoryOwner = null;
+
+/// What backs the Wasmtime memories made for one window's guests (guest.zig keeps one per window):
+/// the window, and how many of those memories are alive (each guest's store holds one).
+pub const MemoryOwner = struct {
+    window: *Window,
+    memory_refs: u32 = 0,
+};
 
 const creator = wt.MemoryCreator{
     .env = null,
@@ -97,19 +104,20 @@ fn new_memory(
 ) callconv(.c) ?*wt.Error {
     _ = env;
     _ = maximum_bytes;
-    const window = pending_window orelse
+    const owner = pending_owner orelse
         return wt.wasmtime_error_new("vmwindow: a module defines its own memory; guests must import env.memory");
+    const window = owner.window;
     if (wt.wasmtime_memorytype_is64(ty)) return wt.wasmtime_error_new("vmwindow: 64-bit memories are not supported by 32-bit windows");
     if (minimum_bytes != window.layout.window_bytes) return wt.wasmtime_error_new("vmwindow: provider memory size differs from the window");
     // Wasmtime's compiled code trusts that all of reserved + guard belongs to this memory.
     if (@max(reserved_size_bytes, minimum_bytes) + guard_size_bytes > layout.reservation_bytes) {
         return wt.wasmtime_error_new("vmwindow: Wasmtime asks for a larger reservation than the window has");
     }
-    // Only the provider instantiation is allowed to consume the pending window.
-    pending_window = null;
-    window.memory_refs += 1;
+    // Only the provider instantiation is allowed to consume the pending owner.
+    pending_owner = null;
+    owner.memory_refs += 1;
     memory_ret.* = .{
-        .env = window,
+        .env = owner,
         .get_memory = get_memory,
         .grow_memory = grow_memory,
         .finalizer = release_memory,
@@ -118,22 +126,24 @@ fn new_memory(
 }
 
 fn get_memory(env: ?*anyopaque, byte_size: *usize, byte_capacity: *usize) callconv(.c) [*]u8 {
-    const window: *Window = @ptrCast(@alignCast(env.?));
+    const owner: *MemoryOwner = @ptrCast(@alignCast(env.?));
+    const window = owner.window;
     byte_size.* = window.layout.window_bytes;
     byte_capacity.* = window.layout.window_bytes;
     return window.base();
 }
 
 fn grow_memory(env: ?*anyopaque, new_size_bytes: usize) callconv(.c) ?*wt.Error {
-    const window: *Window = @ptrCast(@alignCast(env.?));
+    const owner: *MemoryOwner = @ptrCast(@alignCast(env.?));
+    const window = owner.window;
     if (new_size_bytes == window.layout.window_bytes) return null;
     return wt.wasmtime_error_new("vmwindow: the window's memory cannot grow");
 }
 
 fn release_memory(env: ?*anyopaque) callconv(.c) void {
-    const window: *Window = @ptrCast(@alignCast(env.?));
-    assert(window.memory_refs > 0);
-    window.memory_refs -= 1;
+    const owner: *MemoryOwner = @ptrCast(@alignCast(env.?));
+    assert(owner.memory_refs > 0);
+    owner.memory_refs -= 1;
 }
 
 /// The bytes of a module that defines and exports one memory of `pages` pages, min = max.
@@ -207,10 +217,9 @@ const providers_max = 16;
 var providers: [providers_max]?ProviderEntry = @splat(null);
 var providers_mutex: std.Thread.Mutex = .{};
 
-/// The window's provider module: a reference to the process's copy for its size, compiled once.
-fn provider_module(window: *Window, kind: Kind) Error!*wt.Module {
-    if (window.provider_modules[@intFromEnum(kind)]) |module| return @ptrCast(module);
-    const pages = window.layout.pages();
+/// A reference to the provider module for `pages` pages (the caller deletes it): the process's
+/// copy for that size and kind, compiled once. (A full table, 16 sizes: a fresh, uncached one.)
+fn provider_module(pages: u32, kind: Kind) Error!*wt.Module {
     assert(pages > 0);
     providers_mutex.lock();
     defer providers_mutex.unlock();
@@ -221,9 +230,7 @@ fn provider_module(window: *Window, kind: Kind) Error!*wt.Module {
             continue;
         };
         if (entry.kind != kind or entry.pages != pages) continue;
-        const module = wt.wasmtime_module_clone(entry.module);
-        window.provider_modules[@intFromEnum(kind)] = module;
-        return module;
+        return wt.wasmtime_module_clone(entry.module);
     }
     var buffer: [64]u8 = undefined;
     const bytes = provider_bytes(&buffer, pages);
@@ -231,25 +238,18 @@ fn provider_module(window: *Window, kind: Kind) Error!*wt.Module {
     if (wt.wasmtime_module_new(try get(kind), bytes.ptr, bytes.len, &module)) |err| {
         return fail_wasmtime(error.Wasmtime, "cannot compile the window's memory provider", err);
     }
-    // A full table (16 window sizes): this window keeps its own, uncached.
     if (free_slot) |index| providers[index] = .{ .kind = kind, .pages = pages, .module = wt.wasmtime_module_clone(module.?) };
-    window.provider_modules[@intFromEnum(kind)] = module.?;
     return module.?;
 }
 
-pub fn release_provider(window: *Window) void {
-    for (&window.provider_modules) |*slot| {
-        if (slot.*) |module| wt.wasmtime_module_delete(@ptrCast(module));
-        slot.* = null;
-    }
-}
-
-/// Creates, inside `context`'s store, a Wasmtime memory that is the window.
-pub fn window_memory(window: *Window, context: *wt.Context, kind: Kind) Error!wt.Extern {
-    const module = try provider_module(window, kind);
-    assert(pending_window == null);
-    pending_window = window;
-    defer pending_window = null;
+/// Creates, inside `context`'s store, a Wasmtime memory that is `owner`'s window (counted in
+/// `owner.memory_refs` until the store drops it). The store keeps the provider module alive.
+pub fn window_memory(owner: *MemoryOwner, context: *wt.Context, kind: Kind) Error!wt.Extern {
+    const module = try provider_module(owner.window.layout.pages(), kind);
+    defer wt.wasmtime_module_delete(module);
+    assert(pending_owner == null);
+    pending_owner = owner;
+    defer pending_owner = null;
 
     var instance: wt.Instance = undefined;
     var trap: ?*wt.Trap = null;

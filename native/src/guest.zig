@@ -107,8 +107,10 @@ pub const Import = struct {
     label: [import_label_max_bytes]u8,
 };
 
-/// The guests of one window; `window.guest` points here (opaque to window.zig).
+/// The guests of one window (found by the window in `sets`: window.zig knows nothing of guests).
 const GuestSet = struct {
+    /// The window, and the Wasmtime memories its guests' stores hold (engine.zig).
+    memory: engine.MemoryOwner,
     head: ?*Guest = null,
     count: u32 = 0,
     /// The guest whose area file is mapped at `[guest_base, slots_base)`, if any.
@@ -118,19 +120,33 @@ const GuestSet = struct {
     running: bool = false,
 };
 
+/// Every window's guest set, by window (windows of several threads: under `sets_mutex`). Looked up
+/// only when guests are made or a window is destroyed; a guest keeps its set's address.
+var sets: std.AutoHashMapUnmanaged(*const Window, *GuestSet) = .empty;
+var sets_mutex: std.Thread.Mutex = .{};
+const sets_allocator = std.heap.c_allocator;
+
+fn find_set(window: *const Window) ?*GuestSet {
+    sets_mutex.lock();
+    defer sets_mutex.unlock();
+    return sets.get(window);
+}
+
 fn guest_set(window: *Window) Error!*GuestSet {
-    if (window.guest) |set| return @ptrCast(@alignCast(set));
+    if (find_set(window)) |set| return set;
     const set = window.allocator.create(GuestSet) catch return fail(error.OutOfMemory, "out of memory allocating the window's guest list", .{});
-    set.* = .{};
-    window.guest = set;
+    errdefer window.allocator.destroy(set);
+    set.* = .{ .memory = .{ .window = window } };
+    sets_mutex.lock();
+    defer sets_mutex.unlock();
+    sets.put(sets_allocator, window, set) catch return fail(error.OutOfMemory, "out of memory recording the window's guest list", .{});
     return set;
 }
 
 /// Whether a call into (or the instantiation of) a guest of `window` is on the stack: the window
 /// and its guests cannot be destroyed then (a host function is running inside that call).
 pub fn window_running(window: *const Window) bool {
-    const opaque_set = window.guest orelse return false;
-    const set: *const GuestSet = @ptrCast(@alignCast(opaque_set));
+    const set = find_set(window) orelse return false;
     return set.running;
 }
 
@@ -139,11 +155,10 @@ pub fn destroy_all(window: *Window) Error!void {
     if (window_running(window)) {
         return fail(error.Busy, "a guest of this window is running: a host function cannot close the window; close it after the call returns", .{});
     }
-    while (window.guest) |opaque_set| {
-        const set: *GuestSet = @ptrCast(@alignCast(opaque_set));
+    while (find_set(window)) |set| {
         assert(!set.running);
         assert(set.count > 0);
-        // The last free frees the set and clears `window.guest`.
+        // The last free frees the set and forgets it.
         set.head.?.free();
     }
     assert(!window_running(window));
@@ -202,7 +217,7 @@ pub const Guest = struct {
     pub fn compile(window: *Window, wasm: []const u8, engine_kind: engine.Kind) Error!*Guest {
         if (wasm.len == 0) return fail(error.BadModule, "the module is empty (0 bytes)", .{});
         // Refuse before compiling what could not be prepared anyway.
-        if (window.guest) |opaque_set| try check_room(@ptrCast(@alignCast(opaque_set)));
+        if (find_set(window)) |set| try check_room(set);
         const compiled = try module_mod.compile(wasm, engine_kind, null, null);
         defer compiled.release();
         return prepare(window, compiled);
@@ -230,7 +245,7 @@ pub const Guest = struct {
         errdefer wt.wasmtime_store_delete(store);
         const context = wt.wasmtime_store_context(store);
 
-        const memory = try engine.window_memory(window, context, engine_kind);
+        const memory = try engine.window_memory(&set.memory, context, engine_kind);
 
         const linker = wt.wasmtime_linker_new(wasm_engine) orelse return fail(error.OutOfMemory, "cannot create a Wasmtime linker", .{});
         errdefer wt.wasmtime_linker_delete(linker);
@@ -361,7 +376,7 @@ pub const Guest = struct {
     fn free(guest: *Guest) void {
         const window = guest.window;
         const set = guest.set;
-        assert(window.guest == @as(?*anyopaque, set));
+        assert(set.memory.window == window);
         assert(!set.running);
         assert(set.count > 0);
         if (guest.deadline_ticks != 0) ticker.release();
@@ -684,8 +699,12 @@ pub const Guest = struct {
 fn free_set(window: *Window, set: *GuestSet) void {
     assert(set.count == 0);
     assert(set.head == null);
-    assert(window.guest == @as(?*anyopaque, set));
-    window.guest = null;
+    // Every store of this window's guests is gone, and with them their memories.
+    assert(set.memory.memory_refs == 0);
+    sets_mutex.lock();
+    const removed = sets.remove(window);
+    sets_mutex.unlock();
+    assert(removed);
     window.allocator.destroy(set);
 }
 

@@ -31,7 +31,6 @@ pub export fn vmw_window_destroy(window_opt: ?*Window) Result {
     errors.clear();
     const window = window_opt orelse return .ok;
     guest_module.destroy_all(window) catch |err| return errors.result_from_error(err);
-    engine.release_provider(window);
     window.destroy();
     return .ok;
 }

@@ -36,6 +36,7 @@ const Error = errors.Error;
 const fail = errors.fail;
 const traps = @import("traps.zig");
 const host_functions = @import("host_functions.zig");
+const builtins = host_functions.Bind(Guest);
 const module_check = @import("module_check.zig");
 const module_mod = @import("module.zig");
 const Module = module_mod.Module;
@@ -61,14 +62,14 @@ pub const import_label_max_bytes = 64;
 /// Guests alive at once in one window.
 pub const guests_per_window_max = 64;
 
-/// Policy bits (`vmw_guest_set_policy`).
-pub const policy_flush: u32 = 1 << 0;
-pub const policy_all: u32 = policy_flush;
+/// Policy bits (`vmw_guest_set_policy`), defined with the built-ins they govern.
+pub const policy_flush = host_functions.policy_flush;
+pub const policy_all = host_functions.policy_all;
 
 /// Results of the `vmw.*` built-in host functions, as the guest sees them.
-pub const host_refused: i32 = -1;
-pub const host_not_mapped: i32 = -2;
-pub const host_failed: i32 = -3;
+pub const host_refused = host_functions.host_refused;
+pub const host_not_mapped = host_functions.host_not_mapped;
+pub const host_failed = host_functions.host_failed;
 
 /// A deadline of "never": far beyond any epoch the ticker reaches, far from u64 overflow.
 const deadline_never_ticks: u64 = 1 << 62;
@@ -165,6 +166,9 @@ pub fn destroy_all(window: *Window) Error!void {
 }
 
 pub const Guest = struct {
+    /// What host_functions.zig's host_import is given (see `Import`).
+    pub const ImportRecord = Import;
+
     window: *Window,
     set: *GuestSet,
     next: ?*Guest,
@@ -286,7 +290,7 @@ pub const Guest = struct {
             .stock_assemblyscript = compiled.assemblyscript and !compiled.exports_reset_stack,
         };
         errdefer guest.module.release();
-        try host_functions.define_builtins(linker, guest);
+        try builtins.define_builtins(linker, guest);
 
         set.head = guest;
         set.count += 1;
@@ -325,7 +329,7 @@ pub const Guest = struct {
         };
         const label = std.fmt.bufPrint(&import.label, "{s}.{s}", .{ module_name, name }) catch import.label[0..];
         import.label_len = @intCast(label.len);
-        try host_functions.define(guest.linker.?, module_name, name, params, results, host_functions.host_import, import);
+        try host_functions.define(guest.linker.?, module_name, name, params, results, builtins.host_import, import);
         guest.import_count += 1;
         return index;
     }

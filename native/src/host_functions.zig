@@ -12,25 +12,90 @@ const layout = @import("layout.zig");
 const os = @import("os.zig").impl;
 const table_module = @import("table.zig");
 const faults = @import("faults.zig");
-const guest_module = @import("guest.zig");
-const Guest = guest_module.Guest;
 const Window = @import("window.zig").Window;
 const Error = errors.Error;
 const fail = errors.fail;
-const values_max = guest_module.values_max;
-const host_refused = guest_module.host_refused;
-const host_not_mapped = guest_module.host_not_mapped;
-const host_failed = guest_module.host_failed;
-const policy_flush = guest_module.policy_flush;
+const values_max = @import("module.zig").values_max;
 
-pub fn define_builtins(linker: *wt.Linker, guest: *Guest) Error!void {
-    const i32_kind = wt.valkind_i32;
-    try define(linker, "env", "abort", &.{ i32_kind, i32_kind, i32_kind, i32_kind }, &.{}, host_abort, guest);
-    try define(linker, "env", "seed", &.{}, &.{wt.valkind_f64}, host_seed, guest);
-    try define(linker, "vmw", "log", &.{ i32_kind, i32_kind, i32_kind }, &.{}, host_log_discard, guest);
-    try define(linker, "vmw", "flush", &.{i32_kind}, &.{i32_kind}, host_flush, guest);
-    try define(linker, "vmw", "map", &.{ i32_kind, i32_kind, i32_kind }, &.{i32_kind}, host_map_refused, guest);
-    try define(linker, "vmw", "release", &.{ i32_kind, i32_kind, i32_kind }, &.{i32_kind}, host_release, guest);
+/// Results of the `vmw.*` built-in host functions, as the guest sees them (VMW_HOST_*).
+pub const host_refused: i32 = -1;
+pub const host_not_mapped: i32 = -2;
+pub const host_failed: i32 = -3;
+
+/// Policy bits (`vmw_guest_set_policy`): what the built-ins may do for a guest.
+pub const policy_flush: u32 = 1 << 0;
+pub const policy_all: u32 = policy_flush;
+
+/// The functions that need a guest, for guest.zig's `Guest` (given as a parameter, so this file
+/// does not import guest.zig: the dependency runs one way). `Guest` has `window`, `policy`,
+/// `host_callback`, `host_user_data`, `host_values`, `set.running`, `timed_out_in`,
+/// `host_deadline_passed()`, and `ImportRecord` (an import's guest, index, counts and label).
+pub fn Bind(comptime Guest: type) type {
+    return struct {
+        pub fn define_builtins(linker: *wt.Linker, guest: *Guest) Error!void {
+            const i32_kind = wt.valkind_i32;
+            try define(linker, "env", "abort", &.{ i32_kind, i32_kind, i32_kind, i32_kind }, &.{}, host_abort, guest);
+            try define(linker, "env", "seed", &.{}, &.{wt.valkind_f64}, host_seed, guest);
+            try define(linker, "vmw", "log", &.{ i32_kind, i32_kind, i32_kind }, &.{}, host_log_discard, guest);
+            try define(linker, "vmw", "flush", &.{i32_kind}, &.{i32_kind}, host_flush, guest);
+            try define(linker, "vmw", "map", &.{ i32_kind, i32_kind, i32_kind }, &.{i32_kind}, host_map_refused, guest);
+            try define(linker, "vmw", "release", &.{ i32_kind, i32_kind, i32_kind }, &.{i32_kind}, host_release, guest);
+        }
+
+        fn guest_of(env: ?*anyopaque) *Guest {
+            return @ptrCast(@alignCast(env.?));
+        }
+
+        /// A host-defined import: arguments go to `host_values`, the host callback runs, results come back.
+        pub fn host_import(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+            _ = caller;
+            const import: *const Guest.ImportRecord = @ptrCast(@alignCast(env.?));
+            const guest = import.guest;
+            assert(values_len == @max(import.param_count, import.result_count));
+            assert(guest.set.running);
+            const label = import.label[0..import.label_len];
+            const callback = guest.host_callback orelse return trap_format("host function {s} has no host callback (vmw_guest_set_host_callback)", .{label});
+            @memcpy(guest.host_values[0..import.param_count], values[0..import.param_count]);
+            // The callback is host code: a SIGBUS it takes must give it zeros, not a guest trap.
+            faults.leave_guest(guest.window.fault_slot);
+            const status = callback(guest.host_user_data, import.index);
+            faults.enter_guest(guest.window.fault_slot);
+            if (status != 0) return trap_format("host function {s} failed (status {d})", .{ label, status });
+            if (guest.host_deadline_passed()) {
+                // Reported as a timeout by the call (guest.zig run_error), not as this trap's text.
+                guest.timed_out_in = import;
+                return trap_format("the deadline passed in host function {s}", .{label});
+            }
+            @memcpy(values[0..import.result_count], guest.host_values[0..import.result_count]);
+            return null;
+        }
+
+        /// AssemblyScript's `abort(message, fileName, line, column)`: a trap whose message carries all four.
+        fn host_abort(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+            _ = caller;
+            assert(values_len == 4);
+            return abort_trap(guest_of(env).window, values);
+        }
+
+        /// `vmw.flush(id) -> i32`: writes a read-write region's dirty pages to its file (msync
+        /// MS_SYNC). 0 on success; `host_refused` if the guest's policy does not allow it;
+        /// `host_not_mapped` if `id` is not a live read-write region; `host_failed` if msync fails.
+        fn host_flush(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+            _ = caller;
+            assert(values_len == 1);
+            const guest = guest_of(env);
+            values[0] = .{ .i32 = if (guest.policy & policy_flush == 0) host_refused else flush_region(guest.window, @bitCast(values[0].i32)) };
+            return null;
+        }
+
+        /// `vmw.release(id, offset, length) -> i32` (see `release_pages`). Always allowed: it changes no byte.
+        fn host_release(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+            _ = caller;
+            assert(values_len == 3);
+            values[0] = .{ .i32 = release_pages(guest_of(env).window, values) };
+            return null;
+        }
+    };
 }
 
 pub fn define(linker: *wt.Linker, module_name: []const u8, name: []const u8, params: []const u8, results: []const u8, callback: wt.UncheckedCallback, env: *anyopaque) Error!void {
@@ -54,45 +119,14 @@ pub fn value_types(out: *wt.ValTypeVec, kinds: []const u8) void {
     wt.wasm_valtype_vec_new(out, kinds.len, &types);
 }
 
-fn guest_of(env: ?*anyopaque) *Guest {
-    return @ptrCast(@alignCast(env.?));
-}
-
-/// A host-defined import: arguments go to `host_values`, the host callback runs, results come back.
-pub fn host_import(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
-    _ = caller;
-    const import: *const guest_module.Import = @ptrCast(@alignCast(env.?));
-    const guest = import.guest;
-    assert(values_len == @max(import.param_count, import.result_count));
-    assert(guest.set.running);
-    const label = import.label[0..import.label_len];
-    const callback = guest.host_callback orelse return trap_format("host function {s} has no host callback (vmw_guest_set_host_callback)", .{label});
-    @memcpy(guest.host_values[0..import.param_count], values[0..import.param_count]);
-    // The callback is host code: a SIGBUS it takes must give it zeros, not a guest trap.
-    faults.leave_guest(guest.window.fault_slot);
-    const status = callback(guest.host_user_data, import.index);
-    faults.enter_guest(guest.window.fault_slot);
-    if (status != 0) return trap_format("host function {s} failed (status {d})", .{ label, status });
-    if (guest.host_deadline_passed()) {
-        // Reported as a timeout by the call (guest.zig run_error), not as this trap's text.
-        guest.timed_out_in = import;
-        return trap_format("the deadline passed in host function {s}", .{label});
-    }
-    @memcpy(values[0..import.result_count], guest.host_values[0..import.result_count]);
-    return null;
-}
-
 fn trap_format(comptime fmt: []const u8, args: anytype) ?*wt.Trap {
     var buffer: [256]u8 = undefined;
     const text = std.fmt.bufPrint(&buffer, fmt, args) catch buffer[0..];
     return wt.wasmtime_trap_new(text.ptr, text.len);
 }
 
-/// AssemblyScript's `abort(message, fileName, line, column)`: a trap whose message carries all four.
-fn host_abort(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
-    _ = caller;
-    assert(values_len == 4);
-    const window = guest_of(env).window;
+/// The trap of AssemblyScript's `abort(message, fileName, line, column)`, carrying all four.
+fn abort_trap(window: *Window, values: [*]wt.ValRaw) ?*wt.Trap {
     var buffer: [1024]u8 = undefined;
     var len: usize = 0;
     len += copy_text(buffer[len..], "abort: ");
@@ -101,6 +135,7 @@ fn host_abort(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values
     len += read_guest_string(window, @bitCast(values[1].i32), buffer[len..]);
     const position = std.fmt.bufPrint(buffer[len..], ":{d}:{d}", .{ @as(u32, @bitCast(values[2].i32)), @as(u32, @bitCast(values[3].i32)) }) catch "";
     len += position.len;
+    assert(len <= buffer.len);
     return wt.wasmtime_trap_new(&buffer, len);
 }
 
@@ -131,20 +166,8 @@ fn host_map_refused(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, 
     return null;
 }
 
-/// `vmw.flush(id) -> i32`: writes a read-write region's dirty pages to its file (msync MS_SYNC).
-/// 0 on success; `host_refused` if the guest's policy does not allow it; `host_not_mapped` if `id`
-/// is not a live read-write region; `host_failed` if msync fails.
-fn host_flush(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
-    _ = caller;
-    assert(values_len == 1);
-    const guest = guest_of(env);
-    values[0] = .{ .i32 = flush_region(guest, @bitCast(values[0].i32)) };
-    return null;
-}
-
-fn flush_region(guest: *Guest, id: u32) i32 {
-    if (guest.policy & policy_flush == 0) return host_refused;
-    const window = guest.window;
+/// msync of window region `id` if it is a live read-write one: 0, `host_not_mapped`, `host_failed`.
+fn flush_region(window: *Window, id: u32) i32 {
     if (id == 0 or id > window.layout.capacity) return host_not_mapped;
     const entry = window.table.entry(id);
     if (entry.state != table_module.state_live or entry.access & table_module.access_read_write != table_module.access_read_write) return host_not_mapped;
@@ -156,29 +179,22 @@ fn flush_region(guest: *Guest, id: u32) i32 {
 }
 
 /// `vmw.release(id, offset, length) -> i32`: takes those bytes of file region `id` out of the
-/// process's resident memory (Window.release_pages); they read the same afterwards. Always allowed:
-/// it changes no byte. 0 on success; `host_not_mapped` if `id` is not a live region;
-/// `host_refused` for an anonymous region, an offset that is not a multiple of the OS page or a
-/// range outside the region; `host_failed` if the OS call fails.
-fn host_release(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
-    _ = caller;
-    assert(values_len == 3);
-    const window = guest_of(env).window;
+/// process's resident memory (Window.release_pages); they read the same afterwards. 0 on success;
+/// `host_not_mapped` if `id` is not a live region; `host_refused` for an anonymous region, an
+/// offset that is not a multiple of the OS page or a range outside the region; `host_failed` if
+/// the OS call fails.
+fn release_pages(window: *Window, values: [*]const wt.ValRaw) i32 {
     const id: u32 = @bitCast(values[0].i32);
     const offset_bytes: u32 = @bitCast(values[1].i32);
     const length_bytes: u32 = @bitCast(values[2].i32);
-    const code: i32 = code: {
-        if (id == 0 or id > window.layout.capacity) break :code host_not_mapped;
-        const generation = window.table.entry(id).generation;
-        window.release_pages(id, generation, offset_bytes, length_bytes) catch |err| break :code switch (err) {
-            error.NotMapped, error.Stale => host_not_mapped,
-            error.Io => host_failed,
-            else => host_refused,
-        };
-        break :code 0;
+    if (id == 0 or id > window.layout.capacity) return host_not_mapped;
+    const generation = window.table.entry(id).generation;
+    window.release_pages(id, generation, offset_bytes, length_bytes) catch |err| return switch (err) {
+        error.NotMapped, error.Stale => host_not_mapped,
+        error.Io => host_failed,
+        else => host_refused,
     };
-    values[0] = .{ .i32 = code };
-    return null;
+    return 0;
 }
 
 fn copy_text(out: []u8, text: []const u8) usize {

@@ -3,7 +3,7 @@
 // bench/results/ (JSON). Method and results: docs/performance.md.
 //
 //   bun run bench                     (from the repo root; = bun bench/main.ts)
-//   bun bench/main.ts [--quick] [--only scan,maps,calls,scaling,placement,written,guests] [--sizes 1MiB,64MiB,1GiB]
+//   bun bench/main.ts [--quick] [--only scan,maps,calls,scaling,placement,written,guests,bulk,deadlines] [--sizes 1MiB,64MiB,1GiB]
 //                     [--dir DIR] [--clean] [--rounds N] [--out DIR]
 //
 //   --quick   CI smoke: 1 MiB files, one round, short loops (< 30 s)
@@ -20,6 +20,7 @@ import { RANGE_BYTES } from "./child.ts";
 import { runCalls } from "./calls.ts";
 import { runManyGuests } from "./many-guests.ts";
 import { printBulkCopy, runBulkCopy } from "./bulk-copy.ts";
+import { printDeadlines, runDeadlines } from "./deadlines.ts";
 import { runWritten, type WrittenGroup } from "./workloads/written.ts";
 import { defaultDir, ensureFile, GiB, KiB, MiB, removeDir, sizeName } from "./lib/files.ts";
 import { cPath, evict, libc, MAP_SHARED, O_CLOEXEC, O_RDONLY, PROT_READ, SEEK_END } from "./lib/libc.ts";
@@ -34,7 +35,7 @@ const flag = (name: string): string | undefined => {
 const quick = argv.includes("--quick");
 const clean = argv.includes("--clean");
 const dir = flag("dir") ?? defaultDir();
-const only = new Set((flag("only") ?? "scan,maps,calls,scaling,placement,written,guests,bulk").split(","));
+const only = new Set((flag("only") ?? "scan,maps,calls,scaling,placement,written,guests,bulk,deadlines").split(","));
 const parseSize = (s: string) => {
   const m = /^(\d+)(KiB|MiB|GiB)$/.exec(s.trim());
   if (!m) throw new Error(`bad size ${s} (use e.g. 1MiB, 64MiB, 1GiB)`);
@@ -301,6 +302,15 @@ if (only.has("bulk")) {
   results.bulk = bulk;
   const v128 = bulk.rows.find((r) => r.name.startsWith("guest memory.copy (v128"))!;
   bulkTargets.push({ target: "64 MiB memory.copy in a guest / native memcpy", value: v128.vs_memcpy, goal: ">= 0.5", met: v128.vs_memcpy >= 0.5 });
+}
+
+// ---------------------------------------------------------------------------------------------
+// What deadlines and fuel cost the code guest authors write (bench/deadlines.ts).
+
+if (only.has("deadlines")) {
+  const deadlines = runDeadlines(quick);
+  printDeadlines(deadlines);
+  results.deadlines = deadlines;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // bench/results/ (JSON). Method and results: docs/performance.md.
 //
 //   bun run bench                     (from the repo root; = bun bench/main.ts)
-//   bun bench/main.ts [--quick] [--only scan,maps,calls,scaling,placement,written,guests,bulk,deadlines] [--sizes 1MiB,64MiB,1GiB]
+//   bun bench/main.ts [--quick] [--only scan,maps,calls,scaling,placement,written,guests,bulk,deadlines,languages] [--sizes 1MiB,64MiB,1GiB]
 //                     [--dir DIR] [--clean] [--rounds N] [--out DIR]
 //
 //   --quick   CI smoke: 1 MiB files, one round, short loops (< 30 s)
@@ -21,6 +21,7 @@ import { runCalls } from "./calls.ts";
 import { runManyGuests } from "./many-guests.ts";
 import { printBulkCopy, runBulkCopy } from "./bulk-copy.ts";
 import { printDeadlines, runDeadlines } from "./deadlines.ts";
+import { printLanguages, runLanguages } from "./languages.ts";
 import { runWritten, type WrittenGroup } from "./workloads/written.ts";
 import { defaultDir, ensureFile, GiB, KiB, MiB, removeDir, sizeName } from "./lib/files.ts";
 import { cPath, evict, libc, MAP_SHARED, O_CLOEXEC, O_RDONLY, PROT_READ, SEEK_END } from "./lib/libc.ts";
@@ -35,7 +36,7 @@ const flag = (name: string): string | undefined => {
 const quick = argv.includes("--quick");
 const clean = argv.includes("--clean");
 const dir = flag("dir") ?? defaultDir();
-const only = new Set((flag("only") ?? "scan,maps,calls,scaling,placement,written,guests,bulk,deadlines").split(","));
+const only = new Set((flag("only") ?? "scan,maps,calls,scaling,placement,written,guests,bulk,deadlines,languages").split(","));
 const parseSize = (s: string) => {
   const m = /^(\d+)(KiB|MiB|GiB)$/.exec(s.trim());
   if (!m) throw new Error(`bad size ${s} (use e.g. 1MiB, 64MiB, 1GiB)`);
@@ -313,6 +314,17 @@ if (only.has("deadlines")) {
   results.deadlines = deadlines;
 }
 
+// The plain newline loop as C, Zig and Rust guests write it (bench/languages.ts).
+const languageTargets: { target: string; value: number; goal: string; met: boolean }[] = [];
+if (only.has("languages")) {
+  const languages = runLanguages(quick);
+  printLanguages(languages);
+  results.languages = languages;
+  for (const row of languages.rows.filter((r) => r.contender.endsWith("plain loop") && !r.contender.startsWith("Bun"))) {
+    languageTargets.push({ target: `${row.contender} / plain Bun JS loop`, value: row.vs_js, goal: ">= 2", met: row.vs_js >= 2 });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Many guests (bench/many-guests.ts): compile vs instantiate, restart with the on-disk cache,
 // switching guests, host imports and the batch pattern.
@@ -512,7 +524,7 @@ for (const m of (results.maps as { size: number; vmwindow_us: number; raw_us: nu
   const ratio = m.vmwindow_us / m.raw_us;
   targets.push({ target: `map+unmap ${sizeName(m.size)}: vmwindow / raw`, value: ratio, goal: "<= 1.5", met: ratio <= 1.5 });
 }
-targets.push(...guestTargets, ...bulkTargets);
+targets.push(...guestTargets, ...bulkTargets, ...languageTargets);
 if (targets.length) {
   printTable("targets", [["target", "value", "goal", "met"], ...targets.map((t) => [t.target, t.value, t.goal, t.met ? "yes" : "NO"])]);
 }

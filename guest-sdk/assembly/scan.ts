@@ -319,8 +319,8 @@ function utf8StartsWith(ptr: usize, len: usize, text: string): bool {
 
 /**
  * Copies `len` bytes from `src` to `dst` (e.g. from a region into guest memory, or into a writable
- * region), 64 bytes per step with v128 loads and stores (the preset has no bulk memory:
- * `memory.copy` is refused by vmwindow's engine). Forward copy: `dst` must not lie inside
+ * region), 64 bytes per step with v128 loads and stores (the preset builds without bulk
+ * memory, so no `memory.copy`). Forward copy: `dst` must not lie inside
  * (src, src + len). Returns `dst`.
  */
 export function copyBytes(dst: usize, src: usize, len: usize): usize {

@@ -124,7 +124,7 @@ else
 fi
 if [[ $bun_status -ne 0 && "${bun_failed:-0}" == "0" ]]; then failed=$((failed + 1)); fi
 
-# The same suite on linux-arm64 under qemu-user (about 7 minutes; tools/test-arm64.sh).
+# The same suite on linux-arm64 under qemu-user (about 10 minutes on 2 cores; tools/test-arm64.sh).
 if [[ $run_arm64 -eq 1 ]]; then
   arm64_suite
 else

@@ -194,7 +194,7 @@ EOF
   # timeout keep it.
   test_timeout_ms="${VMW_ARM64_TEST_TIMEOUT_MS:-60000}"
   # The one subset: regions.property.test.ts runs 100 of its 1,000 random sequences (same seed,
-  # same checks; ~0.4 s per sequence under qemu, so all 1,000 add ~6 minutes). Set
+  # same checks; ~0.45 s per sequence under qemu, so all 1,000 add ~7 minutes). Set
   # VMW_PROPERTY_SEQUENCES=1000 for the whole of it.
   property_sequences="${VMW_PROPERTY_SEQUENCES:-100}"
   bun_start=$SECONDS

@@ -249,15 +249,22 @@ pub const Window = struct {
         return window.reservation;
     }
 
-    /// Maps `length_bytes` of the file at `path` from `file_offset_bytes` (a multiple of the OS
-    /// page) into a new region. `length_bytes` may be `length_to_end`.
-    pub fn map_file(window: *Window, path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, access: Access, name: []const u8, placement: Placement) Error!RegionInfo {
+    /// What every new region starts with: the window consistent, faults absorbed, the name valid,
+    /// a free id, and a region taken from the process's budget (the caller gives it back with
+    /// `map_budget.give_back()` if the region is not made after all).
+    fn begin_region(window: *Window, name: []const u8) Error!void {
         window.verify();
         _ = window.absorb_faults();
         try check_name(name);
         if (window.free_id_count == 0) return fail(error.WindowFull, "the region table is full ({d} regions)", .{window.layout.capacity});
-
         try take_budget();
+        assert(window.free_id_count > 0);
+    }
+
+    /// Maps `length_bytes` of the file at `path` from `file_offset_bytes` (a multiple of the OS
+    /// page) into a new region. `length_bytes` may be `length_to_end`.
+    pub fn map_file(window: *Window, path: [:0]const u8, file_offset_bytes: u64, length_bytes: u64, access: Access, name: []const u8, placement: Placement) Error!RegionInfo {
+        try window.begin_region(name);
         errdefer map_budget.give_back();
         const file = try open_range(path, file_offset_bytes, length_bytes, access == .read_write);
         // The mapping keeps its own reference to the file; a read-write private tail keeps the fd.
@@ -293,12 +300,8 @@ pub const Window = struct {
 
     /// Maps `length_bytes` of zero-filled read-write scratch memory into a new region.
     pub fn map_anonymous(window: *Window, length_bytes: u64, name: []const u8, placement: Placement) Error!RegionInfo {
-        window.verify();
-        _ = window.absorb_faults();
-        try check_name(name);
         if (length_bytes == 0) return fail(error.InvalidArgument, "length must be positive", .{});
-        if (window.free_id_count == 0) return fail(error.WindowFull, "the region table is full ({d} regions)", .{window.layout.capacity});
-        try take_budget();
+        try window.begin_region(name);
         errdefer map_budget.give_back();
 
         const slot = try window.take_slot(length_bytes, placement, 0);
@@ -343,11 +346,7 @@ pub const Window = struct {
     /// A new anonymous region over the memory file `fd` (owned by the region on success).
     fn map_memory(window: *Window, fd: os.Handle, length_bytes: u64, name: []const u8, placement: Placement) Error!RegionInfo {
         assert(length_bytes > 0);
-        window.verify();
-        _ = window.absorb_faults();
-        try check_name(name);
-        if (window.free_id_count == 0) return fail(error.WindowFull, "the region table is full ({d} regions)", .{window.layout.capacity});
-        try take_budget();
+        try window.begin_region(name);
         errdefer map_budget.give_back();
         const slot = try window.take_slot(length_bytes, placement, 0);
         errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);

@@ -195,9 +195,9 @@ pub const Guest = struct {
     /// `.metered` guests: the fuel (about one unit per wasm instruction) each call starts with.
     fuel_per_call: u64,
     timeout_ms: u32,
-    /// When the current run of guest code (a call, or instantiation) began, for the deadline
-    /// check host functions make on return (`host_deadline_passed`).
-    run_started: ?std.time.Instant,
+    /// The ticker's count when the current run of guest code (a call, or instantiation) began,
+    /// for the deadline checks outside Wasmtime's own (`host_deadline_passed`, `on_epoch_deadline`).
+    run_started_ticks: u64,
     /// The host import during which the current run's deadline passed, if one did.
     timed_out_in: ?*const Import,
     /// Its slot in interrupts.zig once the host asked for an interrupt token (`interrupt_token`).
@@ -279,7 +279,7 @@ pub const Guest = struct {
             .deadline_ticks = 0,
             .fuel_per_call = fuel_unlimited,
             .timeout_ms = 0,
-            .run_started = null,
+            .run_started_ticks = 0,
             .timed_out_in = null,
             .interrupt_slot = null,
             .stopped_by = .none,
@@ -603,15 +603,14 @@ pub const Guest = struct {
         }
         var remaining_ticks: u64 = interrupts.poll_ticks;
         if (guest.deadline_ticks != 0) {
-            const started = guest.run_started orelse return null;
-            const now = std.time.Instant.now() catch return null;
-            const elapsed_ms = now.since(started) / std.time.ns_per_ms;
-            if (elapsed_ms >= guest.timeout_ms) {
+            const elapsed_ticks = ticker.now_ticks() - guest.run_started_ticks;
+            if (elapsed_ticks >= guest.deadline_ticks) {
                 guest.stopped_by = .deadline;
                 return wt.wasmtime_error_new("vmwindow: deadline");
             }
-            remaining_ticks = @min(remaining_ticks, (guest.timeout_ms - elapsed_ms) / ticker.tick_ms + 1);
+            remaining_ticks = @min(remaining_ticks, guest.deadline_ticks - elapsed_ticks);
         }
+        assert(remaining_ticks > 0);
         delta.* = remaining_ticks;
         kind.* = wt.update_deadline_continue;
         return null;
@@ -622,18 +621,17 @@ pub const Guest = struct {
     fn arm_limits(guest: *Guest) Error!void {
         assert(!guest.set.running);
         guest.timed_out_in = null;
-        guest.run_started = null;
         guest.stopped_by = .none;
+        // Only guests that hold the ticker (a deadline or an interrupt token) read its count.
+        if (guest.deadline_ticks != 0 or guest.interrupt_slot != null) guest.run_started_ticks = ticker.now_ticks();
         if (guest.deadline_ticks != 0) {
             assert(guest.engine_kind != .plain);
             wt.wasmtime_context_set_epoch_deadline(guest.context, guest.deadline_ticks);
-            guest.run_started = std.time.Instant.now() catch null;
         }
         if (guest.interrupt_slot) |slot| {
             // The callback (on_epoch_deadline) polls for interrupts and keeps the deadline.
             interrupts.clear(slot);
             wt.wasmtime_context_set_epoch_deadline(guest.context, @min(guest.deadline_ticks -% 1, interrupts.poll_ticks - 1) + 1);
-            if (guest.run_started == null) guest.run_started = std.time.Instant.now() catch null;
         }
         if (guest.engine_kind == .metered) {
             if (wt.wasmtime_context_set_fuel(guest.context, guest.fuel_per_call)) |err| return engine.fail_wasmtime(error.Wasmtime, "cannot set the guest's fuel", err);
@@ -644,9 +642,7 @@ pub const Guest = struct {
     /// epoch check alone would not fire if the guest returns without another loop or call).
     pub fn host_deadline_passed(guest: *Guest) bool {
         if (guest.deadline_ticks == 0) return false;
-        const started = guest.run_started orelse return false;
-        const now = std.time.Instant.now() catch return false;
-        return now.since(started) >= @as(u64, guest.timeout_ms) * std.time.ns_per_ms;
+        return ticker.now_ticks() - guest.run_started_ticks >= guest.deadline_ticks;
     }
 
     const Stage = enum { call, start };

@@ -165,8 +165,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     const at = atArgument(options.at);
     if (options.create !== undefined && options.create !== false) createOutputFile(path, options, fileOffset, length);
     const result = native.vmw_window_map_file(handle, pathBytes, pathBytes.length, fileOffset, length, access, name, name?.length ?? 0, at, this.#regionOut);
-    if (result !== Result.OK) throwResult(result);
-    return this.#adopt(new Region(this, this.#readState(), options.name, path));
+    return this.#mapped(result, options.name, path);
   }
 
   /**
@@ -185,8 +184,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     }
     const map = options.shared ? native.vmw_window_map_shareable : native.vmw_window_map_anonymous;
     const result = map(handle, length, name, name?.length ?? 0, at, this.#regionOut);
-    if (result !== Result.OK) throwResult(result);
-    return this.#adopt(new Region(this, this.#readState(), options.name, undefined));
+    return this.#mapped(result, options.name, undefined);
   }
 
   /**
@@ -205,8 +203,7 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     const name = nameArgument(options.name);
     const at = atArgument(options.at);
     const result = native.vmw_window_map_shared(handle, source, region.id, region.generation, name, name?.length ?? 0, at, this.#regionOut);
-    if (result !== Result.OK) throwResult(result);
-    return this.#adopt(new Region(this, this.#readState(), options.name, undefined));
+    return this.#mapped(result, options.name, undefined);
   }
 
   /**
@@ -354,7 +351,10 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
     return bytes;
   }
 
-  #adopt(region: Region): Region {
+  /** The region a map call just wrote to `#regionOut` (now this window's), or its error. */
+  #mapped(result: number, name: string | undefined, path: string | undefined): Region {
+    if (result !== Result.OK) throwResult(result);
+    const region = new Region(this, this.#readState(), name, path);
     this.#regions[region.id] = region;
     return region;
   }
@@ -362,13 +362,12 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
   #readState(): RegionState {
     // vmw_region_t, read as 32-bit words (no BigInt per field): its u64 fields are below 2^53.
     const words = this.#regionWords;
-    const u64 = (offset: number) => words[offset / 4]! + words[offset / 4 + 1]! * 0x1_0000_0000;
     const access = words[REGION.access / 4]!;
     return {
-      offset: u64(REGION.offsetBytes),
-      length: u64(REGION.lengthBytes),
-      fileOffset: u64(REGION.fileOffsetBytes),
-      slotBytes: u64(REGION.slotBytes),
+      offset: u64Word(words, REGION.offsetBytes),
+      length: u64Word(words, REGION.lengthBytes),
+      fileOffset: u64Word(words, REGION.fileOffsetBytes),
+      slotBytes: u64Word(words, REGION.slotBytes),
       id: words[REGION.id / 4]!,
       generation: words[REGION.generation / 4]!,
       access: (access & ACCESS_CODES.readwrite) === ACCESS_CODES.readwrite ? "readwrite" : "read",
@@ -376,6 +375,11 @@ export class Window implements Disposable, RegionOwner, GuestOwner {
       damaged: (access & ACCESS.DAMAGED) !== 0,
     };
   }
+}
+
+/** The u64 at byte `offset` of little-endian 32-bit `words`, as a number (below 2^53). */
+function u64Word(words: Uint32Array, offset: number): number {
+  return words[offset / 4]! + words[offset / 4 + 1]! * 0x1_0000_0000;
 }
 
 /**

@@ -171,6 +171,15 @@ function payload(producer: number, seq: number): bigint {
   return x;
 }
 
+/** Every message the producers sent (count and checksum from `payload`) was consumed, none corrupt. */
+function expectAllDelivered(report: any, producers: number, messages: number): void {
+  let expected = 0n;
+  for (let p = 1; p <= producers; p++) for (let s = 0; s < messages; s++) expected += payload(p, s);
+  expect(report.produced).toEqual({ count: producers * messages, checksum: expected.toString() });
+  expect(report.consumed).toEqual(report.produced);
+  expect(report.corrupt).toBe(0);
+}
+
 describe("examples/scheduler", () => {
   test("messages consumed equal messages produced; the looping task times out without stopping the others", async () => {
     const producers = 4;
@@ -180,11 +189,7 @@ describe("examples/scheduler", () => {
     expect(stderr).toBe("");
     expect(exitCode).toBe(0);
     const report = JSON.parse(stdout);
-    let expected = 0n;
-    for (let p = 1; p <= producers; p++) for (let s = 0; s < messages; s++) expected += payload(p, s);
-    expect(report.produced).toEqual({ count: producers * messages, checksum: expected.toString() });
-    expect(report.consumed).toEqual(report.produced);
-    expect(report.corrupt).toBe(0);
+    expectAllDelivered(report, producers, messages);
     // An 8-slot ring for 12,000 messages: it filled and drained many times.
     expect(report.rounds).toBeGreaterThan(100);
     const rogue = report.tasks.find((t: any) => t.kind === "rogue");
@@ -208,11 +213,7 @@ describe("examples/scheduler", () => {
     expect(stderr).toBe("");
     expect(exitCode).toBe(0);
     const report = JSON.parse(stdout);
-    let expected = 0n;
-    for (let p = 1; p <= producers; p++) for (let s = 0; s < messages; s++) expected += payload(p, s);
-    expect(report.produced).toEqual({ count: producers * messages, checksum: expected.toString() });
-    expect(report.consumed).toEqual(report.produced);
-    expect(report.corrupt).toBe(0);
+    expectAllDelivered(report, producers, messages);
     expect(report.windows).toBe(70); // more tasks than one window holds guests
     expect(report.tasks.find((t: any) => t.kind === "rogue").status).toBe("timed out");
   });

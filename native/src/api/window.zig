@@ -140,9 +140,7 @@ pub export fn vmw_window_map_anonymous(
     at_offset_bytes: u64,
     out: ?*window_module.RegionInfo,
 ) Result {
-    errors.clear();
-    if (out == null) return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
-    return region_out(out, window.map_anonymous(length_bytes, name_arg(name, name_len), placement_arg(at_offset_bytes)));
+    return anonymous_out(window, length_bytes, name, name_len, at_offset_bytes, out, .private);
 }
 
 pub export fn vmw_window_map_shareable(
@@ -153,9 +151,18 @@ pub export fn vmw_window_map_shareable(
     at_offset_bytes: u64,
     out: ?*window_module.RegionInfo,
 ) Result {
+    return anonymous_out(window, length_bytes, name, name_len, at_offset_bytes, out, .shareable);
+}
+
+/// vmw_window_map_anonymous and vmw_window_map_shareable: the same arguments, two kinds of memory.
+fn anonymous_out(window: *Window, length_bytes: u64, name: ?[*]const u8, name_len: usize, at_offset_bytes: u64, out: ?*window_module.RegionInfo, memory: enum { private, shareable }) Result {
     errors.clear();
     if (out == null) return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
-    return region_out(out, window.map_shareable(length_bytes, name_arg(name, name_len), placement_arg(at_offset_bytes)));
+    const placement = placement_arg(at_offset_bytes);
+    return region_out(out, switch (memory) {
+        .private => window.map_anonymous(length_bytes, name_arg(name, name_len), placement),
+        .shareable => window.map_shareable(length_bytes, name_arg(name, name_len), placement),
+    });
 }
 
 pub export fn vmw_window_map_shared(

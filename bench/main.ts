@@ -15,6 +15,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Window } from "@vmwindow/bun";
+import { windowBasePointer } from "../packages/bun/src/window.ts";
 import type { ChildSpec, Kind, Samples } from "./child.ts";
 import { RANGE_BYTES } from "./child.ts";
 import { runCalls } from "./calls.ts";
@@ -448,7 +449,7 @@ if (only.has("placement")) {
   using window = Window.create({ sizeBytes: 2 ** 32 - 65_536 });
   using guest = window.instantiate(guestPath);
   const count = guest.exports.count_newlines!;
-  const base = Number(window.basePointer);
+  const base = Number(windowBasePointer(window));
   const large = 2 * MiB;
   const congruent = Math.ceil((base + window.layout.slotsBase + large) / large) * large - base;
   const modes: [string, number][] = [["2 MiB-congruent", congruent], ["64 KiB off", congruent + 64 * KiB]];

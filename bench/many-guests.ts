@@ -12,7 +12,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GuestModule, Window, type Guest } from "@vmwindow/bun";
-import { native } from "../packages/bun/src/ffi.ts";
+import { lib } from "../packages/bun/src/ffi.ts";
+import { guestHandle } from "../packages/bun/src/guest.ts";
 import { batchGuest, importLoopGuest, largeGuest, touchGuest } from "./lib/guest-wasm.ts";
 import { median, printTable } from "./lib/report.ts";
 
@@ -322,7 +323,8 @@ function imports(quick: boolean): { rows: Row[]; batch: Row[]; ratios: Record<st
   const js = window.instantiate(importLoopGuest(), { imports: hostInc });
   const nativeCallback = window.instantiate(importLoopGuest(), { imports: hostInc });
   // The same import run by a C function instead of the JSCallback: what the wasm -> host path costs.
-  native.vmw_guest_set_host_callback(nativeCallback.handle!, loops.inc_slots_address()!, native.vmw_guest_host_values(nativeCallback.handle!)!);
+  const nativeHandle = guestHandle(nativeCallback)!;
+  lib.guestSetNativeHostCallback(nativeHandle, loops.inc_slots_address()!);
   const bare = new JSCallback((_userData: Pointer, _index: number) => 0, { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 });
   // The bare callback doing what vmwindow's does: a try, a handler by index reading and writing a value slot.
   const slots = new Int32Array(64);

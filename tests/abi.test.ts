@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { toArrayBuffer } from "bun:ffi";
 import { Window } from "@vmwindow/bun";
+import { windowBasePointer } from "../packages/bun/src/window.ts";
 import { patternBytes, smallWindow, tempFile } from "./helpers.ts";
 
 const root = join(import.meta.dir, "..");
@@ -95,7 +96,7 @@ test("libvmwindow publishes exactly the documented bytes", () => {
   const contents = patternBytes(100_000);
   using region = window.mapFile(tempFile(contents), { access: "readwrite", name: "abi-test" });
   const layout = window.layout;
-  const table = new DataView(toArrayBuffer(window.basePointer, layout.tableOffset, layout.tableBytes));
+  const table = new DataView(toArrayBuffer(windowBasePointer(window), layout.tableOffset, layout.tableBytes));
   const read = (base: number, fields: typeof headerFields, field: string): number | bigint | string => {
     const { offset, type } = fields.find((f) => f.field === field)!;
     if (type === "u32") return table.getUint32(base + offset, true);

@@ -6,6 +6,7 @@ import { describe, expect, test, beforeAll } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GuestTimeout, GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
+import { windowBasePointer } from "../packages/bun/src/window.ts";
 import { guests, mappingRssKiB, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
 
 const HOST = join(import.meta.dir, "build", "host.wasm");
@@ -169,7 +170,7 @@ describe("host calls", () => {
     const afterEachChunk: number[] = [];
     using guest = window.instantiate(HOST, { log: () => afterEachChunk.push(mappingRssKiB(address)) });
     using region = window.mapFile(tempFile(file));
-    address = Number(window.basePointer) + region.offset;
+    address = Number(windowBasePointer(window)) + region.offset;
     expect(guest.exports.sum_releasing!(region.id, 2 ** 20)).toBe(BigInt(expected));
     expect(afterEachChunk.length).toBe(8);
     expect(Math.max(...afterEachChunk)).toBeLessThanOrEqual(1024 + 64);

@@ -8,6 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { toArrayBuffer } from "bun:ffi";
 import { GuestTrap, VmwindowError, Window, type Guest } from "@vmwindow/bun";
+import { windowBasePointer } from "../packages/bun/src/window.ts";
 import { join } from "node:path";
 import { guests, patternBytes, tempFile, thrown } from "./helpers.ts";
 import { buildModule, envMemory, F64, I32, I64, op, type Func } from "./wasm-builder.ts";
@@ -56,7 +57,7 @@ function expectHealthy(window: Window, guest: Guest): void {
 /** A copy of every host-visible byte a stray store could reach: the table, the guest area, and `extra`. */
 function snapshot(window: Window, extra: Uint8Array[] = []): Buffer {
   const { tableOffset, tableBytes, guestBase, guestBytes } = window.layout;
-  const parts = [new Uint8Array(toArrayBuffer(window.basePointer, tableOffset, tableBytes)), new Uint8Array(toArrayBuffer(window.basePointer, guestBase, guestBytes)), ...extra];
+  const parts = [new Uint8Array(toArrayBuffer(windowBasePointer(window), tableOffset, tableBytes)), new Uint8Array(toArrayBuffer(windowBasePointer(window), guestBase, guestBytes)), ...extra];
   return Buffer.concat(parts.map((p) => Buffer.from(p)));
 }
 

@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, truncateSync } from "node:fs";
 import { toArrayBuffer } from "bun:ffi";
 import { GuestTimeout, GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
+import { windowBasePointer } from "../packages/bun/src/window.ts";
 import { guests, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
 import { buildModule, envMemory, op } from "./wasm-builder.ts";
 
@@ -47,7 +48,7 @@ describe("bulk memory and data segments", () => {
     expect(error.code).toBe("LINK");
     expect(error.message).toContain("outside the guest area");
     // The table is intact and the window still works.
-    const table = new DataView(toArrayBuffer(window.basePointer, window.layout.tableOffset, 64));
+    const table = new DataView(toArrayBuffer(windowBasePointer(window), window.layout.tableOffset, 64));
     expect(table.getUint32(0, true)).toBe(0x54574d56);
     using guest = window.instantiate(guests.probe);
     expect(guest.call("sum4", 1, 2, 3, 4)).toBe(10);
@@ -91,7 +92,7 @@ describe("failed mappings leave no hole", () => {
     using guest = window.instantiate(guests.probe);
     const at = window.layout.slotsBase;
     expect(() => window.mapFile(sysfs, { at })).toThrow(VmwindowError);
-    const base = Number(window.basePointer);
+    const base = Number(windowBasePointer(window));
     const holes = readFileSync("/proc/self/maps", "utf8").split("\n").filter((line) => {
       const [start] = line.split("-");
       return start !== undefined && parseInt(start, 16) === base + at && !line.includes("---p");

@@ -4,6 +4,7 @@
 // something new into the same slot, to show a stale view never aliases the new region either.
 import { describe, expect, test } from "bun:test";
 import { Window, VmwindowError, type Region } from "@vmwindow/bun";
+import { windowBasePointer } from "../packages/bun/src/window.ts";
 import { patternBytes, smallWindow, tempFile } from "./helpers.ts";
 
 /** Every way a host can hold on to a region's memory. */
@@ -98,7 +99,7 @@ describe("stale host views detach instead of faulting", () => {
     const window = Window.create(smallWindow);
     const regions = [window.mapFile(tempFile(contents)), window.mapAnonymous(70_000), window.mapFile(tempFile(contents), { access: "readwrite" })];
     const views = regions.map(viewsOf);
-    const base = window.basePointer;
+    const base = windowBasePointer(window);
     window.close();
     views.forEach(expectDetached);
     for (const region of regions) {

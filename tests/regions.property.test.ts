@@ -17,6 +17,7 @@ import { expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { toArrayBuffer } from "bun:ffi";
 import { GuestTrap, Window, type Guest, type Region } from "@vmwindow/bun";
+import { windowBasePointer } from "../packages/bun/src/window.ts";
 import { guests, patternBytes, tempFile } from "./helpers.ts";
 
 const SEQUENCES = Number(process.env.VMW_PROPERTY_SEQUENCES ?? 1000);
@@ -205,7 +206,7 @@ test(`${SEQUENCES} random sequences of ${STEPS} region operations match the mode
 
 function checkAll(window: Window, guest: Guest, model: Map<number, ModelRegion>, int: (n: number) => number): void {
   const layout = window.layout;
-  const table = new DataView(toArrayBuffer(window.basePointer, layout.tableOffset, layout.tableBytes));
+  const table = new DataView(toArrayBuffer(windowBasePointer(window), layout.tableOffset, layout.tableBytes));
 
   // 1. The published table equals the model.
   expect(table.getUint32(20, true)).toBe(model.size);
@@ -282,7 +283,7 @@ function checkAll(window: Window, guest: Guest, model: Map<number, ModelRegion>,
 }
 
 function checkMaps(window: Window, model: Map<number, ModelRegion>): void {
-  const base = Number(window.basePointer);
+  const base = Number(windowBasePointer(window));
   const slotsStart = base + window.layout.slotsBase;
   const slotsEnd = base + window.layout.sizeBytes;
   const covered: [number, number, string][] = []; // [start, end, what]

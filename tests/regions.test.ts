@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { Window, VmwindowError, GuestTrap } from "@vmwindow/bun";
+import { windowBasePointer } from "../packages/bun/src/window.ts";
 import { guests, mappingRssKiB, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
 
 const codeOf = (run: () => unknown): string => thrown(VmwindowError, run).code;
@@ -105,7 +106,7 @@ describe("kinds of region", () => {
     const path = tempFile(contents);
     using window = Window.create(smallWindow);
     using region = window.mapFile(path, { access: "readwrite" });
-    const address = Number(window.basePointer) + region.offset;
+    const address = Number(windowBasePointer(window)) + region.offset;
     const bytes = region.bytes;
     expect(same(bytes, contents)).toBe(true); // faults every page in
     expect(mappingRssKiB(address)).toBeGreaterThanOrEqual(size / 1024);

@@ -3,13 +3,10 @@
 // calls the native unchecked fast path (no per-call allocation except what JS itself needs: a
 // bigint for an i64 result, an array for several results).
 import type { Pointer } from "bun:ffi";
-import { EXPORT, EXPORT_BYTES } from "./abi.ts";
-import { closedError, throwResult, VmwindowError } from "./errors.ts";
-import { native, Result, utf8 } from "./ffi.ts";
-import { kinds, slotExpression, type ValueKind, type Views } from "./values.ts";
-
-const EXPORT_NAME_MAX_BYTES = 4096;
-const EXTERN_FUNC = 0;
+import { exportNameArgument } from "./arguments.ts";
+import { closedError, VmwindowError } from "./errors.ts";
+import { lib, RESULT_OK, type ExportInfo } from "./ffi.ts";
+import { slotExpression, type ValueKind, type Views } from "./values.ts";
 
 export interface ExportSignature {
   readonly name: string;
@@ -18,9 +15,7 @@ export interface ExportSignature {
 }
 
 /** An export's signature and its index for the native call. */
-export interface ResolvedExport extends ExportSignature {
-  readonly index: number;
-}
+export type ResolvedExport = ExportInfo;
 
 /** A typed callable for one export. */
 export type GuestFunction = ((...args: any[]) => any) & { readonly signature: ExportSignature };
@@ -32,35 +27,7 @@ export interface CallState {
 
 /** Looks up exported function `name` of the guest `handle`. */
 export function resolveExport(handle: Pointer, name: string): ResolvedExport {
-  if (typeof name !== "string") throw new VmwindowError("INVALID_ARGUMENT", `export name must be a string, got ${typeof name}`);
-  const info = new Uint8Array(EXPORT_BYTES);
-  const nameBytes = utf8(name);
-  const result = native.vmw_guest_export(handle, nameBytes, nameBytes.length, info);
-  if (result !== Result.OK) throwResult(result);
-  const fields = new DataView(info.buffer);
-  const paramCount = fields.getUint32(EXPORT.paramCount, true);
-  const resultCount = fields.getUint32(EXPORT.resultCount, true);
-  return {
-    name,
-    index: fields.getUint32(EXPORT.index, true),
-    params: Object.freeze(Array.from(info.subarray(EXPORT.params, EXPORT.params + paramCount), (kind) => kinds[kind]!)),
-    results: Object.freeze(Array.from(info.subarray(EXPORT.results, EXPORT.results + resultCount), (kind) => kinds[kind]!)),
-  };
-}
-
-/** The names of the guest's exported functions, in export order. */
-export function* exportedFunctionNames(handle: Pointer): Generator<string> {
-  const nameBuffer = new Uint8Array(EXPORT_NAME_MAX_BYTES);
-  const lengthOut = new BigUint64Array(1);
-  const kindOut = new Uint32Array(1);
-  const decoder = new TextDecoder();
-  for (let index = 0; ; index++) {
-    const result = native.vmw_guest_export_nth(handle, index, nameBuffer, nameBuffer.length, lengthOut, kindOut);
-    if (result === Result.NOT_FOUND) return;
-    if (result !== Result.OK) throwResult(result);
-    if (kindOut[0] !== EXTERN_FUNC) continue;
-    yield decoder.decode(nameBuffer.subarray(0, Number(lengthOut[0])));
-  }
+  return lib.guestExport(handle, name, exportNameArgument(name));
 }
 
 /**
@@ -71,7 +38,7 @@ export function* exportedFunctionNames(handle: Pointer): Generator<string> {
  */
 export function makeCallable(target: ResolvedExport, state: CallState, views: Views, fail: (result: number) => never): GuestFunction {
   const shared = sharedParts(target);
-  const callable = shared.factory(state, native.vmw_guest_call, fail, throwClosed, shared.badArgument, views.i32, views.i64, views.f32, views.f64) as GuestFunction;
+  const callable = shared.factory(state, lib.guestCall, fail, throwClosed, shared.badArgument, views.i32, views.i64, views.f32, views.f64) as GuestFunction;
   Object.defineProperty(callable, "signature", { value: shared.signature });
   return callable;
 }
@@ -124,7 +91,7 @@ function callableFactory(target: ResolvedExport): CallableFactory {
     else lines.push(`  ${slotExpression(kind, i)} = a${i};`);
   });
   if (target.params.length > 0) lines.push(`} catch (error) { badArgument(error); }`);
-  lines.push(`const r = call(handle, ${target.index}); if (r !== 0) fail(r);`);
+  lines.push(`const r = call(handle, ${target.index}); if (r !== ${RESULT_OK}) fail(r);`);
   if (target.results.length === 1) lines.push(`return ${slotExpression(target.results[0]!, 0)};`);
   else if (target.results.length > 1) lines.push(`return [${target.results.map((kind, i) => slotExpression(kind, i)).join(", ")}];`);
   const source = `return function ${safeIdentifier(target.name)}(${params.join(", ")}) {\n  ${lines.join("\n  ")}\n};`;

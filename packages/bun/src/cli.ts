@@ -12,7 +12,7 @@
 // The subcommands live in cli/: args.ts (parsing), run.ts, inspect.ts (with wasm-sections.ts),
 // format.ts and progress.ts (output).
 import { VmwindowError, GuestTrap, type ErrorCode } from "./index.ts";
-import { Result } from "./ffi.ts";
+import { RESULT } from "./abi.ts";
 import { parseInspect, parseRun, UsageError } from "./cli/args.ts";
 import { inspect } from "./cli/inspect.ts";
 import { init, parseInit } from "./cli/init.ts";
@@ -25,7 +25,7 @@ const VERSION = "0.1.0";
 export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 1;
 export const EXIT_CODES: Record<ErrorCode, number> = Object.fromEntries(
-  Object.entries(Result).map(([name, value]) => [name, value === 0 ? 0 : 10 + value]),
+  Object.entries(RESULT).map(([name, value]) => [name, value === 0 ? 0 : 10 + value]),
 ) as Record<ErrorCode, number>;
 
 const USAGE = `usage:

@@ -1,6 +1,10 @@
-// The errors vmwindow throws: one class, a `code` naming the native result, and GuestTrap for traps.
-import { FAULT, FAULT_BYTES, FAULT_FREE_SLOT, FAULT_GUEST_AREA, FAULT_NULL_PAGE, FAULT_PAST_REGION_END, FAULT_PAST_WINDOW, FAULT_READ_ONLY_REGION, FAULT_RESERVED, FAULT_TABLE, FAULT_TRUNCATED_FILE } from "./abi.ts";
-import { lastErrorMessage, native, Result, resultName, type ResultName } from "./ffi.ts";
+// The errors vmwindow throws: one class, a `code` naming the native result, and GuestTrap for
+// traps. Plain classes: the FFI layer (ffi.ts) reads the native message and fault and builds them.
+import { FAULT_FREE_SLOT, FAULT_GUEST_AREA, FAULT_NULL_PAGE, FAULT_PAST_REGION_END, FAULT_PAST_WINDOW, FAULT_READ_ONLY_REGION, FAULT_RESERVED, FAULT_TABLE, FAULT_TRUNCATED_FILE, RESULT } from "./abi.ts";
+
+/** `vmw_result_t` names (generated from abi/vmwindow-abi.json into abi.ts). */
+export type ResultName = keyof typeof RESULT;
+const resultNames = Object.fromEntries(Object.entries(RESULT).map(([name, value]) => [value, name])) as Record<number, ResultName>;
 
 export type ErrorCode = ResultName | "CLOSED";
 
@@ -18,7 +22,8 @@ export class VmwindowError extends Error {
 /** What a guest's memory fault hit (`vmw_fault_t.kind`). */
 export type GuestFaultKind = "null-page" | "table" | "reserved" | "guest-area" | "read-only-region" | "past-region-end" | "free-slot" | "past-window" | "truncated-file";
 
-const FAULT_KINDS: Record<number, GuestFaultKind> = {
+/** Fault kinds by their native code (`vmw_fault_t.kind`; FAULT_NONE is absent). */
+export const FAULT_KINDS: Readonly<Record<number, GuestFaultKind>> = {
   [FAULT_NULL_PAGE]: "null-page",
   [FAULT_TABLE]: "table",
   [FAULT_RESERVED]: "reserved",
@@ -61,22 +66,6 @@ export class GuestTrap extends VmwindowError {
   }
 }
 
-/** The last trap's fault on this thread, from the native side (vmw_last_fault). */
-function lastFault(): GuestFault | undefined {
-  const bytes = new Uint8Array(FAULT_BYTES);
-  if (native.vmw_last_fault(bytes) !== Result.OK) return undefined;
-  const fields = new DataView(bytes.buffer);
-  const kind = FAULT_KINDS[fields.getUint32(FAULT.kind, true)];
-  if (kind === undefined) return undefined;
-  const regionId = fields.getUint32(FAULT.regionId, true);
-  return Object.freeze({
-    address: Number(fields.getBigUint64(FAULT.address, true)),
-    kind,
-    regionId: regionId === 0 ? undefined : regionId,
-    bytesPastEnd: Number(fields.getBigUint64(FAULT.bytesPastEnd, true)),
-  });
-}
-
 /** A guest call ran past its deadline (`timeoutMs`) and was interrupted; the guest stays usable. */
 export class GuestTimeout extends VmwindowError {
   override name = "GuestTimeout";
@@ -93,19 +82,17 @@ export class GuestInterrupted extends VmwindowError {
   }
 }
 
-/** Throws the error for a failed native call, using the thread's last native error message. */
-export function throwResult(result: number, context?: string): never {
-  const message = lastErrorMessage() || `native call failed with result ${result}`;
-  const code = resultName(result);
-  if (code === "TRAP") throw new GuestTrap(message, lastFault());
-  if (code === "TIMEOUT") throw new GuestTimeout(message);
-  if (code === "INTERRUPTED") throw new GuestInterrupted(message);
-  throw new VmwindowError(code, context ? `${context}: ${message}` : message);
-}
-
-/** Throws (see throwResult) unless `result` is OK. */
-export function check(result: number): void {
-  if (result !== Result.OK) throwResult(result);
+/**
+ * The error for native result `result` (not OK) with the native layer's `message`, and for a trap
+ * the memory fault it was, if any.
+ */
+export function errorFor(result: number, message: string, fault: GuestFault | undefined): VmwindowError {
+  const code: ResultName = resultNames[result] ?? "WASMTIME";
+  const text = message || `native call failed with result ${result}`;
+  if (code === "TRAP") return new GuestTrap(text, fault);
+  if (code === "TIMEOUT") return new GuestTimeout(text);
+  if (code === "INTERRUPTED") return new GuestInterrupted(text);
+  return new VmwindowError(code, text);
 }
 
 export function closedError(what: string): VmwindowError {

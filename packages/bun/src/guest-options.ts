@@ -1,11 +1,7 @@
-// What `Window.instantiate` accepts (InstantiateOptions and the host-function types it names), and
-// the checks of those options that `Guest.setTimeout` / `setFuel` share.
-import { VmwindowError } from "./errors.ts";
+// What `Window.instantiate` accepts: InstantiateOptions and the host-function types it names
+// (arguments.ts checks them).
 import type { Region } from "./region.ts";
 import type { ValueKind, WasmValue } from "./values.ts";
-
-/** What the C call takes (a u32); the longest deadline allowed is the native layer's rule. */
-const TIMEOUT_U32_MAX = 2 ** 32 - 1;
 
 /** A JS function a guest imports, with its wasm signature. */
 export interface HostFunction {
@@ -49,30 +45,4 @@ export interface InstantiateOptions {
    * process's own module cache still reuses modules compiled in this process).
    */
   cacheDir?: string;
-}
-
-/** The options object itself: undefined means none; anything but a plain object is refused. */
-export function optionsArgument(options: unknown): InstantiateOptions {
-  if (options === undefined) return {};
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new VmwindowError("INVALID_ARGUMENT", `instantiate options must be an object, got ${options === null ? "null" : Array.isArray(options) ? "an array" : typeof options}`);
-  }
-  return options as InstantiateOptions;
-}
-
-/** A per-call deadline in milliseconds (0: none). */
-export function timeoutArgument(timeoutMs: number): number {
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > TIMEOUT_U32_MAX) {
-    throw new VmwindowError("INVALID_ARGUMENT", `timeoutMs must be a non-negative integer number of milliseconds, got ${String(timeoutMs)}`);
-  }
-  return timeoutMs;
-}
-
-/** Fuel per call, as the native layer takes it. */
-export function fuelArgument(fuel: unknown): bigint {
-  const value = typeof fuel === "number" && Number.isSafeInteger(fuel) ? BigInt(fuel) : fuel;
-  if (typeof value !== "bigint" || value <= 0n || value >= 2n ** 63n) {
-    throw new VmwindowError("INVALID_ARGUMENT", `fuel must be a positive integer (number or bigint) below 2**63, got ${String(fuel)}`);
-  }
-  return value;
 }

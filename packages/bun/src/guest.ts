@@ -1,32 +1,21 @@
 // A WebAssembly guest running over a window: its exports as typed callables (callables.ts), host
 // functions written in JS (host-imports.ts), a per-call deadline or fuel (guest-options.ts).
-import { toArrayBuffer, type JSCallback, type Pointer } from "bun:ffi";
-import { check, closedError, throwResult, VmwindowError } from "./errors.ts";
-import { native, Result, takeHandle } from "./ffi.ts";
-import { exportedFunctionNames, makeCallable, resolveExport, type CallState, type ExportSignature, type GuestFunction, type ResolvedExport } from "./callables.ts";
-import { fuelArgument, optionsArgument, timeoutArgument, type InstantiateOptions } from "./guest-options.ts";
+import type { JSCallback, Pointer } from "bun:ffi";
+import { fuelArgument, optionsArgument, timeoutArgument, tokenArgument } from "./arguments.ts";
+import { closedError, VmwindowError } from "./errors.ts";
+import { GUEST_INTERRUPTIBLE, GUEST_METERED, lib, RESULT_OK } from "./ffi.ts";
+import { makeCallable, resolveExport, type CallState, type ExportSignature, type GuestFunction, type ResolvedExport } from "./callables.ts";
+import type { InstantiateOptions } from "./guest-options.ts";
 import { collectImports, linkImports, type ImportSpec } from "./host-imports.ts";
 import { moduleBytes } from "./module-bytes.ts";
 import { guestSource, prepareGuest, type GuestSource } from "./module.ts";
-import { readValue, VALUE_BYTES, VALUES_MAX, viewsOf, writeValue, type Views, type WasmValue } from "./values.ts";
+import { readValue, writeValue, type Views, type WasmValue } from "./values.ts";
+import type { WindowState } from "./window-state.ts";
 
 /** Resolved exports by module (hash and engine flags), in index order: every guest of one module
  * has the same exports, so later guests skip resolving them one by one (~2 us each). */
 const exportLists = new Map<string, readonly ResolvedExport[]>();
 const EXPORT_LISTS_MAX = 256;
-const resolvedCount = new Uint32Array(1);
-
-const POLICY_FLUSH = 1;
-const GUEST_INTERRUPTIBLE = 1;
-const GUEST_METERED = 2;
-
-/** What a guest needs from its window. */
-export interface GuestOwner {
-  releaseGuest(guest: Guest<object>): void;
-  ownsRegion(region: unknown): boolean;
-  readonly basePointer: Pointer;
-  readonly layout: { readonly guestBase: number; readonly guestBytes: number };
-}
 
 /** The callables' state, plus a host function's exception waiting to be rethrown by the failed call. */
 interface GuestState extends CallState {
@@ -34,50 +23,22 @@ interface GuestState extends CallState {
   hasPending: boolean;
 }
 
+/** What window.ts does to guests, which is no part of a Guest's API (index.ts does not export it). */
+export interface GuestFriend {
+  /** Compiles, links and instantiates `wasm` over `window`; the guest is then one of its guests. */
+  create(window: WindowState, wasm: GuestSource, options: InstantiateOptions | undefined): Guest<object>;
+  /** The window destroyed the native guest (it closed). */
+  detach(guest: Guest<object>): void;
+}
+export let guestFriend: GuestFriend;
+let handleOf: (guest: Guest<object>) => Pointer | null;
+
 /**
  * Compiles `wasm` for the window `windowHandle` and makes the checks that come before linking
  * (its memory import, its data segments), then drops it: nothing is linked or run.
- * @internal Use `Window.validate`.
  */
 export function validateGuest(windowHandle: Pointer, wasm: Uint8Array | ArrayBuffer | string): void {
-  check(native.vmw_guest_destroy(compileGuest(windowHandle, moduleBytes(wasm), 0)));
-}
-
-/** A compiled, not yet instantiated guest of the window `windowHandle` (vmw_guest_compile). */
-function compileGuest(windowHandle: Pointer, bytes: Uint8Array, flags: number): Pointer {
-  const { result, handle } = takeHandle((out) => native.vmw_guest_compile(windowHandle, bytes, bytes.length, flags, out));
-  if (result !== Result.OK || handle === null) throwResult(result);
-  return handle;
-}
-
-/**
- * Compiles, links and instantiates `wasm` over the window `windowHandle` belongs to.
- * @internal Use `Window.instantiate`.
- */
-export function createGuest(owner: GuestOwner, windowHandle: Pointer, wasm: GuestSource, options: InstantiateOptions = {}): Guest {
-  options = optionsArgument(options);
-  const source = guestSource(wasm);
-  const imports = collectImports(options);
-  const timeoutMs = timeoutArgument(options.timeoutMs ?? 0);
-  const fuel = options.fuel === undefined ? undefined : fuelArgument(options.fuel);
-  const interruptible = options.interruptible === true || timeoutMs !== 0;
-  const flags = fuel !== undefined ? GUEST_METERED : interruptible ? GUEST_INTERRUPTIBLE : 0;
-  const { handle, moduleKey } = prepareGuest(windowHandle, source, flags, options.cacheDir);
-  const guest = new Guest(owner, handle);
-  try {
-    guest._link(imports);
-    // Limits and policy first: the start function (AssemblyScript's top-level code) runs under them.
-    if (timeoutMs !== 0) check(native.vmw_guest_set_timeout(handle, timeoutMs));
-    if (fuel !== undefined) check(native.vmw_guest_set_fuel(handle, fuel));
-    if (options.allowFlush) check(native.vmw_guest_set_policy(handle, POLICY_FLUSH));
-    const instantiated = native.vmw_guest_instantiate(handle);
-    if (instantiated !== Result.OK) guest._fail(instantiated);
-    guest._resolveAll(moduleKey);
-  } catch (error) {
-    owner.releaseGuest(guest);
-    throw error;
-  }
-  return guest;
+  lib.guestDestroy(lib.guestCompile(windowHandle, moduleBytes(wasm), 0));
 }
 
 /**
@@ -86,7 +47,7 @@ export function createGuest(owner: GuestOwner, windowHandle: Pointer, wasm: Gues
  * each export its parameter and result types.
  */
 export class Guest<E extends object = Record<string, GuestFunction>> implements Disposable {
-  #owner: GuestOwner;
+  #window: WindowState;
   #state: GuestState;
   #resolved = new Map<string, ResolvedExport>();
   #functions = new Map<string, GuestFunction>();
@@ -94,11 +55,46 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
   #callback: JSCallback | null = null;
   #views: Views;
 
-  /** @internal Use `Window.instantiate`. */
-  constructor(owner: GuestOwner, handle: Pointer) {
-    this.#owner = owner;
+  private constructor(window: WindowState, handle: Pointer) {
+    this.#window = window;
     this.#state = { handle, pending: undefined, hasPending: false };
-    this.#views = viewsOf(toArrayBuffer(native.vmw_guest_values(handle)!, 0, VALUES_MAX * VALUE_BYTES));
+    this.#views = lib.guestValues(handle);
+  }
+
+  static {
+    guestFriend = {
+      create: (window, wasm, options) => Guest.#create(window, wasm, options),
+      detach: (guest) => guest.#detach(),
+    };
+    handleOf = (guest) => guest.#state.handle;
+  }
+
+  /** See `Window.instantiate`. Limits and policy are set first: the start function runs under them. */
+  static #create(window: WindowState, wasm: GuestSource, options: InstantiateOptions | undefined): Guest<object> {
+    const windowHandle = window.open();
+    options = optionsArgument("instantiate options", options);
+    const source = guestSource(wasm);
+    const imports = collectImports(options);
+    const timeoutMs = timeoutArgument(options.timeoutMs ?? 0);
+    const fuel = options.fuel === undefined ? undefined : fuelArgument(options.fuel);
+    const interruptible = options.interruptible === true || timeoutMs !== 0;
+    const flags = fuel !== undefined ? GUEST_METERED : interruptible ? GUEST_INTERRUPTIBLE : 0;
+    const { handle, moduleKey } = prepareGuest(windowHandle, source, flags, options.cacheDir);
+    const guest = new Guest(window, handle);
+    try {
+      guest.#link(imports);
+      if (timeoutMs !== 0) lib.guestSetTimeout(handle, timeoutMs);
+      if (fuel !== undefined) lib.guestSetFuel(handle, fuel);
+      if (options.allowFlush) lib.guestAllowFlush(handle);
+      const instantiated = lib.guestInstantiate(handle);
+      if (instantiated !== RESULT_OK) guest.#fail(instantiated);
+      guest.#resolveAll(moduleKey);
+    } catch (error) {
+      guest.close();
+      throw error;
+    }
+    window.guests.add(guest);
+    return guest;
   }
 
   get closed(): boolean {
@@ -114,7 +110,7 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
   fn(name: string): GuestFunction {
     const cached = this.#functions.get(name);
     if (cached) return cached;
-    const made = makeCallable(this.#resolve(name), this.#state, this.#views, (r) => this._fail(r));
+    const made = makeCallable(this.#resolve(name), this.#state, this.#views, (result) => this.#fail(result));
     this.#functions.set(name, made);
     return made;
   }
@@ -140,8 +136,8 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
       );
     }
     for (let i = 0; i < args.length; i++) writeValue(this.#views, i, target.params[i]!, args[i], name);
-    const result = native.vmw_guest_call(this.#state.handle!, target.index);
-    if (result !== Result.OK) this._fail(result);
+    const result = lib.guestCall(this.#state.handle!, target.index);
+    if (result !== RESULT_OK) this.#fail(result);
     const count = target.results.length;
     if (count === 0) return undefined;
     if (count === 1) return readValue(this.#views, 0, target.results[0]!);
@@ -152,7 +148,7 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
 
   /** Changes the fuel each call starts with (only for guests instantiated with `fuel`). */
   setFuel(fuel: number | bigint): void {
-    check(native.vmw_guest_set_fuel(this.#open(), fuelArgument(fuel)));
+    lib.guestSetFuel(this.#open(), fuelArgument(fuel));
   }
 
   /**
@@ -163,40 +159,37 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
    * otherwise). `worker.terminate()` cannot stop a running guest call; this can.
    */
   interruptToken(): number {
-    const out = new BigUint64Array(1);
-    check(native.vmw_guest_interrupt_token(this.#open(), out));
-    return Number(out[0]!);
+    return lib.guestInterruptToken(this.#open());
   }
 
   /** Changes the per-call deadline (0: none). */
   setTimeout(timeoutMs: number): void {
-    check(native.vmw_guest_set_timeout(this.#open(), timeoutArgument(timeoutMs)));
+    lib.guestSetTimeout(this.#open(), timeoutArgument(timeoutMs));
   }
 
+  /** Closes the guest. Throws BUSY, closing nothing, from inside a host function of its window's guests. */
   close(): void {
-    if (this.#state.handle === null) return;
-    this.#owner.releaseGuest(this);
+    const handle = this.#state.handle;
+    if (handle === null) return;
+    lib.guestDestroy(handle);
+    this.#detach();
+    this.#window.guests.delete(this);
   }
 
   [Symbol.dispose](): void {
     this.close();
   }
 
-  /** @internal The native handle, for the owning window. */
-  get handle(): Pointer | null {
-    return this.#state.handle;
-  }
-
-  /** @internal Called by the window after destroying the native guest. */
-  detach(): void {
+  /** The native guest is gone. */
+  #detach(): void {
     this.#state.handle = null;
     this.#resolved.clear();
     this.#callback?.close();
     this.#callback = null;
   }
 
-  /** @internal Throws for a failed call: a host function's own exception first, else the native error. */
-  _fail(result: number): never {
+  /** Throws for a failed call: a host function's own exception first, else the native error. */
+  #fail(result: number): never {
     const state = this.#state;
     if (state.hasPending) {
       const pending = state.pending;
@@ -204,29 +197,29 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
       state.hasPending = false;
       throw pending;
     }
-    throwResult(result);
+    lib.throwResult(result);
   }
 
-  /** @internal Defines host imports (before instantiation). */
-  _link(imports: ImportSpec[]): void {
+  /** Defines host imports (before instantiation). */
+  #link(imports: ImportSpec[]): void {
     if (imports.length === 0) return;
     const state = this.#state;
-    this.#callback = linkImports(this.#open(), imports, this, (error) => {
+    this.#callback = linkImports(this.#open(), imports, this.#window, (error) => {
       state.pending = error;
       state.hasPending = true;
     });
   }
 
   /**
-   * @internal Resolves every exported function into `exports`. Guests of a module seen before
+   * Resolves every exported function into `exports`. Guests of a module seen before
    * (`moduleKey`) take its export list and resolve natively in one call.
    */
-  _resolveAll(moduleKey: string): void {
+  #resolveAll(moduleKey: string): void {
     const handle = this.#open();
     const known = exportLists.get(moduleKey);
     if (known !== undefined) {
-      check(native.vmw_guest_resolve_all(handle, resolvedCount));
-      if (resolvedCount[0] !== known.length) throw new VmwindowError("WASMTIME", `module ${moduleKey} resolved ${resolvedCount[0]} exports, ${known.length} before`);
+      const count = lib.guestResolveAll(handle);
+      if (count !== known.length) throw new VmwindowError("WASMTIME", `module ${moduleKey} resolved ${count} exports, ${known.length} before`);
       for (const target of known) {
         this.#resolved.set(target.name, target);
         this.#exports[target.name] = this.fn(target.name);
@@ -234,7 +227,7 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
       Object.freeze(this.#exports);
       return;
     }
-    for (const name of exportedFunctionNames(handle)) {
+    for (const name of lib.guestExportedFunctionNames(handle)) {
       try {
         this.#exports[name] = this.fn(name);
       } catch (error) {
@@ -245,19 +238,6 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
     Object.freeze(this.#exports);
     if (exportLists.size >= EXPORT_LISTS_MAX) exportLists.clear();
     exportLists.set(moduleKey, [...this.#resolved.values()].sort((a, b) => a.index - b.index));
-  }
-
-  /** @internal Whether `region` is a live region of this guest's window. */
-  _ownsRegion(region: unknown): boolean {
-    return this.#owner.ownsRegion(region);
-  }
-
-  /** @internal Guest-area bytes `[address, address + length)`, or null if outside the guest area. */
-  _guestBytes(address: number, length: number): Uint8Array | null {
-    const { guestBase, guestBytes } = this.#owner.layout;
-    if (address < guestBase || length < 0 || address + length > guestBase + guestBytes) return null;
-    if (length === 0) return new Uint8Array(0);
-    return new Uint8Array(toArrayBuffer(this.#owner.basePointer, address, length));
   }
 
   #open(): Pointer {
@@ -276,13 +256,17 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
 }
 
 /**
+ * The native guest of `guest`, for benchmarks that measure the native paths directly (not part of
+ * the package's API: index.ts does not export it).
+ */
+export function guestHandle(guest: Guest<object>): Pointer | null {
+  return handleOf(guest);
+}
+
+/**
  * Stops the running call of the guest whose `interruptToken()` this is, from any thread (a Worker
  * that imports @vmwindow/bun too). Returns false if that guest was closed.
  */
 export function interruptGuest(token: number): boolean {
-  if (!Number.isSafeInteger(token) || token < 0) throw new VmwindowError("INVALID_ARGUMENT", `token must be a number from guest.interruptToken(), got ${String(token)}`);
-  const result = native.vmw_interrupt(BigInt(token));
-  if (result === Result.OK) return true;
-  if (result === Result.NOT_FOUND) return false;
-  throwResult(result);
+  return lib.interrupt(tokenArgument(token));
 }

@@ -1,12 +1,12 @@
 // Host functions a guest imports: the JS functions given in `imports`, the built-ins bound to the
 // options (vmw.log, vmw.map), and their wiring to the native side through one JSCallback that
 // dispatches on the import's index and passes values through the host value-slot array.
-import { JSCallback, FFIType, toArrayBuffer, type Pointer } from "bun:ffi";
+import { JSCallback, FFIType, type Pointer } from "bun:ffi";
 import { HOST_RESULT } from "./abi.ts";
-import { check, VmwindowError } from "./errors.ts";
-import { native, utf8 } from "./ffi.ts";
+import { VmwindowError } from "./errors.ts";
+import { lib } from "./ffi.ts";
 import type { HostFunction, InstantiateOptions } from "./guest-options.ts";
-import { KIND_CODES, slotExpression, VALUE_BYTES, VALUES_MAX, viewsOf, type ValueKind, type Views } from "./values.ts";
+import { KIND_CODES, slotExpression, type ValueKind, type Views } from "./values.ts";
 
 /** What `vmw.map` returns to the guest when the host refuses (VMW_HOST_REFUSED). */
 const HOST_REFUSED = HOST_RESULT.REFUSED;
@@ -25,9 +25,9 @@ export interface ImportSpec {
 /** The guest's own area, as the built-ins read it. */
 export interface GuestMemory {
   /** Guest-area bytes `[address, address + length)`, or null if outside the guest area. */
-  _guestBytes(address: number, length: number): Uint8Array | null;
+  guestBytes(address: number, length: number): Uint8Array | null;
   /** Whether `region` is a live region of the guest's window. */
-  _ownsRegion(region: unknown): boolean;
+  ownsRegion(region: unknown): boolean;
 }
 
 /** Checks `options.imports` and lists them, plus the built-ins the options ask for and do not replace. */
@@ -61,18 +61,13 @@ export function collectImports(options: InstantiateOptions): ImportSpec[] {
  * fails). The caller owns the returned callback and closes it with the guest.
  */
 export function linkImports(handle: Pointer, imports: readonly ImportSpec[], memory: GuestMemory, onError: (error: unknown) => void): JSCallback {
-  const views = viewsOf(toArrayBuffer(native.vmw_guest_host_values(handle)!, 0, VALUES_MAX * VALUE_BYTES));
+  const views = lib.guestHostValues(handle);
   const handlers: (() => void)[] = [];
-  const indexOut = new Uint32Array(1);
   for (const spec of imports) {
-    const moduleBytes = utf8(spec.module);
-    const nameBytes = utf8(spec.name);
-    const params = Uint8Array.from(spec.params, (k) => KIND_CODES[k]);
-    const results = Uint8Array.from(spec.results, (k) => KIND_CODES[k]);
-    check(
-      native.vmw_guest_define_import(handle, moduleBytes, moduleBytes.length, nameBytes, nameBytes.length, params.length ? params : null, params.length, results.length ? results : null, results.length, indexOut),
-    );
-    if (indexOut[0] !== handlers.length) throw new Error(`vmwindow: import index ${indexOut[0]} out of order`);
+    const params = spec.params.map((kind) => KIND_CODES[kind]);
+    const results = spec.results.map((kind) => KIND_CODES[kind]);
+    const index = lib.guestDefineImport(handle, encoder.encode(spec.module), encoder.encode(spec.name), params, results);
+    if (index !== handlers.length) throw new Error(`vmwindow: import index ${index} out of order`);
     const fn = spec.builtin ? spec.builtin(memory) : spec.fn!;
     handlers.push(makeHostHandler(spec, fn, views));
   }
@@ -88,14 +83,15 @@ export function linkImports(handle: Pointer, imports: readonly ImportSpec[], mem
     },
     { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   );
-  native.vmw_guest_set_host_callback(handle, callback.ptr, null);
+  lib.guestSetHostCallback(handle, callback);
   return callback;
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 function guestText(memory: GuestMemory, what: string, address: number, length: number): string {
-  const bytes = memory._guestBytes(address >>> 0, length >>> 0);
+  const bytes = memory.guestBytes(address >>> 0, length >>> 0);
   if (bytes === null) throw new VmwindowError("INVALID_ARGUMENT", `${what}: text at ${address >>> 0} (${length >>> 0} bytes) is outside the guest area`);
   return decoder.decode(bytes);
 }
@@ -111,7 +107,7 @@ function mapBuiltin(memory: GuestMemory, map: NonNullable<InstantiateOptions["ma
     if (region === null || region === undefined) return HOST_REFUSED;
     // Its id names a region of the guest's own window: a region of another window (or any other
     // object with an id) would hand the guest a different region under that id.
-    if (!memory._ownsRegion(region)) {
+    if (!memory.ownsRegion(region)) {
       throw new VmwindowError("INVALID_ARGUMENT", `the map handler for ${JSON.stringify(name)} returned ${describe(region)}, not a live Region of the guest's window: return a region from this window's mapFile/mapAnonymous, or null to refuse`);
     }
     return region.id;

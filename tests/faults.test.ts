@@ -4,8 +4,11 @@
 // read zeros, the region is marked damaged, and the process lives.
 import { describe, expect, test } from "bun:test";
 import { truncateSync } from "node:fs";
+import { toArrayBuffer } from "bun:ffi";
 import { GuestTrap, Window } from "@vmwindow/bun";
-import { guests, patternBytes, smallWindow, tempFile } from "./helpers.ts";
+import { windowBasePointer } from "../packages/bun/src/window.ts";
+import { guests, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
+import { buildModule, envMemory, op } from "./wasm-builder.ts";
 
 const OS_PAGE = 4096;
 
@@ -79,5 +82,32 @@ describe("a file that shrinks under its region", () => {
     const child = Bun.spawnSync([process.execPath, "-e", script], { stderr: "pipe", stdout: "pipe" });
     expect(child.exitCode).not.toBe(0);
     expect(child.stdout.toString()).not.toContain("value");
+  });
+});
+
+describe("damaged regions in the table", () => {
+  /** The entry's access word read from the window's own bytes (docs/abi.md: entry at
+   * tableOffset + 64 + (id - 1) * 64, access at byte 36; DAMAGED is bit 8), no native call. */
+  function tableAccess(window: Window, id: number): number {
+    const entry = window.layout.tableOffset + 64 + (id - 1) * 64;
+    return new DataView(toArrayBuffer(windowBasePointer(window), entry, 64)).getUint32(36, true);
+  }
+
+  test("a start function that reads past a truncated file's end traps, and the table says damaged before any other call", () => {
+    const contents = patternBytes(4 * OS_PAGE, 4);
+    const path = tempFile(contents);
+    using window = Window.create(smallWindow);
+    using region = window.mapFile(path, { at: window.layout.slotsBase });
+    truncateSync(path, OS_PAGE);
+    const wasm = buildModule({
+      imports: [envMemory],
+      functions: [{ params: [], results: [], body: [...op.i32Const(window.layout.slotsBase + 2 * OS_PAGE), ...op.i32Load8U(), 0x1a] }],
+      start: 0,
+    });
+    expect(tableAccess(window, region.id) & 8).toBe(0);
+    const trap = thrown(GuestTrap, () => window.instantiate(wasm));
+    expect(trap.reason).toContain(`region ${region.id}, whose file was truncated after it was mapped`);
+    expect(tableAccess(window, region.id) & 8).toBe(8);
+    expect(region.damaged).toBe(true);
   });
 });

@@ -355,10 +355,14 @@ pub const Guest = struct {
         const err_opt = wt.wasmtime_linker_instantiate(linker, guest.context, guest.module.wasm_module, &guest.instance, &trap);
         faults.leave_guest(guest.window.fault_slot);
         set.running = false;
-        if (err_opt) |err| {
-            if (guest.timed_out_in == null) return engine.fail_wasmtime(error.Link, "cannot instantiate the guest", err);
+        if (err_opt != null or trap != null) {
+            // A truncated file's fault marks its region damaged in the table now, as a call's does.
+            _ = guest.window.absorb_faults();
+            if (err_opt) |err| {
+                if (guest.timed_out_in == null) return engine.fail_wasmtime(error.Link, "cannot instantiate the guest", err);
+            }
+            return guest.run_error(.start, err_opt, trap);
         }
-        if (err_opt != null or trap != null) return guest.run_error(.start, err_opt, trap);
         wt.wasmtime_linker_delete(linker);
         guest.linker = null;
         guest.instantiated = true;

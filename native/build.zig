@@ -58,6 +58,7 @@ pub fn build(b: *std.Build) void {
         .optimize = optimize,
         .link_libc = true,
     });
+    add_abi(b, check_module);
     const check_lib = b.addLibrary(.{ .linkage = .static, .name = "vmwindow-check", .root_module = check_module });
     _ = check_lib.getEmittedBin(); // Code generation too, not only semantic analysis.
     const check_step = b.step("check", "Compile libvmwindow for -Dtarget without linking Wasmtime");
@@ -73,5 +74,12 @@ fn vmwindow_module(b: *std.Build, target: std.Build.ResolvedTarget, optimize: st
     });
     module.addLibraryPath(.{ .cwd_relative = wasmtime_lib });
     module.linkSystemLibrary("wasmtime", .{});
+    add_abi(b, module);
     return module;
+}
+
+/// The ABI facts (constants, the table's header and entry) come from the one file generated from
+/// abi/vmwindow-abi.json for Zig, the guest SDK's (tools/gen-guest-abi.ts): `@import("vmwindow_abi")`.
+fn add_abi(b: *std.Build, module: *std.Build.Module) void {
+    module.addImport("vmwindow_abi", b.createModule(.{ .root_source_file = b.path("../guest-sdk/zig/abi.zig") }));
 }

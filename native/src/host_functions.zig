@@ -17,10 +17,12 @@ const Error = errors.Error;
 const fail = errors.fail;
 const values_max = @import("module.zig").values_max;
 
-/// Results of the `vmw.*` built-in host functions, as the guest sees them (VMW_HOST_*).
-pub const host_refused: i32 = -1;
-pub const host_not_mapped: i32 = -2;
-pub const host_failed: i32 = -3;
+/// Results of the `vmw.*` built-in host functions, as the guest sees them (VMW_HOST_*), from the
+/// ABI definition (native/build.zig).
+const abi = @import("vmwindow_abi");
+pub const host_refused: i32 = abi.host_refused;
+pub const host_not_mapped: i32 = abi.host_not_mapped;
+pub const host_failed: i32 = abi.host_failed;
 
 /// Policy bits (`vmw_guest_set_policy`): what the built-ins may do for a guest.
 pub const policy_flush: u32 = 1 << 0;

@@ -3,27 +3,29 @@
 
 const std = @import("std");
 const assert = std.debug.assert;
+/// The ABI's facts, generated from abi/vmwindow-abi.json (native/build.zig).
+const abi = @import("vmwindow_abi");
 
-pub const abi_version: u32 = 1;
+pub const abi_version: u32 = abi.abi_version;
 
 /// Slot alignment and wasm page size.
-pub const page_bytes: u64 = 64 * 1024;
+pub const page_bytes: u64 = abi.page_bytes;
 /// Regions of at least this size are placed, when the window has room, where their address and
 /// their file offset agree modulo it: the kernel can then map the page cache's 2 MiB folios (and
 /// anonymous memory's transparent huge pages) with one page-table entry each (x86-64 and arm64
 /// with 4 KiB pages). Measured: first scan of a warm 1 GiB file 12-24% faster (docs/performance.md).
 pub const large_page_bytes: u64 = 2 << 20;
 pub const null_bytes: u64 = page_bytes;
-pub const table_offset: u64 = 0x0001_0000;
-pub const table_max_bytes: u64 = 0x0020_0000;
-pub const guest_base: u64 = table_offset + table_max_bytes;
-pub const header_bytes: u64 = 64;
-pub const entry_bytes: u64 = 64;
-pub const name_max_bytes: u64 = 24;
-pub const table_max_capacity: u32 = @intCast((table_max_bytes - header_bytes) / entry_bytes);
+pub const table_offset: u64 = abi.table_offset;
+pub const table_max_bytes: u64 = abi.table_max_bytes;
+pub const guest_base: u64 = abi.guest_base;
+pub const header_bytes: u64 = abi.header_bytes;
+pub const entry_bytes: u64 = abi.entry_bytes;
+pub const name_max_bytes: u64 = abi.name_max_bytes;
+pub const table_max_capacity: u32 = abi.table_max_capacity;
 
 /// The largest 32-bit linear memory: 65,536 wasm pages.
-pub const window_max_bytes: u64 = 1 << 32;
+pub const window_max_bytes: u64 = abi.window_max_bytes;
 pub const window_default_bytes: u64 = 1 << 31;
 pub const guest_default_bytes: u64 = 16 << 20;
 pub const capacity_default: u32 = 16_384;
@@ -35,8 +37,9 @@ pub const wasmtime_guard_bytes: u64 = 32 << 20;
 pub const reservation_bytes: u64 = wasmtime_reservation_bytes + wasmtime_guard_bytes;
 
 comptime {
-    assert(guest_base == 0x0021_0000);
-    assert(table_max_capacity == 32_767);
+    // What the definition derives, derived here again: the generated numbers agree with each other.
+    assert(guest_base == table_offset + table_max_bytes);
+    assert(table_max_capacity == (table_max_bytes - header_bytes) / entry_bytes);
     assert(table_offset == null_bytes);
     assert(guest_base % page_bytes == 0);
     assert(capacity_default <= table_max_capacity);

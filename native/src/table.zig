@@ -9,68 +9,30 @@ const builtin = @import("builtin");
 const assert = std.debug.assert;
 const layout = @import("layout.zig");
 
-pub const magic: u32 = 0x54574D56; // "VMWT" in little-endian byte order
+/// The ABI's facts, generated from abi/vmwindow-abi.json (native/build.zig): the header and entry
+/// layouts (with their offsets checked at compile time there), the magic, the access and state codes.
+const abi = @import("vmwindow_abi");
 
-pub const access_read: u32 = 1;
-pub const access_write: u32 = 2;
+pub const magic: u32 = abi.table_magic; // "VMWT" in little-endian byte order
+
+pub const access_read: u32 = abi.access_read;
+pub const access_write: u32 = abi.access_write;
 pub const access_read_write: u32 = access_read | access_write;
 /// Set for anonymous (zero-filled scratch) regions, which are always read-write.
-pub const access_anonymous: u32 = 4;
+pub const access_anonymous: u32 = abi.access_anonymous;
 /// Set once part of the region faulted (its file shrank under it): those pages trap or read zeros.
-pub const access_damaged: u32 = 8;
+pub const access_damaged: u32 = abi.access_damaged;
 
-pub const state_free: u32 = 0;
-pub const state_live: u32 = 1;
+pub const state_free: u32 = abi.state_free;
+pub const state_live: u32 = abi.state_live;
 
-pub const Header = extern struct {
-    magic: u32,
-    abi_version: u32,
-    header_bytes: u32,
-    entry_bytes: u32,
-    capacity: u32,
-    count: u32,
-    generation: u32,
-    reserved0: u32,
-    window_bytes: u64,
-    guest_base: u64,
-    guest_bytes: u64,
-    slots_base: u64,
-};
-
-pub const Entry = extern struct {
-    offset_bytes: u64,
-    length_bytes: u64,
-    slot_bytes: u64,
-    id: u32,
-    generation: u32,
-    state: u32,
-    access: u32,
-    name: [layout.name_max_bytes]u8,
-};
+pub const Header = abi.TableHeader;
+pub const Entry = abi.TableEntry;
 
 comptime {
     assert(@sizeOf(Header) == layout.header_bytes);
-    assert(@offsetOf(Header, "magic") == 0);
-    assert(@offsetOf(Header, "abi_version") == 4);
-    assert(@offsetOf(Header, "header_bytes") == 8);
-    assert(@offsetOf(Header, "entry_bytes") == 12);
-    assert(@offsetOf(Header, "capacity") == 16);
-    assert(@offsetOf(Header, "count") == 20);
-    assert(@offsetOf(Header, "generation") == 24);
-    assert(@offsetOf(Header, "window_bytes") == 32);
-    assert(@offsetOf(Header, "guest_base") == 40);
-    assert(@offsetOf(Header, "guest_bytes") == 48);
-    assert(@offsetOf(Header, "slots_base") == 56);
-
     assert(@sizeOf(Entry) == layout.entry_bytes);
-    assert(@offsetOf(Entry, "offset_bytes") == 0);
-    assert(@offsetOf(Entry, "length_bytes") == 8);
-    assert(@offsetOf(Entry, "slot_bytes") == 16);
-    assert(@offsetOf(Entry, "id") == 24);
-    assert(@offsetOf(Entry, "generation") == 28);
-    assert(@offsetOf(Entry, "state") == 32);
-    assert(@offsetOf(Entry, "access") == 36);
-    assert(@offsetOf(Entry, "name") == 40);
+    assert(@sizeOf(@FieldType(Entry, "name")) == layout.name_max_bytes);
 }
 
 /// A writable view of the published table (the host's mapping of it, not the guest's).

@@ -14,6 +14,7 @@
 //   --rounds  override the number of interleaved rounds for the scan workloads
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { Window } from "@vmwindow/bun";
 import { windowBasePointer } from "../packages/bun/src/window.ts";
 import type { ChildSpec, Kind, Samples } from "./child.ts";
@@ -28,14 +29,14 @@ import { defaultDir, ensureFile, GiB, KiB, MiB, removeDir, sizeName } from "./li
 import { cPath, evict, libc, MAP_SHARED, O_CLOEXEC, O_RDONLY, PROT_READ, SEEK_END } from "./lib/libc.ts";
 import { machine, median, printTable } from "./lib/report.ts";
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return undefined;
-  return argv[i]!.includes("=") ? argv[i]!.slice(name.length + 3) : argv[i + 1];
-};
-const quick = argv.includes("--quick");
-const clean = argv.includes("--clean");
+// Not strict: flags this driver does not know are ignored, as they always were.
+const { values } = parseArgs({
+  options: { quick: { type: "boolean" }, clean: { type: "boolean" }, dir: { type: "string" }, only: { type: "string" }, sizes: { type: "string" }, rounds: { type: "string" }, out: { type: "string" } },
+  strict: false,
+});
+const flag = (name: "dir" | "only" | "sizes" | "rounds" | "out"): string | undefined => (typeof values[name] === "string" ? values[name] : undefined);
+const quick = values.quick === true;
+const clean = values.clean === true;
 const dir = flag("dir") ?? defaultDir();
 const only = new Set((flag("only") ?? "scan,maps,calls,scaling,placement,written,guests,bulk,deadlines,languages").split(","));
 const parseSize = (s: string) => {

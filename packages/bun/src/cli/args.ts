@@ -1,5 +1,6 @@
 // Command-line parsing for `vmwindow run` and `vmwindow inspect`: options, sizes, region names,
 // and --call arguments converted per the export's signature. Bad input throws UsageError.
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { NAME_MAX_BYTES, PAGE_BYTES, DEFAULT_GUEST_BYTES, type ValueKind } from "../index.ts";
 import type { IntegerFormat } from "./format.ts";
 
@@ -46,95 +47,102 @@ export interface RunOptions {
   progress: boolean;
 }
 
+const RUN_OPTIONS = {
+  map: { type: "string", multiple: true, default: [] },
+  scratch: { type: "string", multiple: true, default: [] },
+  print: { type: "string", multiple: true, default: [] },
+  timeout: { type: "string" },
+  fuel: { type: "string" },
+  "window-bytes": { type: "string", default: String(MAX_WINDOW_BYTES) },
+  "guest-bytes": { type: "string", default: String(DEFAULT_GUEST_BYTES) },
+  format: { type: "string", default: "signed" },
+  progress: { type: "boolean" },
+  quiet: { type: "boolean" },
+} as const satisfies ParseArgsOptionsConfig;
+
 export function parseRun(argv: string[]): RunOptions {
-  const options: RunOptions = {
-    guest: "",
-    maps: [],
-    scratch: [],
-    calls: [],
-    prints: [],
-    timeoutMs: 0,
-    fuel: undefined,
-    windowBytes: MAX_WINDOW_BYTES,
-    guestBytes: DEFAULT_GUEST_BYTES,
-    format: "signed",
-    progress: process.stderr.isTTY === true,
+  const { rest, calls } = takeCalls(argv);
+  const { values, positionals, optionTokens } = parseOptions(rest, RUN_OPTIONS);
+  const lastSwitch = optionTokens.findLast(({ name }) => name === "progress" || name === "quiet");
+  const run: RunOptions = {
+    maps: values.map.map(parseMap),
+    scratch: values.scratch.map(parseScratch),
+    calls,
+    prints: values.print.map(parsePrint),
+    timeoutMs: values.timeout === undefined ? 0 : parseInteger("--timeout", values.timeout, 1, 2 ** 31 - 1),
+    fuel: values.fuel === undefined ? undefined : parseFuel(values.fuel),
+    windowBytes: parseSize("--window-bytes", values["window-bytes"]),
+    guestBytes: parseSize("--guest-bytes", values["guest-bytes"]),
+    format: parseFormat(values.format),
+    progress: lastSwitch ? lastSwitch.name === "progress" : process.stderr.isTTY === true,
+    guest: theGuest(positionals, "run"),
   };
-  const positional: string[] = [];
+  checkRegionNames(run);
+  return run;
+}
+
+/**
+ * Takes each `--call FN [ARG...]` out of argv, in order: by hand, as parseArgs gives an option one
+ * value and reads `-5` as an option. The ARGs are everything up to the next `--option`.
+ */
+function takeCalls(argv: string[]): { rest: string[]; calls: CallSpec[] } {
+  const rest: string[] = [];
+  const calls: CallSpec[] = [];
   for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]!;
-    let inline: string | undefined;
-    if (arg.startsWith("--") && arg.includes("=")) {
-      inline = arg.slice(arg.indexOf("=") + 1);
-      arg = arg.slice(0, arg.indexOf("="));
+    const arg = argv[i]!;
+    if (arg !== "--call" && !arg.startsWith("--call=")) {
+      rest.push(arg);
+      continue;
     }
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const next = argv[++i];
-      if (next === undefined) throw new UsageError(`${arg} needs a value`);
-      return next;
-    };
-    switch (arg) {
-      case "--map":
-        options.maps.push(parseMap(value()));
-        break;
-      case "--scratch":
-        options.scratch.push(parseScratch(value()));
-        break;
-      case "--call": {
-        const call: CallSpec = { fn: value(), args: [] };
-        // Everything up to the next --option is an argument (so negative numbers work).
-        while (i + 1 < argv.length && !argv[i + 1]!.startsWith("--")) call.args.push(argv[++i]!);
-        options.calls.push(call);
-        break;
-      }
-      case "--print":
-        options.prints.push(parsePrint(value()));
-        break;
-      case "--timeout":
-        options.timeoutMs = parseInteger("--timeout", value(), 1, 2 ** 31 - 1);
-        break;
-      case "--fuel": {
-        const text = value();
-        if (!/^\d+$/.test(text) || BigInt(text) === 0n || BigInt(text) >= 1n << 63n) throw new UsageError(`--fuel expects a positive integer, got ${JSON.stringify(text)}`);
-        options.fuel = BigInt(text);
-        break;
-      }
-      case "--window-bytes":
-        options.windowBytes = parseSize("--window-bytes", value());
-        break;
-      case "--guest-bytes":
-        options.guestBytes = parseSize("--guest-bytes", value());
-        break;
-      case "--format": {
-        const format = value();
-        if (format !== "signed" && format !== "unsigned" && format !== "hex") throw new UsageError(`--format must be signed, unsigned or hex, got ${JSON.stringify(format)}`);
-        options.format = format;
-        break;
-      }
-      case "--progress":
-        options.progress = true;
-        break;
-      case "--quiet":
-        options.progress = false;
-        break;
-      default:
-        if (arg.startsWith("--")) throw new UsageError(`unknown option ${arg}`);
-        positional.push(arg);
-    }
+    const fn = arg === "--call" ? argv[++i] : arg.slice("--call=".length);
+    if (fn === undefined) throw new UsageError("--call needs a value");
+    const args: string[] = [];
+    while (i + 1 < argv.length && !argv[i + 1]!.startsWith("--")) args.push(argv[++i]!);
+    calls.push({ fn, args });
   }
-  if (positional.length === 0) throw new UsageError("run needs a guest module (vmwindow run GUEST.wasm ...)");
-  if (positional.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positional[1])} (arguments go after --call FN)`);
-  options.guest = positional[0]!;
+  return { rest, calls };
+}
+
+/**
+ * parseArgs in non-strict mode, then strict mode's checks with one-line messages. Strict mode itself
+ * refuses a value starting with '-' (`--timeout -5` gets --timeout's message, `--map -x=PATH` names
+ * a region "-x"); and with no short options, an `-x` is an argument (a guest path may start with '-').
+ * A `--` is refused, as before: a --call's ARGs end at it, so it could not mean "arguments follow".
+ */
+function parseOptions<const T extends ParseArgsOptionsConfig>(args: string[], config: T) {
+  const { values, tokens } = parseArgs({ args, options: config, strict: false, allowPositionals: true, tokens: true });
+  const optionTokens = tokens.filter((token) => token.kind === "option").filter((token) => token.rawName.startsWith("--"));
+  for (const { name, rawName, value } of optionTokens) {
+    const type = Object.hasOwn(config, name) ? config[name]!.type : undefined;
+    if (type === undefined) throw new UsageError(`unknown option ${rawName}`);
+    if (type === "string" && value === undefined) throw new UsageError(`${rawName} needs a value`);
+    if (type === "boolean" && value !== undefined) throw new UsageError(`${rawName} takes no value, got ${JSON.stringify(value)}`);
+  }
+  if (tokens.some((token) => token.kind === "option-terminator")) throw new UsageError("unknown option --");
+  const argumentIndexes = new Set(tokens.filter((token) => token.kind !== "option" || !token.rawName.startsWith("--")).map((token) => token.index));
+  return { values: values as StrictValues<T>, positionals: [...argumentIndexes].map((index) => args[index]!), optionTokens };
+}
+
+/** What parseArgs returns in strict mode, which the checks in parseOptions make true. */
+type StrictValues<T extends ParseArgsOptionsConfig> = ReturnType<typeof parseArgs<{ options: T; allowPositionals: true }>>["values"];
+
+/** The one GUEST.wasm argument. */
+function theGuest(positionals: string[], command: "run" | "inspect"): string {
+  if (positionals.length === 0) throw new UsageError(`${command} needs a guest module (vmwindow ${command} GUEST.wasm${command === "run" ? " ..." : ""})`);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}${command === "run" ? " (arguments go after --call FN)" : ""}`);
+  return positionals[0]!;
+}
+
+/** Each region name once; each --print names one of them. */
+function checkRegionNames({ maps, scratch, prints }: RunOptions): void {
   const names = new Set<string>();
-  for (const { name } of [...options.maps, ...options.scratch]) {
+  for (const { name } of [...maps, ...scratch]) {
     if (names.has(name)) throw new UsageError(`region name ${JSON.stringify(name)} is used twice`);
     names.add(name);
   }
-  for (const { name } of options.prints) {
+  for (const { name } of prints) {
     if (!names.has(name)) throw new UsageError(`--print ${name}: no region named ${JSON.stringify(name)} (give it with --map ${name}=PATH or --scratch ${name}=SIZE)`);
   }
-  return options;
 }
 
 /** NAME=PATH, NAME=PATH:ro, NAME=PATH:rw, NAME=PATH:rw:SIZE (a path may itself contain ':' and '='). */
@@ -196,6 +204,16 @@ export function parseSize(option: string, text: string, multiple = PAGE_BYTES): 
   return bytes;
 }
 
+function parseFuel(text: string): bigint {
+  if (!/^\d+$/.test(text) || BigInt(text) === 0n || BigInt(text) >= 1n << 63n) throw new UsageError(`--fuel expects a positive integer, got ${JSON.stringify(text)}`);
+  return BigInt(text);
+}
+
+function parseFormat(format: string): IntegerFormat {
+  if (format !== "signed" && format !== "unsigned" && format !== "hex") throw new UsageError(`--format must be signed, unsigned or hex, got ${JSON.stringify(format)}`);
+  return format;
+}
+
 function parseInteger(option: string, text: string, min: number, max: number): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
@@ -246,12 +264,7 @@ export interface InspectOptions {
 }
 
 export function parseInspect(argv: string[]): InspectOptions {
-  const json = argv.includes("--json");
-  const dts = argv.includes("--dts");
+  const { values: { json, dts }, positionals } = parseOptions(argv, { json: { type: "boolean", default: false }, dts: { type: "boolean", default: false } });
   if (json && dts) throw new UsageError("--json and --dts cannot be combined");
-  const rest = argv.filter((a) => a !== "--json" && a !== "--dts");
-  const unknown = rest.find((a) => a.startsWith("--"));
-  if (unknown) throw new UsageError(`unknown option ${unknown}`);
-  if (rest.length !== 1) throw new UsageError(rest.length === 0 ? "inspect needs a guest module (vmwindow inspect GUEST.wasm)" : `unexpected argument ${JSON.stringify(rest[1])}`);
-  return { path: rest[0]!, json, dts };
+  return { path: theGuest(positionals, "inspect"), json, dts };
 }

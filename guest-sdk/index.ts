@@ -6,7 +6,8 @@
 //   let lines = countByte(bytes.dataStart, bytes.length, 0x0a);   // SIMD scans: assembly/scan.ts
 
 export * from "./assembly/abi";
-export { Region, View, RecordView } from "./assembly/region";
+export { Region } from "./assembly/region";
+export { View, RecordView } from "./assembly/view";
 export { log, releaseRegionPages, HOST_REFUSED, HOST_NOT_MAPPED, HOST_FAILED, HOST_TEXT_MAX_BYTES } from "./assembly/host";
 export { RegionTable, regions } from "./assembly/table";
 export {

@@ -1,12 +1,13 @@
 // Region: a zero-cost view over one region-table entry. `changetype<Region>(entryAddress)`: every
 // getter is a single load from the (host-written, read-only) table, nothing is copied or allocated,
-// and a region that gets unmapped reads as length 0 from then on.
+// and a region that gets unmapped reads as length 0 from then on. Its typed element views
+// (`view<T>()`, `array<T>()`) are in view.ts.
 
 import {
   ENTRY_OFFSET_BYTES, ENTRY_LENGTH_BYTES, ENTRY_SLOT_BYTES, ENTRY_ID, ENTRY_GENERATION,
   ENTRY_STATE, ENTRY_ACCESS, ENTRY_NAME, STATE_LIVE, ACCESS_WRITE, ACCESS_ANONYMOUS, ACCESS_DAMAGED, NAME_MAX_BYTES
 } from "./abi";
-import { begin, text, number, fail } from "./panic";
+import { View, RecordView } from "./view";
 import { flushRegion, releaseRegionPages, encodeText, encodedText } from "./host";
 
 @unmanaged
@@ -119,144 +120,6 @@ export class Region {
     }
     return changetype<View<T>>(this);
   }
-}
-
-/**
- * Typed elements of a region: `length` = floor(region bytes / sizeof<T>()).
- * `[i]` / `[i] = v` are bounds-checked and abort naming the region; `{i}` / `{i} = v` are not.
- * Like Region it aliases the table entry (a view *is* the entry's address), so it always sees the
- * entry's current mapping: after an unmap its length is 0 and `[i]` aborts; after a remap, or after
- * the id is reused for another file, it reads the new bytes. Use views within a call; across calls
- * keep `region.handle` and `regions.resolve(handle)` (aborts if the region changed).
- *
- *   view --> table entry (0x10000 + 64 * id)          window
- *            | offset u64 | length u64 | ... |  -->  | slot: offset .. offset + length |
- *   view[i] = load<T>(entry.offset + i * sizeof<T>), after i < entry.length / sizeof<T>
- *   (two table loads + the element per access: Cranelift does not hoist loads out of loops)
- */
-@unmanaged
-export class View<T> {
-  // @ts-ignore: decorator
-  @inline get region(): Region {
-    return changetype<Region>(this);
-  }
-  /** The region's generation now (compare with one saved earlier to see whether it changed). */
-  // @ts-ignore: decorator
-  @inline get generation(): u32 {
-    return load<u32>(changetype<usize>(this), ENTRY_GENERATION);
-  }
-  /** Address of element 0. */
-  // @ts-ignore: decorator
-  @inline get dataStart(): usize {
-    return <usize>load<u64>(changetype<usize>(this), ENTRY_OFFSET_BYTES);
-  }
-  /** Number of whole elements. */
-  // @ts-ignore: decorator
-  @inline get length(): usize {
-    return <usize>load<u64>(changetype<usize>(this), ENTRY_LENGTH_BYTES) >>> alignof<T>();
-  }
-
-  // @ts-ignore: decorator
-  @operator("[]") @inline get(index: usize): T {
-    if (index >= this.length) {
-      outOfRange(changetype<usize>(this), index);
-      unreachable(); // tells the compilers the call never returns: nothing stays live across it
-    }
-    return load<T>(this.dataStart + (index << alignof<T>()));
-  }
-  // @ts-ignore: decorator
-  @operator("[]=") @inline set(index: usize, value: T): void {
-    if (index >= this.length) {
-      outOfRange(changetype<usize>(this), index);
-      unreachable();
-    }
-    store<T>(this.dataStart + (index << alignof<T>()), value);
-  }
-  // @ts-ignore: decorator
-  @operator("{}") @inline getUnchecked(index: usize): T {
-    return load<T>(this.dataStart + (index << alignof<T>()));
-  }
-  // @ts-ignore: decorator
-  @operator("{}=") @inline setUnchecked(index: usize, value: T): void {
-    store<T>(this.dataStart + (index << alignof<T>()), value);
-  }
-}
-
-// Cold path, kept out of line so inlined accessors stay small. Every call site is followed by
-// `unreachable()`: the call never returns (fail() aborts), and saying so lets Cranelift keep a
-// loop's accumulators in registers. Without it, a call inside the loop body means every value live
-// across it (an f64 sum, the index) is spilled to the stack and reloaded each element: the README's
-// f64 sum ran at 2.5 GB/s with the spill, 4.1 GB/s without (64 MiB, Wasmtime 49, see
-// docs/performance.md "Element access").
-// @ts-ignore: decorator
-@inline function outOfRange(entry: usize, index: usize): void {
-  outOfRangeCold(entry, index);
-}
-
-function outOfRangeCold(entry: usize, index: usize): void {
-  let region = changetype<Region>(entry);
-  begin();
-  text("vmwindow: index ");
-  number(index);
-  text(" out of range for region ");
-  number(region.id);
-  text(" (");
-  number(region.length);
-  text(" bytes)");
-  fail();
-}
-
-/**
- * Records of an `@unmanaged` class `T` over a region: `length` = floor(bytes / offsetof<T>()),
- * `[i]` returns the record at `offset + i * offsetof<T>()` (bounds-checked, aborts naming the
- * region), `unchecked(view[i])` skips the check. A record is a view: its fields load from the file.
- */
-@unmanaged
-export class RecordView<T> {
-  // @ts-ignore: decorator
-  @inline get region(): Region {
-    return changetype<Region>(this);
-  }
-  /** Bytes per record. */
-  // @ts-ignore: decorator
-  @inline get stride(): usize {
-    return offsetof<T>();
-  }
-  // @ts-ignore: decorator
-  @inline get dataStart(): usize {
-    return <usize>load<u64>(changetype<usize>(this), ENTRY_OFFSET_BYTES);
-  }
-  // @ts-ignore: decorator
-  @inline get length(): usize {
-    return <usize>load<u64>(changetype<usize>(this), ENTRY_LENGTH_BYTES) / offsetof<T>();
-  }
-  // @ts-ignore: decorator
-  @operator("[]") @inline get(index: usize): T {
-    if (index >= this.length) {
-      recordOutOfRange(changetype<usize>(this), index, offsetof<T>());
-      unreachable();
-    }
-    return changetype<T>(this.dataStart + index * offsetof<T>());
-  }
-  // @ts-ignore: decorator
-  @operator("{}") @inline getUnchecked(index: usize): T {
-    return changetype<T>(this.dataStart + index * offsetof<T>());
-  }
-}
-
-function recordOutOfRange(entry: usize, index: usize, stride: usize): void {
-  let region = changetype<Region>(entry);
-  begin();
-  text("vmwindow: record ");
-  number(index);
-  text(" out of range for region ");
-  number(region.id);
-  text(" (");
-  number(region.length / stride);
-  text(" records of ");
-  number(stride);
-  text(" bytes)");
-  fail();
 }
 
 /** Compares a NUL-padded 24-byte UTF-8 name at `address` with `name`. */

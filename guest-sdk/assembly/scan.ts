@@ -14,7 +14,7 @@
 //
 // Results are indices relative to `ptr` (`-1` when not found), counts, or values.
 
-import { View } from "./region";
+import { View } from "./view";
 
 // @ts-ignore: decorator
 @inline const LO7: u64 = 0x7f7f7f7f7f7f7f7f;

@@ -24,6 +24,10 @@ const fail = errors.fail;
 pub const Kind = enum(u2) { plain = 0, interruptible = 1, metered = 2 };
 pub const kinds_count = 3;
 
+comptime {
+    assert(kinds_count == @typeInfo(Kind).@"enum".fields.len);
+}
+
 var engines: [kinds_count]?*wt.Engine = .{ null, null, null };
 var engine_mutex: std.Thread.Mutex = .{};
 
@@ -46,6 +50,7 @@ const creator = wt.MemoryCreator{
 /// The process-wide engine of `kind`, created on first use and kept for the life of the process
 /// (Wasmtime's signal handlers are process-wide anyway).
 pub fn get(kind: Kind) Error!*wt.Engine {
+    assert(@intFromEnum(kind) < kinds_count);
     engine_mutex.lock();
     defer engine_mutex.unlock();
     if (engines[@intFromEnum(kind)]) |e| return e;
@@ -113,6 +118,9 @@ fn new_memory(
     if (@max(reserved_size_bytes, minimum_bytes) + guard_size_bytes > layout.reservation_bytes) {
         return wt.wasmtime_error_new("vmwindow: Wasmtime asks for a larger reservation than the window has");
     }
+    // The whole window, in whole wasm pages, inside the reservation Wasmtime's code relies on.
+    assert(window.layout.window_bytes % layout.page_bytes == 0);
+    assert(window.layout.window_bytes <= layout.reservation_bytes);
     // Only the provider instantiation is allowed to consume the pending owner.
     pending_owner = null;
     owner.memory_refs += 1;
@@ -122,12 +130,16 @@ fn new_memory(
         .grow_memory = grow_memory,
         .finalizer = release_memory,
     };
+    assert(owner.memory_refs > 0);
     return null;
 }
 
 fn get_memory(env: ?*anyopaque, byte_size: *usize, byte_capacity: *usize) callconv(.c) [*]u8 {
     const owner: *MemoryOwner = @ptrCast(@alignCast(env.?));
+    // Wasmtime asks only for a memory it holds (counted until `release_memory`).
+    assert(owner.memory_refs > 0);
     const window = owner.window;
+    assert(window.layout.window_bytes <= layout.reservation_bytes);
     byte_size.* = window.layout.window_bytes;
     byte_capacity.* = window.layout.window_bytes;
     return window.base();
@@ -135,6 +147,7 @@ fn get_memory(env: ?*anyopaque, byte_size: *usize, byte_capacity: *usize) callco
 
 fn grow_memory(env: ?*anyopaque, new_size_bytes: usize) callconv(.c) ?*wt.Error {
     const owner: *MemoryOwner = @ptrCast(@alignCast(env.?));
+    assert(owner.memory_refs > 0);
     const window = owner.window;
     if (new_size_bytes == window.layout.window_bytes) return null;
     return wt.wasmtime_error_new("vmwindow: the window's memory cannot grow");
@@ -156,6 +169,8 @@ fn provider_bytes(buffer: *[64]u8, pages: u32) []const u8 {
     limits_len = 1;
     limits_len += leb128(limits[limits_len..], pages);
     limits_len += leb128(limits[limits_len..], pages);
+    // At most 65536 pages: 3 LEB128 bytes each.
+    assert(limits_len <= 1 + 2 * 3);
 
     var len: usize = 0;
     const header = [_]u8{ 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00 };
@@ -172,10 +187,13 @@ fn provider_bytes(buffer: *[64]u8, pages: u32) []const u8 {
     const export_section = [_]u8{ 0x07, 0x0a, 0x01, 0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00 };
     @memcpy(buffer[len..][0..export_section.len], &export_section);
     len += export_section.len;
+    assert(len == header.len + 3 + limits_len + export_section.len);
     return buffer[0..len];
 }
 
+/// Writes `value` as unsigned LEB128 into `out`; returns how many bytes (1..leb128_u32_max_bytes).
 fn leb128(out: []u8, value: u32) usize {
+    assert(out.len >= leb128_u32_max_bytes);
     var remaining = value;
     var len: usize = 0;
     while (true) {
@@ -183,12 +201,16 @@ fn leb128(out: []u8, value: u32) usize {
         remaining >>= 7;
         if (remaining == 0) {
             out[len] = byte;
+            assert(len < leb128_u32_max_bytes);
             return len + 1;
         }
         out[len] = byte | 0x80;
         len += 1;
     }
 }
+
+/// 7 bits per byte: 32 bits take at most 5 bytes.
+const leb128_u32_max_bytes = 5;
 
 var warmed_up = std.atomic.Value(bool).init(false);
 
@@ -221,6 +243,7 @@ var providers_mutex: std.Thread.Mutex = .{};
 /// copy for that size and kind, compiled once. (A full table, 16 sizes: a fresh, uncached one.)
 fn provider_module(pages: u32, kind: Kind) Error!*wt.Module {
     assert(pages > 0);
+    assert(pages <= 65_536);
     providers_mutex.lock();
     defer providers_mutex.unlock();
     var free_slot: ?usize = null;
@@ -238,7 +261,10 @@ fn provider_module(pages: u32, kind: Kind) Error!*wt.Module {
     if (wt.wasmtime_module_new(try get(kind), bytes.ptr, bytes.len, &module)) |err| {
         return fail_wasmtime(error.Wasmtime, "cannot compile the window's memory provider", err);
     }
-    if (free_slot) |index| providers[index] = .{ .kind = kind, .pages = pages, .module = wt.wasmtime_module_clone(module.?) };
+    if (free_slot) |index| {
+        assert(providers[index] == null);
+        providers[index] = .{ .kind = kind, .pages = pages, .module = wt.wasmtime_module_clone(module.?) };
+    }
     return module.?;
 }
 
@@ -248,6 +274,7 @@ pub fn window_memory(owner: *MemoryOwner, context: *wt.Context, kind: Kind) Erro
     const module = try provider_module(owner.window.layout.pages(), kind);
     defer wt.wasmtime_module_delete(module);
     assert(pending_owner == null);
+    const refs_before = owner.memory_refs;
     pending_owner = owner;
     defer pending_owner = null;
 
@@ -257,6 +284,9 @@ pub fn window_memory(owner: *MemoryOwner, context: *wt.Context, kind: Kind) Erro
         return fail_wasmtime(error.Wasmtime, "cannot create the window's memory", err);
     }
     assert(trap == null);
+    // The provider's one memory was made by `new_memory`, over this owner's window.
+    assert(pending_owner == null);
+    assert(owner.memory_refs == refs_before + 1);
     var memory: wt.Extern = undefined;
     const found = wt.wasmtime_instance_export_get(context, &instance, "memory", "memory".len, &memory);
     assert(found);
@@ -266,6 +296,7 @@ pub fn window_memory(owner: *MemoryOwner, context: *wt.Context, kind: Kind) Erro
 
 /// Stores Wasmtime's error message (prefixed by `what`) as the last error, frees `err`.
 pub fn fail_wasmtime(result: Error, what: []const u8, err: *wt.Error) Error {
+    assert(what.len > 0);
     var message: wt.ByteVec = .{ .size = 0, .data = null };
     wt.wasmtime_error_message(err, &message);
     defer wt.wasm_byte_vec_delete(&message);
@@ -279,6 +310,7 @@ pub fn fail_wasmtime(result: Error, what: []const u8, err: *wt.Error) Error {
     // The hint must survive fail()'s buffer: the cause chain gives up what does not fit.
     assert(what.len + hint.len + 3 < line_buffer.len);
     const line = one_line(text, line_buffer[0 .. line_buffer.len - 1 - what.len - 2 - hint.len]);
+    assert(what.len + 2 + line.len + hint.len < line_buffer.len);
     return fail(if (out_of_memory) error.OutOfMemory else result, "{s}: {s}{s}", .{ what, line, hint });
 }
 
@@ -324,6 +356,7 @@ fn one_line(text: []const u8, out: []u8) []const u8 {
         @memcpy(out[len..][0..line.len], line);
         len += line.len;
     }
+    assert(len <= out.len);
     return out[0..len];
 }
 

@@ -87,6 +87,8 @@ pub const ExportInfo = extern struct {
 
 comptime {
     assert(@sizeOf(ExportInfo) == 48);
+    // `resolve_all` resolves every function export of a module at once: always within the bound.
+    assert(module_mod.wasm_exports_max <= exports_max);
 }
 
 /// `vmw_host_callback_t`: runs a host-defined import. Arguments are in `vmw_guest_host_values`
@@ -119,6 +121,34 @@ const GuestSet = struct {
     /// A call (or an instantiation) into one of these guests is on the stack: a host function must
     /// not enter another one (that would swap the guest area under the running guest).
     running: bool = false,
+
+    /// The set's invariants between operations (no walk of the list: cheap enough for any change).
+    fn assert_invariants(set: *const GuestSet) void {
+        assert(set.count >= 1);
+        assert(set.count <= guests_per_window_max);
+        assert(set.head != null);
+        // Each guest's store holds exactly one Wasmtime memory over the window (engine.zig).
+        assert(set.memory.memory_refs == set.count);
+        if (set.active) |active| assert(active.set == set);
+    }
+
+    /// `assert_invariants` and a walk of the list (at most `guests_per_window_max` guests): `count`
+    /// guests, each of this set and window, `active` among them. After the list changes.
+    fn verify(set: *const GuestSet) void {
+        set.assert_invariants();
+        var listed: u32 = 0;
+        var active_listed = set.active == null;
+        var link = set.head;
+        while (link) |guest| : (link = guest.next) {
+            assert(guest.set == set);
+            assert(guest.window == set.memory.window);
+            listed += 1;
+            assert(listed <= set.count);
+            if (set.active == guest) active_listed = true;
+        }
+        assert(listed == set.count);
+        assert(active_listed);
+    }
 };
 
 /// Every window's guest set, by window (windows of several threads: under `sets_mutex`). Looked up
@@ -130,7 +160,9 @@ const sets_allocator = std.heap.c_allocator;
 fn find_set(window: *const Window) ?*GuestSet {
     sets_mutex.lock();
     defer sets_mutex.unlock();
-    return sets.get(window);
+    const set = sets.get(window) orelse return null;
+    assert(set.memory.window == window);
+    return set;
 }
 
 fn guest_set(window: *Window) Error!*GuestSet {
@@ -141,6 +173,8 @@ fn guest_set(window: *Window) Error!*GuestSet {
     sets_mutex.lock();
     defer sets_mutex.unlock();
     sets.put(sets_allocator, window, set) catch return fail(error.OutOfMemory, "out of memory recording the window's guest list", .{});
+    assert(set.memory.window == window);
+    assert(set.count == 0 and set.head == null and set.active == null);
     return set;
 }
 
@@ -148,6 +182,8 @@ fn guest_set(window: *Window) Error!*GuestSet {
 /// and its guests cannot be destroyed then (a host function is running inside that call).
 pub fn window_running(window: *const Window) bool {
     const set = find_set(window) orelse return false;
+    // A set exists only while it has guests (or one is being made), and only they run.
+    assert(!set.running or set.count > 0);
     return set.running;
 }
 
@@ -165,6 +201,25 @@ pub fn destroy_all(window: *Window) Error!void {
     assert(!window_running(window));
 }
 
+/// One guest. Its lifecycle (checked by `assert_invariants` after every change):
+///
+///   prepared      `compile` / `prepare`: a store with the window as its memory, and a linker
+///                 (`linker != null`, `instantiated == false`, no exports). `define_import` adds
+///                 host imports, only in this stage (`import_count` grows to at most `imports_max`).
+///   instantiated  `instantiate` succeeded: the linker is gone (`linker == null`), the instance is
+///                 live; `find_export` / `resolve_all` grow `exports`, `call` runs them. A failed
+///                 `instantiate` (link error, trapping start function) leaves the guest prepared.
+///   destroyed     `destroy` (or `destroy_all` for its window): freed; it leaves its set's list,
+///                 and the set's last guest frees the set.
+///
+/// In any stage: `set_timeout` gives it a deadline (`deadline_ticks != 0` iff `timeout_ms != 0`) and
+/// `interrupt_token` an interrupt slot, both only in an engine with epoch interruption (not
+/// `.plain`); `set_fuel` only for `.metered`. Each deadline and each interrupt slot holds the ticker.
+///
+/// In its set: `set.head` lists the window's guests through `next`; `set.active` is the guest whose
+/// area file is mapped at `[guest_base, slots_base)` (made so by `activate`, before any guest code
+/// runs); `set.running` is true exactly while guest code of the set runs (a call, a start function,
+/// the shadow-stack reset), which host functions check to refuse re-entering the window.
 pub const Guest = struct {
     /// What host_functions.zig's host_import is given (see `Import`).
     pub const ImportRecord = Import;
@@ -188,7 +243,8 @@ pub const Guest = struct {
     import_count: u32,
     host_callback: ?HostCallback,
     host_user_data: ?*anyopaque,
-    /// Which engine compiled it: only `.interruptible` guests can have deadlines.
+    /// Which engine compiled it: only `.interruptible` and `.metered` guests (epoch interruption)
+    /// can have deadlines.
     engine_kind: engine.Kind,
     /// 0: no deadline. Otherwise every call gets this many epoch ticks.
     deadline_ticks: u64,
@@ -215,6 +271,24 @@ pub const Guest = struct {
     /// `__vmw_reset_stack`: built with asc's stock runtime, which explains some traps (traps.Hints).
     stock_assemblyscript: bool,
 
+    /// The guest's invariants (see the lifecycle above), after each change of its state. A few
+    /// loads and compares: not called on the per-call path (`call` checks what it relies on).
+    fn assert_invariants(guest: *const Guest) void {
+        assert(guest.set.memory.window == guest.window);
+        assert(guest.module.engine_kind == guest.engine_kind);
+        assert(guest.import_count <= imports_max);
+        assert(guest.exports.items.len <= exports_max);
+        // The linker lives from `prepare` until `instantiate` succeeds, and only then.
+        assert(guest.instantiated == (guest.linker == null));
+        assert(guest.instantiated or (guest.exports.items.len == 0 and guest.reset_stack == null));
+        assert((guest.deadline_ticks == 0) == (guest.timeout_ms == 0));
+        assert(guest.deadline_ticks == 0 or guest.engine_kind != .plain);
+        assert(guest.interrupt_slot == null or guest.engine_kind != .plain);
+        assert(guest.fuel_per_call > 0);
+        assert(guest.engine_kind == .metered or guest.fuel_per_call == fuel_unlimited);
+        assert(guest.policy & ~policy_all == 0);
+    }
+
     /// Compiles `wasm` (or takes it from the process's module cache) and prepares a store over the
     /// window; the guest is not instantiated yet. Only an `.interruptible` guest accepts a deadline
     /// (set_timeout); a `.plain` one runs faster.
@@ -224,7 +298,10 @@ pub const Guest = struct {
         if (find_set(window)) |set| try check_room(set);
         const compiled = try module_mod.compile(wasm, engine_kind, null, null);
         defer compiled.release();
-        return prepare(window, compiled);
+        assert(compiled.engine_kind == engine_kind);
+        const guest = try prepare(window, compiled);
+        assert(guest.module == compiled and guest.engine_kind == engine_kind);
+        return guest;
     }
 
     /// Prepares a store over the window for a compiled module (which it keeps a reference to); the
@@ -235,6 +312,8 @@ pub const Guest = struct {
         try check_room(set);
         // Data segments are written by host code: they must land in this window's guest area.
         try module_check.check_extent(compiled.data_extent, layout.guest_base, window.layout.slots_base);
+        const count_before = set.count;
+        assert(count_before < guests_per_window_max);
         const engine_kind = compiled.engine_kind;
         const wasm_engine = try engine.get(engine_kind);
 
@@ -248,16 +327,8 @@ pub const Guest = struct {
         const store = try new_store(wasm_engine, engine_kind);
         errdefer wt.wasmtime_store_delete(store);
         const context = wt.wasmtime_store_context(store);
-
-        const memory = try engine.window_memory(&set.memory, context, engine_kind);
-
-        const linker = wt.wasmtime_linker_new(wasm_engine) orelse return fail(error.OutOfMemory, "cannot create a Wasmtime linker", .{});
+        const linker = try new_linker(set, wasm_engine, context, engine_kind);
         errdefer wt.wasmtime_linker_delete(linker);
-        // Host-defined imports (define_import) replace the built-ins of the same name.
-        wt.wasmtime_linker_allow_shadowing(linker, true);
-        if (wt.wasmtime_linker_define(linker, context, "env", 3, "memory", 6, &memory)) |err| {
-            return engine.fail_wasmtime(error.Link, "cannot define env.memory", err);
-        }
 
         guest.* = .{
             .window = window,
@@ -294,6 +365,10 @@ pub const Guest = struct {
 
         set.head = guest;
         set.count += 1;
+        assert(set.head == guest);
+        assert(set.count == count_before + 1);
+        guest.assert_invariants();
+        set.verify();
         return guest;
     }
 
@@ -302,6 +377,7 @@ pub const Guest = struct {
         const guest = try compile(window, wasm, .plain);
         errdefer guest.free();
         try guest.instantiate();
+        assert(guest.instantiated);
         return guest;
     }
 
@@ -316,8 +392,11 @@ pub const Guest = struct {
         for (params) |kind| _ = try numeric_kind(name, kind);
         for (results) |kind| _ = try numeric_kind(name, kind);
         if (module_name.len == 0 or name.len == 0) return fail(error.InvalidArgument, "an import needs a module and a name", .{});
+        assert(guest.linker != null);
+        assert(params.len <= values_max and results.len <= values_max);
 
         const index = guest.import_count;
+        assert(index < imports_max);
         const import = &guest.imports[index];
         import.* = .{
             .guest = guest,
@@ -331,10 +410,15 @@ pub const Guest = struct {
         import.label_len = @intCast(label.len);
         try host_functions.define(guest.linker.?, module_name, name, params, results, builtins.host_import, import);
         guest.import_count += 1;
+        assert(guest.import_count == index + 1);
+        assert(import.label_len <= import_label_max_bytes);
+        guest.assert_invariants();
         return index;
     }
 
+    /// Any callback (or none: a host import then traps), from any stage, even from a host function.
     pub fn set_host_callback(guest: *Guest, callback: ?HostCallback, user_data: ?*anyopaque) void {
+        guest.assert_invariants();
         guest.host_callback = callback;
         guest.host_user_data = user_data;
     }
@@ -344,6 +428,7 @@ pub const Guest = struct {
         if (guest.instantiated) return fail(error.InvalidArgument, "the guest is already instantiated", .{});
         const set = guest.set;
         if (set.running) return fail(error.Busy, "a guest of this window is running; a host function cannot instantiate a guest", .{});
+        guest.assert_invariants();
         // Data segments are written into the guest area: it must be this guest's.
         try guest.activate();
         // The start function runs under the same deadline and fuel as any call.
@@ -354,8 +439,12 @@ pub const Guest = struct {
         faults.enter_guest(guest.window.fault_slot);
         const err_opt = wt.wasmtime_linker_instantiate(linker, guest.context, guest.module.wasm_module, &guest.instance, &trap);
         faults.leave_guest(guest.window.fault_slot);
+        // The start function's host functions can neither enter nor switch to another guest.
+        assert(set.running and set.active == guest);
         set.running = false;
         if (err_opt != null or trap != null) {
+            // The guest stays prepared: its linker is kept (see the lifecycle on `Guest`).
+            assert(!guest.instantiated and guest.linker == linker);
             // A truncated file's fault marks its region damaged in the table now, as a call's does.
             _ = guest.window.absorb_faults();
             if (err_opt) |err| {
@@ -371,6 +460,8 @@ pub const Guest = struct {
         if (wt.wasmtime_instance_export_get(guest.context, &guest.instance, reset_name, reset_name.len, &reset) and reset.kind == wt.extern_kind_func) {
             guest.reset_stack = reset.of.func;
         }
+        assert(guest.exports.items.len == 0);
+        guest.assert_invariants();
     }
 
     /// Destroys the guest; Busy while a guest of its window runs (from inside a host function).
@@ -387,6 +478,9 @@ pub const Guest = struct {
         assert(set.memory.window == window);
         assert(!set.running);
         assert(set.count > 0);
+        guest.assert_invariants();
+        set.verify();
+        const count_before = set.count;
         if (guest.deadline_ticks != 0) ticker.release();
         if (guest.interrupt_slot) |slot| {
             interrupts.release(slot);
@@ -411,7 +505,9 @@ pub const Guest = struct {
         os.close(guest.area_fd);
         guest.exports.deinit(window.allocator);
         window.allocator.destroy(guest);
-        if (set.count == 0) free_set(window, set);
+        assert(set.count == count_before - 1);
+        assert(set.active != guest);
+        if (set.count == 0) free_set(window, set) else set.verify();
     }
 
     /// Every later call gets `timeout_ms` (0: none) before it traps with `error.Timeout`.
@@ -432,6 +528,9 @@ pub const Guest = struct {
         }
         guest.timeout_ms = timeout_ms;
         guest.deadline_ticks = if (timeout_ms == 0) 0 else ticker.deadline_ticks(timeout_ms);
+        // The ticks cover the whole timeout (rounded up, plus the tick under way).
+        assert(guest.deadline_ticks == 0 or guest.deadline_ticks * ticker.tick_ms > timeout_ms);
+        guest.assert_invariants();
     }
 
     /// Every later call starts with `fuel` units (about one per wasm instruction) and traps with
@@ -442,11 +541,13 @@ pub const Guest = struct {
         }
         if (fuel == 0) return fail(error.InvalidArgument, "fuel must be positive", .{});
         guest.fuel_per_call = fuel;
+        guest.assert_invariants();
     }
 
     pub fn set_policy(guest: *Guest, policy: u32) Error!void {
         if (policy & ~policy_all != 0) return fail(error.InvalidArgument, "unknown policy bits 0x{x}", .{policy & ~policy_all});
         guest.policy = policy;
+        guest.assert_invariants();
     }
 
     /// Resolves an exported function once; later calls use `info.index`.
@@ -485,6 +586,9 @@ pub const Guest = struct {
             .values_len = @max(info.param_count, info.result_count),
         }) catch return fail(error.OutOfMemory, "out of memory resolving export \"{s}\"", .{name});
         assert(guest.exports.items.len <= exports_max);
+        assert(guest.exports.items.len == info.index + 1);
+        assert(guest.exports.items[info.index].values_len <= values_max);
+        guest.assert_invariants();
         return info;
     }
 
@@ -495,6 +599,8 @@ pub const Guest = struct {
         if (!guest.instantiated) return fail(error.InvalidArgument, "the guest is not instantiated yet", .{});
         if (guest.exports.items.len != 0) return fail(error.InvalidArgument, "the guest has resolved exports already ({d})", .{guest.exports.items.len});
         const listed = guest.module.func_exports;
+        // Wasmtime refuses modules with more exports than that (module.zig `wasm_exports_max`).
+        assert(listed.len <= module_mod.wasm_exports_max);
         guest.exports.ensureTotalCapacity(guest.window.allocator, listed.len) catch return fail(error.OutOfMemory, "out of memory resolving exports", .{});
         for (listed) |entry| {
             // By name: Wasmtime's export_nth walks the exports from the first (O(n) per call).
@@ -502,9 +608,11 @@ pub const Guest = struct {
             const found = wt.wasmtime_instance_export_get(guest.context, &guest.instance, entry.name.ptr, entry.name.len, &item);
             assert(found);
             assert(item.kind == wt.extern_kind_func);
+            assert(entry.values_len <= values_max);
             guest.exports.appendAssumeCapacity(.{ .func = item.of.func, .values_len = entry.values_len });
         }
         assert(guest.exports.items.len == listed.len);
+        guest.assert_invariants();
         return @intCast(listed.len);
     }
 
@@ -521,21 +629,28 @@ pub const Guest = struct {
     }
 
     /// Calls export `index` with the arguments in `values`; the results replace them.
+    /// The per-call path (~20 ns): its assertions are a few loads and compares.
     pub fn call(guest: *Guest, index: u32) Error!void {
         if (index >= guest.exports.items.len) {
             return fail(error.InvalidArgument, "export index {d} was never resolved ({d} resolved)", .{ index, guest.exports.items.len });
         }
+        // Exports are resolved only once instantiated.
+        assert(guest.instantiated);
         const set = guest.set;
         if (set.running) return fail(error.Busy, "a guest of this window is already running: a host function cannot call into a guest of the same window", .{});
         if (set.active != guest) try guest.activate();
         try guest.arm_limits();
 
         const target = &guest.exports.items[index];
+        // The unchecked call reads the arguments from, and writes the results to, `values`.
+        assert(target.values_len <= values_max);
         var trap: ?*wt.Trap = null;
         set.running = true;
         faults.enter_guest(guest.window.fault_slot);
         const err_opt = wt.wasmtime_func_call_unchecked(guest.context, &target.func, &guest.values, target.values_len, &trap);
         faults.leave_guest(guest.window.fault_slot);
+        // Host functions of the call can neither enter nor switch to another guest of the set.
+        assert(set.running and set.active == guest);
         set.running = false;
         if (err_opt != null or trap != null) return guest.call_failed(err_opt, trap);
     }
@@ -543,6 +658,8 @@ pub const Guest = struct {
     /// Turns a failed call into an error: a timeout, a trap (with the region named when the fault
     /// was a file that shrank under its region), or a host function's trap.
     fn call_failed(guest: *Guest, err_opt: ?*wt.Error, trap: ?*wt.Trap) Error {
+        assert(!guest.set.running);
+        assert(guest.set.active == guest);
         // Faults first: a trap's description names a region whose file shrank as damaged.
         const damaged_id = guest.window.absorb_faults();
         const result = guest.run_error(.call, err_opt, trap);
@@ -560,6 +677,9 @@ pub const Guest = struct {
     /// live now, so put its pointer back to the top. Failures are ignored (the call already failed).
     fn reset_shadow_stack(guest: *Guest) void {
         const reset = guest.reset_stack orelse return;
+        assert(guest.instantiated and !guest.set.running);
+        // It resets the stack pointer in this guest's area, which must be the one mapped.
+        assert(guest.set.active == guest);
         var values: [1]wt.ValRaw = undefined;
         var trap: ?*wt.Trap = null;
         // After a timeout the deadline has passed and after running out of fuel none is left:
@@ -592,6 +712,7 @@ pub const Guest = struct {
         ticker.acquire(try engine.get(guest.engine_kind)) catch return fail(error.OutOfMemory, "cannot start the epoch ticker thread", .{});
         wt.wasmtime_store_epoch_deadline_callback(guest.store, on_epoch_deadline, guest, null);
         guest.interrupt_slot = slot;
+        guest.assert_invariants();
         return interrupts.token(slot);
     }
 
@@ -601,6 +722,8 @@ pub const Guest = struct {
         _ = context;
         const guest: *Guest = @ptrCast(@alignCast(data.?));
         assert(guest.set.running);
+        // Registered only by `interrupt_token`, which gives the guest its slot at the same time.
+        assert(guest.interrupt_slot != null and guest.engine_kind != .plain);
         if (interrupts.take(guest.interrupt_slot.?)) {
             guest.stopped_by = .interrupt;
             return wt.wasmtime_error_new("vmwindow: interrupted");
@@ -615,6 +738,7 @@ pub const Guest = struct {
             remaining_ticks = @min(remaining_ticks, guest.deadline_ticks - elapsed_ticks);
         }
         assert(remaining_ticks > 0);
+        assert(remaining_ticks <= interrupts.poll_ticks);
         delta.* = remaining_ticks;
         kind.* = wt.update_deadline_continue;
         return null;
@@ -624,6 +748,7 @@ pub const Guest = struct {
     /// the epoch deadline, the fuel, and the start time host functions check the deadline against.
     fn arm_limits(guest: *Guest) Error!void {
         assert(!guest.set.running);
+        assert(guest.set.active == guest);
         guest.timed_out_in = null;
         guest.stopped_by = .none;
         // Only guests that hold the ticker (a deadline or an interrupt token) read its count.
@@ -645,6 +770,7 @@ pub const Guest = struct {
     /// Whether the current run's deadline has passed (checked when a host function returns: the
     /// epoch check alone would not fire if the guest returns without another loop or call).
     pub fn host_deadline_passed(guest: *Guest) bool {
+        assert(guest.set.running);
         if (guest.deadline_ticks == 0) return false;
         return ticker.now_ticks() - guest.run_started_ticks >= guest.deadline_ticks;
     }
@@ -654,6 +780,10 @@ pub const Guest = struct {
     /// The error for a failed run of guest code: a timeout (deadline, fuel, or a deadline that
     /// passed inside a host function), a trap, or a host function's trap.
     fn run_error(guest: *Guest, stage: Stage, err_opt: ?*wt.Error, trap: ?*wt.Trap) Error {
+        assert(err_opt != null or trap != null);
+        assert(!guest.set.running);
+        // A start function runs before the guest is instantiated; a call, after.
+        assert(guest.instantiated == (stage == .call));
         const trapped = if (stage == .call) "guest trapped" else "the guest's start function trapped";
         const ran = if (stage == .call) "guest call" else "the guest's start function";
         if (guest.stopped_by != .none) {
@@ -694,9 +824,13 @@ pub const Guest = struct {
     fn activate(guest: *Guest) Error!void {
         const window = guest.window;
         assert(!guest.set.running);
+        // The mapping covers the guest area and nothing of the slot area after it.
+        assert(window.layout.guest_bytes % layout.page_bytes == 0);
+        assert(layout.guest_base + window.layout.guest_bytes <= window.layout.slots_base);
         os.map_file(window.base() + layout.guest_base, window.layout.guest_bytes, guest.area_fd, 0, true) catch |err|
             return fail(error.OutOfMemory, "cannot map the guest's area into the window: {s}", .{@errorName(err)});
         guest.set.active = guest;
+        assert(guest.set.active == guest);
     }
 };
 
@@ -719,6 +853,22 @@ fn numeric_kind(name: []const u8, kind: u8) Error!u8 {
     };
 }
 
+/// A linker for a guest in `context`'s store whose `env.memory` is the window: a Wasmtime memory of
+/// the store, counted in `set.memory`, which no guest of the set holds yet.
+fn new_linker(set: *GuestSet, wasm_engine: *wt.Engine, context: *wt.Context, kind: engine.Kind) Error!*wt.Linker {
+    const memory = try engine.window_memory(&set.memory, context, kind);
+    // One memory per store: the set's guests' and this new one's.
+    assert(set.memory.memory_refs == set.count + 1);
+    const linker = wt.wasmtime_linker_new(wasm_engine) orelse return fail(error.OutOfMemory, "cannot create a Wasmtime linker", .{});
+    errdefer wt.wasmtime_linker_delete(linker);
+    // Host-defined imports (define_import) replace the built-ins of the same name.
+    wt.wasmtime_linker_allow_shadowing(linker, true);
+    if (wt.wasmtime_linker_define(linker, context, "env", 3, "memory", 6, &memory)) |err| {
+        return engine.fail_wasmtime(error.Link, "cannot define env.memory", err);
+    }
+    return linker;
+}
+
 /// A store of `wasm_engine` ready to run a guest compiled by engine `kind`.
 fn new_store(wasm_engine: *wt.Engine, kind: engine.Kind) Error!*wt.Store {
     const store = wt.wasmtime_store_new(wasm_engine, null, null) orelse return fail(error.OutOfMemory, "cannot create a Wasmtime store", .{});
@@ -734,6 +884,7 @@ fn new_store(wasm_engine: *wt.Engine, kind: engine.Kind) Error!*wt.Store {
 }
 
 fn check_room(set: *const GuestSet) Error!void {
+    assert(set.count <= guests_per_window_max);
     if (set.running) return fail(error.Busy, "a guest of this window is running; a host function cannot create a guest", .{});
     if (set.count == guests_per_window_max) {
         return fail(error.Busy, "this window already has {d} guests (the most one window holds)", .{guests_per_window_max});

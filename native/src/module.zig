@@ -31,8 +31,17 @@ const byte_vec_slice = traps.byte_vec_slice;
 /// compiled code (a small AssemblyScript guest ~100 KiB, a 1 MiB module several MiB).
 pub const process_cache_entries_max = 32;
 
+/// Exports of one module: Wasmtime's parser (wasmparser's MAX_WASM_EXPORTS) refuses more.
+pub const wasm_exports_max = 100_000;
+
 pub const hash_bytes = 32;
 pub const Hash = [hash_bytes]u8;
+
+comptime {
+    // The hash is a whole BLAKE3 digest, and the disk cache's header holds exactly one.
+    assert(hash_bytes == std.crypto.hash.Blake3.digest_length);
+    assert(hash_bytes == @typeInfo(@FieldType(module_cache.Header, "module_hash")).array.len);
+}
 
 /// Where `compile` found the module (`vmw_module_compile_cached`'s `out_source`).
 pub const Source = enum(u32) { compiled = 0, process_cache = 1, disk_cache = 2 };
@@ -53,6 +62,14 @@ pub const Module = struct {
     /// `values_max` each way), in export order: what `Guest.resolve_all` resolves per guest.
     func_exports: []const FuncExport,
 
+    /// What holds from `compile` until the last reference goes (`refs` aside, nothing changes).
+    fn assert_invariants(module: *const Module) void {
+        assert(module.refs.load(.monotonic) > 0);
+        assert(module.func_exports.len <= wasm_exports_max);
+        // No active data segment, or a lowest and a highest one (the same when there is one).
+        assert((module.data_extent.lowest == null) == (module.data_extent.highest == null));
+    }
+
     pub fn acquire(module: *Module) *Module {
         const before = module.refs.fetchAdd(1, .monotonic);
         assert(before > 0);
@@ -64,6 +81,9 @@ pub const Module = struct {
         const before = module.refs.fetchSub(1, .acq_rel);
         assert(before > 0);
         if (before != 1) return;
+        // The last reference: no guest, handle or cache entry can reach the module any more.
+        assert(module.refs.load(.monotonic) == 0);
+        assert(module.func_exports.len <= wasm_exports_max);
         wt.wasmtime_module_delete(module.wasm_module);
         free_func_exports(module.func_exports);
         allocator.destroy(module);
@@ -97,6 +117,10 @@ pub fn hash_of(wasm: []const u8) Hash {
     return out;
 }
 
+fn same_key(module: *const Module, hash: Hash, kind: engine.Kind) bool {
+    return module.engine_kind == kind and std.mem.eql(u8, &module.hash, &hash);
+}
+
 /// The module for `wasm` compiled by engine `kind`: from the process cache, else from the disk
 /// cache in `cache_dir` (if given; a compiled module is written there), else compiled. The caller
 /// owns one reference.
@@ -104,6 +128,7 @@ pub fn compile(wasm: []const u8, kind: engine.Kind, cache_dir: ?[]const u8, sour
     if (wasm.len == 0) return fail(error.BadModule, "the module is empty (0 bytes)", .{});
     const hash = hash_of(wasm);
     if (cache_lookup(hash, kind)) |cached| {
+        assert(same_key(cached, hash, kind));
         // Compiled earlier without a cache directory (or by another): write it there now.
         if (cache_dir) |dir| {
             if (!module_cache.exists(dir, hash, kind)) module_cache.store(dir, hash, kind, cached.wasm_module);
@@ -113,6 +138,7 @@ pub fn compile(wasm: []const u8, kind: engine.Kind, cache_dir: ?[]const u8, sour
     }
     var source: Source = .compiled;
     const wasm_module = try load_or_compile(wasm, hash, kind, cache_dir, &source);
+    assert(source == .compiled or (source == .disk_cache and cache_dir != null));
     errdefer wt.wasmtime_module_delete(wasm_module);
     // The window-independent checks, from the bytes (valid: Wasmtime compiled them, now or when
     // the cache file was written) and the module, however it was obtained.
@@ -136,6 +162,8 @@ pub fn compile(wasm: []const u8, kind: engine.Kind, cache_dir: ?[]const u8, sour
         .func_exports = func_exports,
     };
     cache_insert(module);
+    module.assert_invariants();
+    assert(same_key(module, hash, kind));
     if (source_out) |out| out.* = source;
     return module;
 }
@@ -164,6 +192,7 @@ fn load_or_compile(wasm: []const u8, hash: Hash, kind: engine.Kind, cache_dir: ?
 }
 
 fn free_func_exports(func_exports: []const FuncExport) void {
+    assert(func_exports.len <= wasm_exports_max);
     for (func_exports) |entry| allocator.free(entry.name);
     allocator.free(func_exports);
 }
@@ -173,10 +202,15 @@ fn cache_lookup(hash: Hash, kind: engine.Kind) ?*Module {
     defer cache_mutex.unlock();
     for (&cache_entries) |*slot| {
         const entry: *CacheEntry = if (slot.*) |*live| live else continue;
-        if (entry.module.engine_kind != kind or !std.mem.eql(u8, &entry.module.hash, &hash)) continue;
+        if (!same_key(entry.module, hash, kind)) continue;
+        assert(entry.last_used <= cache_clock);
         cache_clock += 1;
         entry.last_used = cache_clock;
-        return entry.module.acquire();
+        const module = entry.module.acquire();
+        module.assert_invariants();
+        // The caller's new reference and the cache's (a `cache_clear` waits for the mutex).
+        assert(module.refs.load(.monotonic) >= 2);
+        return module;
     }
     return null;
 }
@@ -196,13 +230,21 @@ fn cache_insert(module: *Module) void {
                 break;
             };
             // Another thread compiled the same module meanwhile: keep the first.
-            if (entry.module.engine_kind == module.engine_kind and std.mem.eql(u8, &entry.module.hash, &module.hash)) return;
+            if (same_key(entry.module, module.hash, module.engine_kind)) return;
             if (entry.last_used < cache_entries[victim].?.last_used) victim = index;
         }
-        if (cache_entries[victim]) |old| evicted = old.module;
+        assert(victim < process_cache_entries_max);
+        if (cache_entries[victim]) |old| {
+            // Evicted only from a full cache, the least recently used entry.
+            for (cache_entries) |entry| assert(entry.?.last_used >= old.last_used);
+            evicted = old.module;
+        }
         cache_clock += 1;
         cache_entries[victim] = .{ .module = module.acquire(), .last_used = cache_clock };
+        // The caller's reference and the cache's (a `cache_clear` waits for the mutex).
+        assert(module.refs.load(.monotonic) >= 2);
     }
+    assert(evicted != module);
     if (evicted) |old| old.release();
 }
 
@@ -221,6 +263,7 @@ pub fn cache_clear() u32 {
             }
             slot.* = null;
         }
+        for (cache_entries) |slot| assert(slot == null);
     }
     for (taken) |module_opt| if (module_opt) |module| module.release();
     assert(count <= process_cache_entries_max);
@@ -232,6 +275,7 @@ fn is_assemblyscript_abort(ty: *const wt.ExternType) bool {
     const func_type = wt.wasm_externtype_as_functype_const(ty) orelse return false;
     const params = wt.wasm_functype_params(func_type);
     if (params.size != 4 or wt.wasm_functype_results(func_type).size != 0) return false;
+    assert(params.data != null);
     for (0..params.size) |i| {
         if (wt.wasm_valtype_kind(params.data.?[i].?) != wt.valkind_i32) return false;
     }
@@ -243,6 +287,7 @@ fn exports_reset_stack(module: *wt.Module) bool {
     var exports: wt.ExportTypeVec = .{ .size = 0, .data = null };
     wt.wasmtime_module_exports(module, &exports);
     defer wt.wasm_exporttype_vec_delete(&exports);
+    assert(exports.size <= wasm_exports_max);
     for (0..exports.size) |i| {
         if (std.mem.eql(u8, byte_vec_slice(wt.wasm_exporttype_name(exports.data.?[i].?)), "__vmw_reset_stack")) return true;
     }
@@ -255,6 +300,7 @@ fn callable_exports(module: *wt.Module) Error![]const FuncExport {
     var exports: wt.ExportTypeVec = .{ .size = 0, .data = null };
     wt.wasmtime_module_exports(module, &exports);
     defer wt.wasm_exporttype_vec_delete(&exports);
+    assert(exports.size <= wasm_exports_max);
     var list: std.ArrayListUnmanaged(FuncExport) = .empty;
     errdefer {
         for (list.items) |entry| allocator.free(entry.name);
@@ -273,12 +319,15 @@ fn callable_exports(module: *wt.Module) Error![]const FuncExport {
             allocator.free(name);
             return fail(error.OutOfMemory, "out of memory listing the module's exports", .{});
         };
+        assert(list.items[list.items.len - 1].values_len <= values_max);
     }
     assert(list.items.len <= exports.size);
     return list.toOwnedSlice(allocator) catch fail(error.OutOfMemory, "out of memory listing the module's exports", .{});
 }
 
 fn all_numeric(types: *const wt.ValTypeVec) bool {
+    // The callers check the count first: at most `values_max` types are looked at.
+    assert(types.size <= values_max);
     for (0..types.size) |i| {
         switch (wt.wasm_valtype_kind(types.data.?[i].?)) {
             wt.valkind_i32, wt.valkind_i64, wt.valkind_f32, wt.valkind_f64 => {},
@@ -299,6 +348,7 @@ fn check_imports(module: *wt.Module) Error!ImportFacts {
     var imports: wt.ImportTypeVec = .{ .size = 0, .data = null };
     wt.wasmtime_module_imports(module, &imports);
     defer wt.wasm_importtype_vec_delete(&imports);
+    assert(imports.size == 0 or imports.data != null);
     var imports_memory = false;
     var facts: ImportFacts = .{ .assemblyscript = false };
     for (0..imports.size) |i| {
@@ -318,6 +368,8 @@ fn check_imports(module: *wt.Module) Error!ImportFacts {
         if (wt.wasmtime_memorytype_isshared(memory_type)) {
             return fail(error.Link, "the guest imports a shared memory; the window is not shared", .{});
         }
+        // Multi-memory is off in every engine: a second memory import cannot have compiled.
+        assert(!imports_memory);
         imports_memory = true;
     }
     if (!imports_memory) {
@@ -348,4 +400,3 @@ test "a module compiled twice is the same module from the process cache; referen
     try std.testing.expectError(error.Link, compile(&[_]u8{ 0, 'a', 's', 'm', 1, 0, 0, 0 }, .plain, null, null));
     try std.testing.expectError(error.BadModule, compile(&[_]u8{ 1, 2, 3 }, .plain, null, null));
 }
-

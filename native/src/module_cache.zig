@@ -64,9 +64,13 @@ pub const Header = extern struct {
 comptime {
     assert(@sizeOf(Header) == 128);
     assert(wasmtime_version.len < 16);
+    // `read_file` allocates a whole file of up to this size, on 32-bit targets too.
+    assert(file_max_bytes <= std.math.maxInt(usize));
 }
 
 fn padded(comptime text: []const u8) [16]u8 {
+    // Fits with at least one zero byte after it, as `wasmtime_version` must.
+    comptime assert(text.len < 16);
     var out: [16]u8 = @splat(0);
     @memcpy(out[0..text.len], text);
     return out;
@@ -75,6 +79,7 @@ fn padded(comptime text: []const u8) [16]u8 {
 const target_tag = padded(@tagName(builtin.cpu.arch) ++ "-" ++ @tagName(builtin.os.tag));
 
 fn expected_header(hash: [32]u8, kind: engine.Kind, payload: []const u8) Header {
+    assert(@intFromEnum(kind) < engine.kinds_count);
     return .{
         .magic = magic,
         .format_version = format_version,
@@ -94,7 +99,11 @@ fn expected_header(hash: [32]u8, kind: engine.Kind, payload: []const u8) Header 
 pub fn file_path(buffer: *[path_max_bytes]u8, dir: []const u8, hash: [32]u8, kind: engine.Kind) ?[]const u8 {
     if (dir.len == 0) return null;
     const hex = std.fmt.bytesToHex(hash, .lower);
-    return std.fmt.bufPrint(buffer, "{s}/{s}-{s}-wasmtime-{s}-{x:0>16}.vmwcode", .{ dir, hex, @tagName(kind), wasmtime_version, code_version }) catch null;
+    const path = std.fmt.bufPrint(buffer, "{s}/{s}-{s}-wasmtime-{s}-{x:0>16}.vmwcode", .{ dir, hex, @tagName(kind), wasmtime_version, code_version }) catch return null;
+    // `dir`, a slash, then a file name that holds the whole hash and ends with the extension.
+    assert(path.len > dir.len + 1 + hex.len);
+    assert(std.mem.endsWith(u8, path, ".vmwcode"));
+    return path;
 }
 
 /// The module cached for (`hash`, `kind`) in `dir`, deserialized by `wasm_engine`, or null when
@@ -105,6 +114,9 @@ pub fn load(wasm_engine: *wt.Engine, dir: []const u8, hash: [32]u8, kind: engine
     const bytes = read_file(path) orelse return null;
     defer allocator.free(bytes);
     const payload = verified_payload(bytes, hash, kind) orelse return null;
+    // Deserialized only when the whole file was checked: the payload is its tail after the header.
+    assert(payload.len + @sizeOf(Header) == bytes.len);
+    assert(payload.len <= file_max_bytes);
     var module: ?*wt.Module = null;
     if (wt.wasmtime_module_deserialize(wasm_engine, payload.ptr, payload.len, &module)) |err| {
         wt.wasmtime_error_delete(err);
@@ -124,10 +136,13 @@ pub fn verified_payload(bytes: []const u8, hash: [32]u8, kind: engine.Kind) ?[]c
     const expected = expected_header(hash, kind, payload);
     if (!std.mem.eql(u8, std.mem.asBytes(&header), std.mem.asBytes(&expected))) return null;
     assert(payload.len == expected.payload_bytes);
+    assert(header.payload_checksum == expected.payload_checksum and header.code_version == code_version);
     return payload;
 }
 
 fn read_file(path: []const u8) ?[]u8 {
+    assert(path.len > 0);
+    assert(path.len <= path_max_bytes);
     const file = std.fs.cwd().openFile(path, .{}) catch return null;
     defer file.close();
     const stat = file.stat() catch return null;
@@ -143,6 +158,9 @@ fn read_file(path: []const u8) ?[]u8 {
         allocator.free(bytes);
         return null;
     }
+    // Only sizes that can hold a header and not more than the limit were read.
+    assert(bytes.len >= @sizeOf(Header));
+    assert(bytes.len <= file_max_bytes);
     return bytes;
 }
 
@@ -174,11 +192,16 @@ var temp_counter = std.atomic.Value(u64).init(0);
 
 fn write_file(path: []const u8, header: Header, payload: []const u8) void {
     assert(header.payload_bytes == payload.len);
+    assert(path.len > 0);
+    assert(path.len <= path_max_bytes);
+    assert(std.mem.eql(u8, &header.magic, &magic));
     var temp_buffer: [path_max_bytes + 64]u8 = undefined;
     // Unique enough for an exclusive create (a collision only skips caching). Not std.crypto.random:
     // on Windows it imports advapi32, which the platform package must not need.
     const nonce = @as(u64, @truncate(@as(u128, @bitCast(std.time.nanoTimestamp())))) ^ (temp_counter.fetchAdd(1, .monotonic) << 48) ^ @intFromPtr(&temp_buffer);
     const temp = std.fmt.bufPrint(&temp_buffer, "{s}.tmp-{x}", .{ path, nonce }) catch return;
+    // Beside the file it becomes (same directory: the rename is atomic), under another name.
+    assert(temp.len > path.len and std.mem.startsWith(u8, temp, path));
     const file = std.fs.cwd().createFile(temp, .{ .exclusive = true, .mode = 0o600 }) catch return;
     const written = written: {
         defer file.close();

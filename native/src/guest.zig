@@ -254,6 +254,11 @@ pub const Guest = struct {
     /// The ticker's count when the current run of guest code (a call, or instantiation) began,
     /// for the deadline checks outside Wasmtime's own (`host_deadline_passed`, `on_epoch_deadline`).
     run_started_ticks: u64,
+    /// The `deadline_ticks` and `timeout_ms` the current run was armed with (`arm_limits`): what
+    /// those checks and the run's error use, so a `set_timeout` from a host function during the run
+    /// applies from the next run on (run_started_ticks is only read for a run armed with a deadline).
+    run_deadline_ticks: u64,
+    run_timeout_ms: u32,
     /// The host import during which the current run's deadline passed, if one did.
     timed_out_in: ?*const Import,
     /// Its slot in interrupts.zig once the host asked for an interrupt token (`interrupt_token`).
@@ -283,6 +288,8 @@ pub const Guest = struct {
         assert(guest.instantiated or (guest.exports.items.len == 0 and guest.reset_stack == null));
         assert((guest.deadline_ticks == 0) == (guest.timeout_ms == 0));
         assert(guest.deadline_ticks == 0 or guest.engine_kind != .plain);
+        assert((guest.run_deadline_ticks == 0) == (guest.run_timeout_ms == 0));
+        assert(guest.run_deadline_ticks == 0 or guest.engine_kind != .plain);
         assert(guest.interrupt_slot == null or guest.engine_kind != .plain);
         assert(guest.fuel_per_call > 0);
         assert(guest.engine_kind == .metered or guest.fuel_per_call == fuel_unlimited);
@@ -351,6 +358,8 @@ pub const Guest = struct {
             .fuel_per_call = fuel_unlimited,
             .timeout_ms = 0,
             .run_started_ticks = 0,
+            .run_deadline_ticks = 0,
+            .run_timeout_ms = 0,
             .timed_out_in = null,
             .interrupt_slot = null,
             .stopped_by = .none,
@@ -729,13 +738,13 @@ pub const Guest = struct {
             return wt.wasmtime_error_new("vmwindow: interrupted");
         }
         var remaining_ticks: u64 = interrupts.poll_ticks;
-        if (guest.deadline_ticks != 0) {
+        if (guest.run_deadline_ticks != 0) {
             const elapsed_ticks = ticker.now_ticks() - guest.run_started_ticks;
-            if (elapsed_ticks >= guest.deadline_ticks) {
+            if (elapsed_ticks >= guest.run_deadline_ticks) {
                 guest.stopped_by = .deadline;
                 return wt.wasmtime_error_new("vmwindow: deadline");
             }
-            remaining_ticks = @min(remaining_ticks, guest.deadline_ticks - elapsed_ticks);
+            remaining_ticks = @min(remaining_ticks, guest.run_deadline_ticks - elapsed_ticks);
         }
         assert(remaining_ticks > 0);
         assert(remaining_ticks <= interrupts.poll_ticks);
@@ -751,6 +760,8 @@ pub const Guest = struct {
         assert(guest.set.active == guest);
         guest.timed_out_in = null;
         guest.stopped_by = .none;
+        guest.run_deadline_ticks = guest.deadline_ticks;
+        guest.run_timeout_ms = guest.timeout_ms;
         // Only guests that hold the ticker (a deadline or an interrupt token) read its count.
         if (guest.deadline_ticks != 0 or guest.interrupt_slot != null) guest.run_started_ticks = ticker.now_ticks();
         if (guest.deadline_ticks != 0) {
@@ -771,8 +782,8 @@ pub const Guest = struct {
     /// epoch check alone would not fire if the guest returns without another loop or call).
     pub fn host_deadline_passed(guest: *Guest) bool {
         assert(guest.set.running);
-        if (guest.deadline_ticks == 0) return false;
-        return ticker.now_ticks() - guest.run_started_ticks >= guest.deadline_ticks;
+        if (guest.run_deadline_ticks == 0) return false;
+        return ticker.now_ticks() - guest.run_started_ticks >= guest.run_deadline_ticks;
     }
 
     const Stage = enum { call, start };
@@ -792,12 +803,12 @@ pub const Guest = struct {
             if (guest.stopped_by == .interrupt) {
                 return fail(error.Interrupted, "{s} was interrupted: another thread asked it to stop (the guest stays usable)", .{ran});
             }
-            return fail(error.Timeout, "{s} timed out: it ran past its {d} ms deadline and was interrupted (the guest stays usable)", .{ ran, guest.timeout_ms });
+            return fail(error.Timeout, "{s} timed out: it ran past its {d} ms deadline and was interrupted (the guest stays usable)", .{ ran, guest.run_timeout_ms });
         }
         if (guest.timed_out_in) |import| {
             if (err_opt) |err| wt.wasmtime_error_delete(err);
             if (trap) |t| wt.wasm_trap_delete(t);
-            return fail(error.Timeout, "{s} timed out: its {d} ms deadline passed while it was in host function {s} (the guest stays usable)", .{ ran, guest.timeout_ms, import.label[0..import.label_len] });
+            return fail(error.Timeout, "{s} timed out: its {d} ms deadline passed while it was in host function {s} (the guest stays usable)", .{ ran, guest.run_timeout_ms, import.label[0..import.label_len] });
         }
         if (err_opt) |err| {
             // A trap raised by a host function (abort) arrives as an error with the trap as its cause.
@@ -811,7 +822,7 @@ pub const Guest = struct {
         var code: u8 = 0;
         if (wt.wasmtime_trap_code(t, &code) and code == wt.trap_code_interrupt) {
             wt.wasm_trap_delete(t);
-            return fail(error.Timeout, "{s} timed out: it ran past its {d} ms deadline and was interrupted (the guest stays usable)", .{ ran, guest.timeout_ms });
+            return fail(error.Timeout, "{s} timed out: it ran past its {d} ms deadline and was interrupted (the guest stays usable)", .{ ran, guest.run_timeout_ms });
         }
         if (wt.wasmtime_trap_code(t, &code) and code == wt.trap_code_out_of_fuel) {
             wt.wasm_trap_delete(t);
@@ -895,4 +906,55 @@ test {
     _ = ticker;
     _ = module_mod;
     _ = @import("module_cache.zig");
+}
+
+test "a timeout set from a host function applies from the next call, not to the call running it" {
+    const api_window = @import("api/window.zig");
+    const wat =
+        \\(module
+        \\  (import "env" "memory" (memory 1))
+        \\  (import "host" "set_timeout" (func $set_timeout))
+        \\  (func (export "run") (call $set_timeout))
+        \\  (func (export "spin") (loop $forever (br $forever))))
+    ;
+    const wat2wasm = struct {
+        extern fn wasmtime_wat2wasm(wat: [*]const u8, wat_len: usize, out: *wt.ByteVec) ?*wt.Error;
+    }.wasmtime_wat2wasm;
+    var wasm: wt.ByteVec = .{ .size = 0, .data = null };
+    try std.testing.expect(wat2wasm(wat.ptr, wat.len, &wasm) == null);
+    defer wt.wasm_byte_vec_delete(&wasm);
+    const bytes = wasm.data.?[0..wasm.size];
+    var window_opt: ?*Window = null;
+    try std.testing.expectEqual(errors.Result.ok, api_window.vmw_window_create(64 << 20, 1 << 20, 4, &window_opt));
+    const window = window_opt.?;
+    defer std.debug.assert(api_window.vmw_window_destroy(window) == .ok);
+
+    const guest = try Guest.compile(window, bytes, .interruptible);
+    _ = try guest.define_import("host", "set_timeout", &.{}, &.{});
+    const set_timeout_1ms = struct {
+        fn callback(user_data: ?*anyopaque, import_index: u32) callconv(.c) i32 {
+            assert(import_index == 0);
+            const self: *Guest = @ptrCast(@alignCast(user_data.?));
+            self.set_timeout(1) catch return 1;
+            return 0;
+        }
+    }.callback;
+    guest.set_host_callback(set_timeout_1ms, guest);
+    try guest.instantiate();
+    const run = (try guest.find_export("run")).index;
+    const spin = (try guest.find_export("spin")).index;
+
+    // The tick count is past the 2 ticks of a 1 ms deadline (another guest's deadline runs the
+    // ticker), though this guest has never run with a deadline.
+    const other = try Guest.compile(window, bytes, .interruptible);
+    try other.set_timeout(60_000);
+    const ticks_before = ticker.now_ticks();
+    while (ticker.now_ticks() < ticks_before + 3) std.Thread.sleep(std.time.ns_per_ms);
+
+    // The call began without a deadline: it returns, its host function took microseconds.
+    try guest.call(run);
+    try std.testing.expectEqual(@as(u32, 1), guest.timeout_ms);
+    // The next call has the deadline.
+    try std.testing.expectError(error.Timeout, guest.call(spin));
+    try std.testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), "its 1 ms deadline") != null);
 }

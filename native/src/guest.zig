@@ -259,6 +259,11 @@ pub const Guest = struct {
     /// applies from the next run on (run_started_ticks is only read for a run armed with a deadline).
     run_deadline_ticks: u64,
     run_timeout_ms: u32,
+    /// The `fuel_per_call` the current run was armed with, for its out-of-fuel error.
+    run_fuel: u64,
+    /// `set_timeout(0)` during this guest's own run: the deadline's hold on the ticker (and the
+    /// store's epoch deadline) go when the run ends, so the running call keeps its deadline.
+    ticker_release_pending: bool,
     /// The host import during which the current run's deadline passed, if one did.
     timed_out_in: ?*const Import,
     /// Its slot in interrupts.zig once the host asked for an interrupt token (`interrupt_token`).
@@ -290,6 +295,8 @@ pub const Guest = struct {
         assert(guest.deadline_ticks == 0 or guest.engine_kind != .plain);
         assert((guest.run_deadline_ticks == 0) == (guest.run_timeout_ms == 0));
         assert(guest.run_deadline_ticks == 0 or guest.engine_kind != .plain);
+        // A release is pending only while the run it belongs to is on the stack.
+        assert(!guest.ticker_release_pending or guest.running());
         assert(guest.interrupt_slot == null or guest.engine_kind != .plain);
         assert(guest.fuel_per_call > 0);
         assert(guest.engine_kind == .metered or guest.fuel_per_call == fuel_unlimited);
@@ -360,6 +367,8 @@ pub const Guest = struct {
             .run_started_ticks = 0,
             .run_deadline_ticks = 0,
             .run_timeout_ms = 0,
+            .run_fuel = fuel_unlimited,
+            .ticker_release_pending = false,
             .timed_out_in = null,
             .interrupt_slot = null,
             .stopped_by = .none,
@@ -451,6 +460,7 @@ pub const Guest = struct {
         // The start function's host functions can neither enter nor switch to another guest.
         assert(set.running and set.active == guest);
         set.running = false;
+        if (guest.ticker_release_pending) guest.release_ticker_after_run();
         if (err_opt != null or trap != null) {
             // The guest stays prepared: its linker is kept (see the lifecycle on `Guest`).
             assert(!guest.instantiated and guest.linker == linker);
@@ -490,6 +500,7 @@ pub const Guest = struct {
         guest.assert_invariants();
         set.verify();
         const count_before = set.count;
+        assert(!guest.ticker_release_pending);
         if (guest.deadline_ticks != 0) ticker.release();
         if (guest.interrupt_slot) |slot| {
             interrupts.release(slot);
@@ -532,8 +543,17 @@ pub const Guest = struct {
             ticker.acquire(try engine.get(guest.engine_kind)) catch return fail(error.OutOfMemory, "cannot start the epoch ticker thread", .{});
         }
         if (timeout_ms == 0 and had_deadline) {
-            ticker.release();
-            wt.wasmtime_context_set_epoch_deadline(guest.context, deadline_never_ticks);
+            if (!guest.running()) {
+                ticker.release();
+                wt.wasmtime_context_set_epoch_deadline(guest.context, deadline_never_ticks);
+            } else if (!guest.ticker_release_pending) {
+                // From a host function of this guest's own run: that run keeps its deadline, and
+                // the deadline's hold on the ticker goes when the run ends.
+                guest.ticker_release_pending = true;
+            } else {
+                // A hold already waits for the run's end and keeps the ticker going: this one goes now.
+                ticker.release();
+            }
         }
         guest.timeout_ms = timeout_ms;
         guest.deadline_ticks = if (timeout_ms == 0) 0 else ticker.deadline_ticks(timeout_ms);
@@ -661,6 +681,7 @@ pub const Guest = struct {
         // Host functions of the call can neither enter nor switch to another guest of the set.
         assert(set.running and set.active == guest);
         set.running = false;
+        if (guest.ticker_release_pending) guest.release_ticker_after_run();
         if (err_opt != null or trap != null) return guest.call_failed(err_opt, trap);
     }
 
@@ -753,6 +774,22 @@ pub const Guest = struct {
         return null;
     }
 
+    /// Whether this guest's own run (a call, or its start function) is on the stack.
+    fn running(guest: *const Guest) bool {
+        return guest.set.running and guest.set.active == guest;
+    }
+
+    /// The run during which `set_timeout(0)` removed the deadline has ended: let go of the ticker
+    /// now, and of the epoch deadline unless a new deadline was set after (arm_limits sets that).
+    fn release_ticker_after_run(guest: *Guest) void {
+        assert(guest.ticker_release_pending);
+        assert(!guest.set.running);
+        guest.ticker_release_pending = false;
+        ticker.release();
+        if (guest.deadline_ticks == 0) wt.wasmtime_context_set_epoch_deadline(guest.context, deadline_never_ticks);
+        guest.assert_invariants();
+    }
+
     /// Gives the run of guest code about to start (a call, or the start function) its limits:
     /// the epoch deadline, the fuel, and the start time host functions check the deadline against.
     fn arm_limits(guest: *Guest) Error!void {
@@ -760,8 +797,10 @@ pub const Guest = struct {
         assert(guest.set.active == guest);
         guest.timed_out_in = null;
         guest.stopped_by = .none;
+        assert(!guest.ticker_release_pending);
         guest.run_deadline_ticks = guest.deadline_ticks;
         guest.run_timeout_ms = guest.timeout_ms;
+        guest.run_fuel = guest.fuel_per_call;
         // Only guests that hold the ticker (a deadline or an interrupt token) read its count.
         if (guest.deadline_ticks != 0 or guest.interrupt_slot != null) guest.run_started_ticks = ticker.now_ticks();
         if (guest.deadline_ticks != 0) {
@@ -826,7 +865,7 @@ pub const Guest = struct {
         }
         if (wt.wasmtime_trap_code(t, &code) and code == wt.trap_code_out_of_fuel) {
             wt.wasm_trap_delete(t);
-            return fail(error.Timeout, "{s} ran out of fuel: it used all {d} units of its budget and was stopped (the guest stays usable)", .{ ran, guest.fuel_per_call });
+            return fail(error.Timeout, "{s} ran out of fuel: it used all {d} units of its budget and was stopped (the guest stays usable)", .{ ran, guest.run_fuel });
         }
         return fail_trap(trapped, t, .{ .without_sdk_runtime = guest.stock_assemblyscript, .window = guest.window });
     }
@@ -908,53 +947,120 @@ test {
     _ = @import("module_cache.zig");
 }
 
-test "a timeout set from a host function applies from the next call, not to the call running it" {
+/// A window for the tests below (destroyed with `api_window.vmw_window_destroy`).
+fn test_window() !*Window {
     const api_window = @import("api/window.zig");
-    const wat =
-        \\(module
-        \\  (import "env" "memory" (memory 1))
-        \\  (import "host" "set_timeout" (func $set_timeout))
-        \\  (func (export "run") (call $set_timeout))
-        \\  (func (export "spin") (loop $forever (br $forever))))
-    ;
+    var window_opt: ?*Window = null;
+    try std.testing.expectEqual(errors.Result.ok, api_window.vmw_window_create(64 << 20, 1 << 20, 4, &window_opt));
+    return window_opt.?;
+}
+
+fn test_destroy_window(window: *Window) void {
+    const api_window = @import("api/window.zig");
+    assert(api_window.vmw_window_destroy(window) == .ok);
+}
+
+/// A compiled guest of `wat` (text format) over `window`, with the one host import `host.limit`
+/// running `callback` with the guest as its user data; instantiated.
+fn test_guest(window: *Window, comptime wat: []const u8, kind: engine.Kind, callback: HostCallback) !*Guest {
     const wat2wasm = struct {
-        extern fn wasmtime_wat2wasm(wat: [*]const u8, wat_len: usize, out: *wt.ByteVec) ?*wt.Error;
+        extern fn wasmtime_wat2wasm(text: [*]const u8, text_len: usize, out: *wt.ByteVec) ?*wt.Error;
     }.wasmtime_wat2wasm;
     var wasm: wt.ByteVec = .{ .size = 0, .data = null };
     try std.testing.expect(wat2wasm(wat.ptr, wat.len, &wasm) == null);
     defer wt.wasm_byte_vec_delete(&wasm);
-    const bytes = wasm.data.?[0..wasm.size];
-    var window_opt: ?*Window = null;
-    try std.testing.expectEqual(errors.Result.ok, api_window.vmw_window_create(64 << 20, 1 << 20, 4, &window_opt));
-    const window = window_opt.?;
-    defer std.debug.assert(api_window.vmw_window_destroy(window) == .ok);
+    const guest = try Guest.compile(window, wasm.data.?[0..wasm.size], kind);
+    _ = try guest.define_import("host", "limit", &.{}, &.{});
+    guest.set_host_callback(callback, guest);
+    try guest.instantiate();
+    return guest;
+}
 
-    const guest = try Guest.compile(window, bytes, .interruptible);
-    _ = try guest.define_import("host", "set_timeout", &.{}, &.{});
-    const set_timeout_1ms = struct {
+/// `run` calls the host import, then counts down from `spin_count` (seconds of work unless a
+/// deadline or the fuel stops it).
+const test_limit_wat =
+    \\(module
+    \\  (import "env" "memory" (memory 1))
+    \\  (import "host" "limit" (func $limit))
+    \\  (func (export "run") (param $spin_count i32)
+    \\    (call $limit)
+    \\    (loop $l (local.set $spin_count (i32.sub (local.get $spin_count) (i32.const 1))) (br_if $l (local.get $spin_count))))
+    \\  (func (export "spin") (loop $forever (br $forever))))
+;
+
+fn test_host_callback(comptime change: fn (guest: *Guest) Error!void) HostCallback {
+    return struct {
         fn callback(user_data: ?*anyopaque, import_index: u32) callconv(.c) i32 {
             assert(import_index == 0);
-            const self: *Guest = @ptrCast(@alignCast(user_data.?));
-            self.set_timeout(1) catch return 1;
+            change(@ptrCast(@alignCast(user_data.?))) catch return 1;
             return 0;
         }
     }.callback;
-    guest.set_host_callback(set_timeout_1ms, guest);
-    try guest.instantiate();
+}
+
+test "a timeout set from a host function applies from the next call, not to the call running it" {
+    const window = try test_window();
+    defer test_destroy_window(window);
+    const set_1ms = struct {
+        fn change(guest: *Guest) Error!void {
+            return guest.set_timeout(1);
+        }
+    }.change;
+    const guest = try test_guest(window, test_limit_wat, .interruptible, test_host_callback(set_1ms));
     const run = (try guest.find_export("run")).index;
     const spin = (try guest.find_export("spin")).index;
 
     // The tick count is past the 2 ticks of a 1 ms deadline (another guest's deadline runs the
     // ticker), though this guest has never run with a deadline.
-    const other = try Guest.compile(window, bytes, .interruptible);
+    const other = try test_guest(window, test_limit_wat, .interruptible, test_host_callback(set_1ms));
     try other.set_timeout(60_000);
     const ticks_before = ticker.now_ticks();
     while (ticker.now_ticks() < ticks_before + 3) std.Thread.sleep(std.time.ns_per_ms);
 
     // The call began without a deadline: it returns, its host function took microseconds.
+    guest.values[0] = .{ .i32 = 1 };
     try guest.call(run);
     try std.testing.expectEqual(@as(u32, 1), guest.timeout_ms);
     // The next call has the deadline.
     try std.testing.expectError(error.Timeout, guest.call(spin));
     try std.testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), "its 1 ms deadline") != null);
+}
+
+test "a timeout removed from a host function still stops the call running it; the next call has none" {
+    const window = try test_window();
+    defer test_destroy_window(window);
+    const remove = struct {
+        fn change(guest: *Guest) Error!void {
+            return guest.set_timeout(0);
+        }
+    }.change;
+    const guest = try test_guest(window, test_limit_wat, .interruptible, test_host_callback(remove));
+    const run = (try guest.find_export("run")).index;
+    try guest.set_timeout(20);
+    // Seconds of work: the running call's 20 ms deadline stops it.
+    guest.values[0] = .{ .i32 = 2_000_000_000 };
+    try std.testing.expectError(error.Timeout, guest.call(run));
+    try std.testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), "its 20 ms deadline") != null);
+    try std.testing.expectEqual(@as(u32, 0), guest.timeout_ms);
+    try std.testing.expect(!guest.ticker_release_pending);
+    // No deadline now: a call longer than 20 ms runs to its end.
+    guest.values[0] = .{ .i32 = 200_000_000 };
+    try guest.call(run);
+}
+
+test "fuel changed from a host function applies from the next call; the out-of-fuel error names the run's budget" {
+    const window = try test_window();
+    defer test_destroy_window(window);
+    const raise = struct {
+        fn change(guest: *Guest) Error!void {
+            return guest.set_fuel(5_000_000);
+        }
+    }.change;
+    const guest = try test_guest(window, test_limit_wat, .metered, test_host_callback(raise));
+    const run = (try guest.find_export("run")).index;
+    try guest.set_fuel(1_000);
+    guest.values[0] = .{ .i32 = 1_000_000 };
+    try std.testing.expectError(error.Timeout, guest.call(run));
+    try std.testing.expect(std.mem.indexOf(u8, errors.last_message_slice(), "all 1000 units") != null);
+    try std.testing.expectEqual(@as(u64, 5_000_000), guest.fuel_per_call);
 }

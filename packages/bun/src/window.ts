@@ -263,14 +263,24 @@ function createOutputFile(path: string, options: MapOptions, offset: number, len
 // becomes unreachable without close() is released when the garbage collector finds it (warned
 // about once), and `Window.create` collects and releases them when it runs out of windows.
 
-const tracked = new Map<Pointer, WeakRef<WindowState>>();
-const dropped = new FinalizationRegistry<Pointer>((handle) => release(handle));
+/** An open window's native handle and its state, while that is reachable. */
+interface Tracked {
+  readonly handle: Pointer;
+  readonly state: WeakRef<WindowState>;
+}
+
+// By handle, the open windows. The finalizer gets the window's own entry, not its handle: a window
+// `reclaimDropped` released has a finalizer still to run, and by then a new window may have the
+// same handle (the native allocator reuses it), which that finalizer must not release.
+const tracked = new Map<Pointer, Tracked>();
+const dropped = new FinalizationRegistry<Tracked>((entry) => release(entry));
 let warned = false;
 
 /** Regions and guests hold the window's state, not the Window: it is dropped when they all are. */
 function track(state: WindowState, handle: Pointer): void {
-  tracked.set(handle, new WeakRef(state));
-  dropped.register(state, handle, state);
+  const entry = { handle, state: new WeakRef(state) };
+  tracked.set(handle, entry);
+  dropped.register(state, entry, state);
 }
 
 function untrack(state: WindowState, handle: Pointer): void {
@@ -278,18 +288,19 @@ function untrack(state: WindowState, handle: Pointer): void {
   dropped.unregister(state);
 }
 
-/** Destroys the native window of a Window that was garbage-collected without close(). */
-function release(handle: Pointer): void {
-  if (!tracked.delete(handle)) return;
+/** Destroys the native window of a Window that was garbage-collected without close(), once. */
+function release(entry: Tracked): void {
+  if (tracked.get(entry.handle) !== entry) return;
+  tracked.delete(entry.handle);
   if (!warned) {
     warned = true;
     console.warn("vmwindow: a Window was garbage-collected without close(): released now. Close windows when done (window.close(), or `using window = Window.create()`).");
   }
-  lib.windowRelease(handle);
+  lib.windowRelease(entry.handle);
 }
 
 /** Collects garbage and releases every dropped window now. */
 function reclaimDropped(): void {
   Bun.gc(true);
-  for (const [handle, ref] of [...tracked]) if (ref.deref() === undefined) release(handle);
+  for (const entry of [...tracked.values()]) if (entry.state.deref() === undefined) release(entry);
 }

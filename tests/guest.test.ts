@@ -2,7 +2,7 @@
 // usable, and call-argument checking. The probe guest is tests/guests/probe.ts.
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { GuestTrap, Window, VmwindowError } from "@vmwindow/bun";
+import { GuestTrap, interruptGuest, Window, VmwindowError } from "@vmwindow/bun";
 import { guests, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
 
 const trapOf = (run: () => unknown) => thrown(GuestTrap, run);
@@ -118,6 +118,42 @@ describe("guest over a window", () => {
     expect(second.call("sum4", 1, 1, 1, 1)).toBe(4);
     window.close();
     expect(errorOf(() => second.call("noop")).code).toBe("CLOSED");
+  });
+
+  test("bad host imports and options are INVALID_ARGUMENT when instantiating, never a TypeError then or at call time", () => {
+    using window = Window.create(smallWindow);
+    const bare = Object.create(null) as never;
+    const fn = () => 0;
+    const cases: [string, () => unknown, RegExp][] = [
+      ["imports: 5", () => window.instantiate(guests.probe, { imports: 5 as never }), /imports must be an object, got number/],
+      ["imports.env: null", () => window.instantiate(guests.probe, { imports: { env: null as never } }), /imports\.env must be an object, got null/],
+      ["kind 5n", () => window.instantiate(guests.probe, { imports: { env: { f: { params: [5n as never], results: [], fn } } } }), /unknown value kind 5n/],
+      ["kind bare", () => window.instantiate(guests.probe, { imports: { env: { f: { params: [bare], results: [], fn } } } }), /unknown value kind an object/],
+      // Object.prototype's names are not value kinds.
+      ["kind toString", () => window.instantiate(guests.probe, { imports: { env: { f: { params: [], results: ["toString" as never], fn } } } }), /unknown value kind "toString"/],
+      ["log: 5", () => window.instantiate(guests.probe, { log: 5 as never }), /log must be a function, got 5/],
+      ["map: {}", () => window.instantiate(guests.probe, { map: {} as never }), /map must be a function, got an object/],
+      ["cacheDir: 5n", () => window.instantiate(guests.probe, { cacheDir: 5n as never }), /cacheDir must be a non-empty path, got 5n/],
+      ["timeoutMs: bare", () => window.instantiate(guests.probe, { timeoutMs: bare }), /timeoutMs must be a non-negative integer/],
+      ["fuel: bare", () => window.instantiate(guests.probe, { fuel: bare }), /fuel must be a positive integer/],
+    ];
+    const guest = window.instantiate(guests.probe, { fuel: 1_000_000 });
+    cases.push(
+      ["call with bare", () => guest.call("sum4", 1, 2, 3, bare), /argument 4 must be an integer in i32\/u32 range, got an object/],
+      ["setFuel(bare)", () => guest.setFuel(bare), /fuel must be a positive integer/],
+      ["setTimeout(bare)", () => guest.setTimeout(bare), /timeoutMs must be a non-negative integer/],
+      ["interruptGuest(bare)", () => interruptGuest(bare), /token must be a number from guest\.interruptToken\(\), got an object/],
+    );
+    for (const [label, run, message] of cases) {
+      let error: unknown;
+      try {
+        run();
+      } catch (caught) {
+        error = caught;
+      }
+      expect({ label, code: (error as VmwindowError)?.code, message: String((error as Error)?.message) }).toEqual({ label, code: "INVALID_ARGUMENT", message: expect.stringMatching(message) });
+    }
+    expect(window.guests.size).toBe(1);
   });
 
   test("bad modules are clear errors", () => {

@@ -1,7 +1,7 @@
 // The host API without a guest: windows, regions, zero-copy views and bad input.
 import { describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync } from "node:fs";
-import { Window, VmwindowError } from "@vmwindow/bun";
+import { allowDirectory, Window, VmwindowError } from "@vmwindow/bun";
 import { patternBytes, smallWindow, tempDir, tempFile, thrown } from "./helpers.ts";
 
 function expectError(run: () => unknown, code: string, message?: RegExp): void {
@@ -117,6 +117,40 @@ describe("bad input is a clear error, never a crash", () => {
     expectError(() => window.mapFile(path, { access: "write" as "read" }), "INVALID_ARGUMENT", /access must be/);
     expectError(() => window.mapFile(path, { name: "n".repeat(25) }), "INVALID_ARGUMENT", /at most 24/);
     expect(window.regions.size).toBe(0);
+  });
+
+  test("values an error message cannot print (a bigint, an object without a prototype) are INVALID_ARGUMENT too, never a TypeError", () => {
+    using window = Window.create(smallWindow);
+    const path = tempFile("x");
+    using region = window.mapFile(path, { access: "readwrite" });
+    const bare = Object.create(null) as never;
+    const cases: [string, () => unknown, RegExp][] = [
+      ["mapFile(5n)", () => window.mapFile(5n as never), /path must be a non-empty string, got 5n/],
+      ["mapFile access: 5n", () => window.mapFile(path, { access: 5n as never }), /access must be "read" or "readwrite", got 5n/],
+      ["remap(5n)", () => region.remap(5n as never), /path must be a non-empty string, got 5n/],
+      ["remap access: bare", () => region.remap(path, { access: bare }), /access must be "read" or "readwrite", got an object/],
+      ["mapAnonymous(bare)", () => window.mapAnonymous(bare), /lengthBytes must be a positive integer number of bytes, got an object/],
+      ["mapAnonymous shared: bare", () => window.mapAnonymous(1, { shared: bare }), /shared must be true or false, got an object/],
+      ["mapFile create: bare", () => window.mapFile(path, { create: bare }), /create must be true or false, got an object/],
+      ["resize(bare)", () => region.resize(bare), /lengthBytes must be a positive integer/],
+      ["releasePages(bare)", () => region.releasePages(bare), /offset must be a non-negative integer/],
+      ["Window.create sizeBytes: bare", () => Window.create({ sizeBytes: bare }), /sizeBytes must be a positive integer number of bytes, got an object/],
+      ["Window.create capacity: bare", () => Window.create({ capacity: bare }), /capacity must be a positive integer, got an object/],
+      ["allowDirectory(window, 5n)", () => allowDirectory(window, 5n as never), /dir must be a non-empty path, got 5n/],
+      ["allowDirectory(window, dir, null)", () => allowDirectory(window, tempDir(), null as never), /allowDirectory options must be an object, got null/],
+      ["allowDirectory(window, dir, { access: 5n })", () => allowDirectory(window, tempDir(), { access: 5n as never }), /access must be "read" or "readwrite", got 5n/],
+      ["allowDirectory(dir)", () => allowDirectory(tempDir() as never, tempDir()), /allowDirectory takes the guest's Window first/],
+    ];
+    for (const [label, run, message] of cases) {
+      let error: unknown;
+      try {
+        run();
+      } catch (caught) {
+        error = caught;
+      }
+      expect({ label, code: (error as VmwindowError)?.code, message: String((error as Error)?.message) }).toEqual({ label, code: "INVALID_ARGUMENT", message: expect.stringMatching(message) });
+    }
+    expect([...window.regions.values()]).toEqual([region]);
   });
 
   // tools/test-arm64.sh runs bun inside a user namespace of its own (for a private binfmt_misc):

@@ -2,10 +2,11 @@
 // map files from one host folder, and nothing else.
 import { realpathSync, statSync } from "node:fs";
 import { isAbsolute, join, sep } from "node:path";
+import { accessArgument, optionsArgument, shown } from "./arguments.ts";
 import { VmwindowError } from "./errors.ts";
 import type { MapRequestHandler } from "./guest-options.ts";
 import type { Region } from "./region.ts";
-import { NAME_MAX_BYTES, type Window } from "./window.ts";
+import { NAME_MAX_BYTES, Window } from "./window.ts";
 
 export interface AllowDirectoryOptions {
   /** The most a guest may ask for: "read" (default) refuses read-write requests. */
@@ -26,9 +27,10 @@ export interface AllowDirectoryOptions {
  * `dir` between them can still redirect a request. Use a folder only this process controls.
  */
 export function allowDirectory(window: Window, dir: string, options: AllowDirectoryOptions = {}): MapRequestHandler {
-  if (typeof dir !== "string" || dir.length === 0) throw new VmwindowError("INVALID_ARGUMENT", `dir must be a non-empty path, got ${JSON.stringify(dir)}`);
-  const maxAccess = options.access ?? "read";
-  if (maxAccess !== "read" && maxAccess !== "readwrite") throw new VmwindowError("INVALID_ARGUMENT", `access must be "read" or "readwrite", got ${JSON.stringify(maxAccess)}`);
+  if (!(window instanceof Window)) throw new VmwindowError("INVALID_ARGUMENT", `allowDirectory takes the guest's Window first, got ${shown(window)}`);
+  if (typeof dir !== "string" || dir.length === 0) throw new VmwindowError("INVALID_ARGUMENT", `dir must be a non-empty path, got ${shown(dir)}`);
+  options = optionsArgument("allowDirectory options", options);
+  const maxAccess = accessArgument(options.access ?? "read");
   let root: string;
   try {
     root = realpathSync(dir);

@@ -18,9 +18,16 @@ export function optionsArgument<T extends object>(what: string, value: T | undef
   return value;
 }
 
+/** An optional callback (`log`, `map`): undefined or null (none), or a function. */
+export function callbackArgument<T extends Function>(what: string, value: T | null | undefined): T | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "function") throw invalid(`${what} must be a function, got ${shown(value)}`);
+  return value;
+}
+
 /** A file path as UTF-8 bytes: a non-empty string. */
 export function pathArgument(path: unknown): Uint8Array {
-  if (typeof path !== "string" || path.length === 0) throw invalid(`path must be a non-empty string, got ${JSON.stringify(path)}`);
+  if (typeof path !== "string" || path.length === 0) throw invalid(`path must be a non-empty string, got ${shown(path)}`);
   return encoder.encode(path);
 }
 
@@ -28,13 +35,13 @@ export function pathArgument(path: unknown): Uint8Array {
 export function cacheDirArgument(cacheDir: unknown): Uint8Array | null {
   if (cacheDir === undefined) return null;
   if (typeof cacheDir !== "string" || cacheDir.length === 0 || cacheDir.includes("\0")) {
-    throw invalid(`cacheDir must be a non-empty path, got ${JSON.stringify(cacheDir)}`);
+    throw invalid(`cacheDir must be a non-empty path, got ${shown(cacheDir)}`);
   }
   return encoder.encode(cacheDir);
 }
 
 export function accessArgument(access: unknown): Access {
-  if (access !== "read" && access !== "readwrite") throw invalid(`access must be "read" or "readwrite", got ${JSON.stringify(access)}`);
+  if (access !== "read" && access !== "readwrite") throw invalid(`access must be "read" or "readwrite", got ${shown(access)}`);
   return access;
 }
 
@@ -58,7 +65,7 @@ export function exportNameArgument(name: unknown): Uint8Array {
 export function byteCount(what: string, value: unknown, zeroAllowed: boolean): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || (value === 0 && !zeroAllowed)) {
     const expected = zeroAllowed ? "a non-negative" : "a positive";
-    throw invalid(`${what} must be ${expected} integer number of bytes, got ${String(value)}`);
+    throw invalid(`${what} must be ${expected} integer number of bytes, got ${shown(value)}`);
   }
   return value;
 }
@@ -71,7 +78,7 @@ export function atArgument(at: unknown): number {
 /** A region table capacity as the C call takes it (a u32 above 0). */
 export function capacityArgument(capacity: unknown): number {
   if (typeof capacity !== "number" || !Number.isInteger(capacity) || capacity < 1 || capacity > U32_MAX) {
-    throw invalid(`capacity must be a positive integer, got ${String(capacity)}`);
+    throw invalid(`capacity must be a positive integer, got ${shown(capacity)}`);
   }
   return capacity;
 }
@@ -79,7 +86,7 @@ export function capacityArgument(capacity: unknown): number {
 /** A per-call deadline in milliseconds (0: none), as the C call takes it (a u32). */
 export function timeoutArgument(timeoutMs: unknown): number {
   if (typeof timeoutMs !== "number" || !Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > U32_MAX) {
-    throw invalid(`timeoutMs must be a non-negative integer number of milliseconds, got ${String(timeoutMs)}`);
+    throw invalid(`timeoutMs must be a non-negative integer number of milliseconds, got ${shown(timeoutMs)}`);
   }
   return timeoutMs;
 }
@@ -88,7 +95,7 @@ export function timeoutArgument(timeoutMs: unknown): number {
 export function fuelArgument(fuel: unknown): bigint {
   const value = typeof fuel === "number" && Number.isSafeInteger(fuel) ? BigInt(fuel) : fuel;
   if (typeof value !== "bigint" || value <= 0n || value >= 2n ** 63n) {
-    throw invalid(`fuel must be a positive integer (number or bigint) below 2**63, got ${String(fuel)}`);
+    throw invalid(`fuel must be a positive integer (number or bigint) below 2**63, got ${shown(fuel)}`);
   }
   return value;
 }
@@ -96,9 +103,39 @@ export function fuelArgument(fuel: unknown): bigint {
 /** A token from `guest.interruptToken()`. */
 export function tokenArgument(token: unknown): number {
   if (typeof token !== "number" || !Number.isSafeInteger(token) || token < 0) {
-    throw invalid(`token must be a number from guest.interruptToken(), got ${String(token)}`);
+    throw invalid(`token must be a number from guest.interruptToken(), got ${shown(token)}`);
   }
   return token;
+}
+
+/**
+ * A refused value as an error message shows it. Never throws (a bigint, a symbol, an object without
+ * a prototype or with a throwing toString) and never prints an object's contents.
+ */
+export function shown(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "bigint":
+      return `${value}n`;
+    case "symbol":
+      return value.toString();
+    case "function":
+      return "a function";
+    case "object": {
+      if (value === null) return "null";
+      let name: unknown;
+      try {
+        if (Array.isArray(value)) return "an array";
+        name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      } catch {
+        // A revoked Proxy, or a constructor getter that throws.
+      }
+      return typeof name === "string" && name !== "" && name !== "Object" ? `an object (${name})` : "an object";
+    }
+    default:
+      return String(value);
+  }
 }
 
 function invalid(message: string): VmwindowError {

@@ -3,6 +3,7 @@
 // dispatches on the import's index and passes values through the host value-slot array.
 import { JSCallback, FFIType, type Pointer } from "bun:ffi";
 import { HOST_RESULT } from "./abi.ts";
+import { callbackArgument, optionsArgument, shown } from "./arguments.ts";
 import { VmwindowError } from "./errors.ts";
 import { lib } from "./ffi.ts";
 import type { HostFunction, InstantiateOptions } from "./guest-options.ts";
@@ -33,19 +34,20 @@ export interface GuestMemory {
 /** Checks `options.imports` and lists them, plus the built-ins the options ask for and do not replace. */
 export function collectImports(options: InstantiateOptions): ImportSpec[] {
   const specs: ImportSpec[] = [];
-  for (const [module, functions] of Object.entries(options.imports ?? {})) {
-    for (const [name, fn] of Object.entries(functions)) {
+  for (const [module, functions] of Object.entries(optionsArgument("imports", options.imports))) {
+    for (const [name, fn] of Object.entries(optionsArgument(`imports.${module}`, functions))) {
       if (!fn || typeof fn.fn !== "function" || !Array.isArray(fn.params) || !Array.isArray(fn.results)) {
         throw new VmwindowError("INVALID_ARGUMENT", `import ${module}.${name} must be { params, results, fn }`);
       }
       for (const kind of [...fn.params, ...fn.results]) {
-        if (!(kind in KIND_CODES)) throw new VmwindowError("INVALID_ARGUMENT", `import ${module}.${name}: unknown value kind ${JSON.stringify(kind)}`);
+        if (typeof kind !== "string" || !Object.hasOwn(KIND_CODES, kind)) throw new VmwindowError("INVALID_ARGUMENT", `import ${module}.${name}: unknown value kind ${shown(kind)}`);
       }
       specs.push({ module, name, params: fn.params, results: fn.results, fn: fn.fn });
     }
   }
   const has = (module: string, name: string) => specs.some((s) => s.module === module && s.name === name);
-  const { log, map } = options;
+  const log = callbackArgument("log", options.log);
+  const map = callbackArgument("map", options.map);
   if (log && !has("vmw", "log")) {
     specs.push({ module: "vmw", name: "log", params: ["i32", "i32", "i32"], results: [], builtin: (memory) => logBuiltin(memory, log) });
   }
@@ -135,7 +137,7 @@ function makeHostHandler(spec: ImportSpec, fn: HostFunction["fn"], views: Views)
   return factory(
     fn,
     (r: unknown) => {
-      throw new VmwindowError("INVALID_ARGUMENT", `host function ${label} must return an array of ${spec.results.length} values, got ${String(r)}`);
+      throw new VmwindowError("INVALID_ARGUMENT", `host function ${label} must return an array of ${spec.results.length} values, got ${shown(r)}`);
     },
     views.i32,
     views.i64,

@@ -1,6 +1,7 @@
 // Wasm values on the JS side: the four value kinds, the native value-slot array they pass
 // through (as typed-array views), and the checked conversions `Guest.call` uses.
 import { VALUE_KIND, VALUES_MAX } from "./abi.ts";
+import { shown } from "./arguments.ts";
 import { VmwindowError } from "./errors.ts";
 
 export type WasmValue = number | bigint;
@@ -84,6 +85,5 @@ export function readValue(views: Views, slot: number, kind: ValueKind): WasmValu
 }
 
 function argumentError(name: string, slot: number, expected: string, value: unknown): VmwindowError {
-  const shown = typeof value === "bigint" ? `${value}n` : typeof value === "string" ? JSON.stringify(value) : String(value);
-  return new VmwindowError("INVALID_ARGUMENT", `${name}: argument ${slot + 1} must be ${expected}, got ${shown}`);
+  return new VmwindowError("INVALID_ARGUMENT", `${name}: argument ${slot + 1} must be ${expected}, got ${shown(value)}`);
 }

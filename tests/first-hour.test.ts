@@ -98,6 +98,15 @@ test.skipIf(!!EMULATED)("a Window dropped without close() is released; 1,100 of 
   expect(stderr).toContain("using window = Window.create()");
 }, 120_000);
 
+// The JSCallback that runs a guest's host functions is a root for the garbage collector until it is
+// closed: it must not hold them, or a window whose host functions close over it stays forever.
+test.skipIf(!!EMULATED)("a dropped window whose guest's host functions close over it is released too", () => {
+  const child = Bun.spawnSync([process.execPath, join(import.meta.dir, "fixtures", "leak-windows.ts"), "1100", "0", "guests"], { stdout: "pipe", stderr: "pipe" });
+  const stderr = child.stderr.toString();
+  expect({ exitCode: child.exitCode, stderr: stderr.includes("Error") ? stderr : "" }).toEqual({ exitCode: 0, stderr: "" });
+  expect(JSON.parse(child.stdout.toString().trim().split("\n").at(-1)!).created).toBe(1100);
+}, 120_000);
+
 // Window.create, out of windows, releases the dropped ones itself; the collector's finalizers for
 // them run later, when new windows may have the same native handles. Each must release only its own.
 test.skipIf(!!EMULATED)("windows created after dropped ones were released keep working once the dropped ones' finalizers run", () => {

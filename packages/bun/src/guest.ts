@@ -53,6 +53,8 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
   #functions = new Map<string, GuestFunction>();
   #exports: Record<string, GuestFunction> = Object.create(null);
   #callback: JSCallback | null = null;
+  /** What the callback runs: it holds them only weakly (host-imports.ts, LinkedImports). */
+  #handlers: readonly (() => void)[] = [];
   #views: Views;
 
   private constructor(window: WindowState, handle: Pointer) {
@@ -184,8 +186,12 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
   #detach(): void {
     this.#state.handle = null;
     this.#resolved.clear();
-    this.#callback?.close();
+    if (this.#callback !== null) {
+      this.#window.callbacks.delete(this.#callback);
+      this.#callback.close();
+    }
     this.#callback = null;
+    this.#handlers = [];
   }
 
   /** Throws for a failed call: a host function's own exception first, else the native error. */
@@ -204,10 +210,13 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
   #link(imports: ImportSpec[]): void {
     if (imports.length === 0) return;
     const state = this.#state;
-    this.#callback = linkImports(this.#open(), imports, this.#window, (error) => {
+    const { callback, handlers } = linkImports(this.#open(), imports, this.#window, (error) => {
       state.pending = error;
       state.hasPending = true;
     });
+    this.#callback = callback;
+    this.#handlers = handlers;
+    this.#window.callbacks.add(callback);
   }
 
   /**

@@ -57,12 +57,26 @@ export function collectImports(options: InstantiateOptions): ImportSpec[] {
   return specs;
 }
 
+/** A guest's linked imports: the callback the native side calls, and the handlers it runs. */
+export interface LinkedImports {
+  /** Closed by the guest's owner when the native guest is gone. */
+  readonly callback: JSCallback;
+  /**
+   * What the callback runs, held by the guest: the callback (a garbage-collection root until it is
+   * closed) holds it only weakly, so host functions that close over their window, its regions or
+   * the guest do not keep a window dropped without close() from being collected and released. A
+   * guest's call holds the guest, so the handlers are there whenever the callback runs.
+   */
+  readonly handlers: readonly (() => void)[];
+}
+
 /**
  * Defines `imports` on the compiled guest `handle` (before instantiation) and installs the
  * callback that runs them. A host function's exception goes to `onError` (the guest's call then
- * fails). The caller owns the returned callback and closes it with the guest.
+ * fails). The caller holds the returned handlers for as long as the guest can call them, and
+ * closes the callback with the guest.
  */
-export function linkImports(handle: Pointer, imports: readonly ImportSpec[], memory: GuestMemory, onError: (error: unknown) => void): JSCallback {
+export function linkImports(handle: Pointer, imports: readonly ImportSpec[], memory: GuestMemory, onError: (error: unknown) => void): LinkedImports {
   const views = lib.guestHostValues(handle);
   const handlers: (() => void)[] = [];
   for (const spec of imports) {
@@ -73,10 +87,17 @@ export function linkImports(handle: Pointer, imports: readonly ImportSpec[], mem
     const fn = spec.builtin ? spec.builtin(memory) : spec.fn!;
     handlers.push(makeHostHandler(spec, fn, views));
   }
-  const callback = new JSCallback(
+  const callback = hostCallback(new WeakRef(handlers), onError);
+  lib.guestSetHostCallback(handle, callback);
+  return { callback, handlers };
+}
+
+/** The callback that runs handler `index` (a function of its own: it closes over nothing else). */
+function hostCallback(handlers: WeakRef<readonly (() => void)[]>, onError: (error: unknown) => void): JSCallback {
+  return new JSCallback(
     (_userData: Pointer, index: number): number => {
       try {
-        handlers[index]!();
+        handlers.deref()![index]!();
         return 0;
       } catch (error) {
         onError(error);
@@ -85,8 +106,6 @@ export function linkImports(handle: Pointer, imports: readonly ImportSpec[], mem
     },
     { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   );
-  lib.guestSetHostCallback(handle, callback);
-  return callback;
 }
 
 const decoder = new TextDecoder();

@@ -2,7 +2,7 @@
 // memory's first byte and layout, the region table's bytes, the live regions by id and the guests.
 // Regions and guests hold this, not the Window, so none of them needs the others' methods; a
 // window is released when this becomes unreachable without close() (window.ts).
-import type { Pointer } from "bun:ffi";
+import type { JSCallback, Pointer } from "bun:ffi";
 import { closedError } from "./errors.ts";
 import { lib, type WindowLayout } from "./ffi.ts";
 import type { Guest } from "./guest.ts";
@@ -18,6 +18,9 @@ export class WindowState {
   // set + delete of one key (measured), which made map/unmap O(live regions).
   regions: (Region | undefined)[] = [];
   readonly guests = new Set<Guest<object>>();
+  /** Its guests' host-import callbacks: closed with their guests, or when the window is released
+   * without close() (window.ts; the set does not hold the state, so it outlives it). */
+  readonly callbacks = new Set<JSCallback>();
 
   constructor(handle: Pointer) {
     this.handle = handle;

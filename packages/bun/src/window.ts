@@ -1,6 +1,6 @@
 // A window: one reserved address range that is a guest's whole linear memory, with host files
 // mapped into it. The public entry point of @vmwindow/bun.
-import type { Pointer } from "bun:ffi";
+import type { JSCallback, Pointer } from "bun:ffi";
 import { NAME_MAX_BYTES, PAGE_BYTES } from "./abi.ts";
 import { accessArgument, atArgument, byteCount, capacityArgument, nameArgument, optionsArgument, pathArgument, shown } from "./arguments.ts";
 import { VmwindowError } from "./errors.ts";
@@ -263,10 +263,11 @@ function createOutputFile(path: string, options: MapOptions, offset: number, len
 // becomes unreachable without close() is released when the garbage collector finds it (warned
 // about once), and `Window.create` collects and releases them when it runs out of windows.
 
-/** An open window's native handle and its state, while that is reachable. */
+/** An open window's native handle, its state while that is reachable, and its guests' callbacks. */
 interface Tracked {
   readonly handle: Pointer;
   readonly state: WeakRef<WindowState>;
+  readonly callbacks: Set<JSCallback>;
 }
 
 // By handle, the open windows. The finalizer gets the window's own entry, not its handle: a window
@@ -278,7 +279,7 @@ let warned = false;
 
 /** Regions and guests hold the window's state, not the Window: it is dropped when they all are. */
 function track(state: WindowState, handle: Pointer): void {
-  const entry = { handle, state: new WeakRef(state) };
+  const entry = { handle, state: new WeakRef(state), callbacks: state.callbacks };
   tracked.set(handle, entry);
   dropped.register(state, entry, state);
 }
@@ -297,6 +298,9 @@ function release(entry: Tracked): void {
     console.warn("vmwindow: a Window was garbage-collected without close(): released now. Close windows when done (window.close(), or `using window = Window.create()`).");
   }
   lib.windowRelease(entry.handle);
+  // The native guests are gone: nothing calls their host imports any more.
+  for (const callback of entry.callbacks) callback.close();
+  entry.callbacks.clear();
 }
 
 /** Collects garbage and releases every dropped window now. */

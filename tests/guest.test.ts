@@ -156,6 +156,20 @@ describe("guest over a window", () => {
     expect(window.guests.size).toBe(1);
   });
 
+  test("window.guests is a snapshot: changing it does not change which guests close() closes", () => {
+    const window = Window.create(smallWindow);
+    const guest = window.instantiate(guests.probe);
+    const listed = window.guests as Set<unknown>;
+    expect([...listed]).toEqual([guest]);
+    listed.clear();
+    listed.add({});
+    expect([...window.guests]).toEqual([guest]);
+    window.close();
+    expect(guest.closed).toBe(true);
+    expect(errorOf(() => guest.call("sum4", 1, 2, 3, 4)).code).toBe("CLOSED");
+    expect(window.guests.size).toBe(0);
+  });
+
   test("bad modules are clear errors", () => {
     using window = Window.create(smallWindow);
     expect(errorOf(() => window.instantiate(new Uint8Array([1, 2, 3]))).code).toBe("BAD_MODULE");

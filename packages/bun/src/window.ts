@@ -108,9 +108,11 @@ export class Window implements Disposable {
     return Number.isSafeInteger(id) && id > 0 ? this.#state.regions[id] : undefined;
   }
 
-  /** The guests instantiated over this window and not closed yet (several may share a window). */
+  /** The guests instantiated over this window and not closed yet (a snapshot; several may share a window). */
   get guests(): ReadonlySet<Guest<object>> {
-    return this.#state.guests;
+    // A copy: a caller that cleared the window's own set (ReadonlySet is only a type) would leave
+    // guests that close() does not detach, whose calls then reach freed native guests.
+    return new Set(this.#state.guests);
   }
 
   /**

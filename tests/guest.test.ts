@@ -154,6 +154,9 @@ describe("guest over a window", () => {
       expect({ label, code: (error as VmwindowError)?.code, message: String((error as Error)?.message) }).toEqual({ label, code: "INVALID_ARGUMENT", message: expect.stringMatching(message) });
     }
     expect(window.guests.size).toBe(1);
+    // null stays "none", as it was before these checks.
+    using plain = window.instantiate(guests.probe, { imports: null as never, log: null as never, map: null as never });
+    expect(plain.call("sum4", 1, 2, 3, 4)).toBe(10);
   });
 
   test("window.guests is a snapshot: changing it does not change which guests close() closes", () => {

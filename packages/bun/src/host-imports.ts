@@ -34,7 +34,7 @@ export interface GuestMemory {
 /** Checks `options.imports` and lists them, plus the built-ins the options ask for and do not replace. */
 export function collectImports(options: InstantiateOptions): ImportSpec[] {
   const specs: ImportSpec[] = [];
-  for (const [module, functions] of Object.entries(optionsArgument("imports", options.imports))) {
+  for (const [module, functions] of Object.entries(optionsArgument("imports", options.imports ?? undefined))) {
     for (const [name, fn] of Object.entries(optionsArgument(`imports.${module}`, functions))) {
       if (!fn || typeof fn.fn !== "function" || !Array.isArray(fn.params) || !Array.isArray(fn.results)) {
         throw new VmwindowError("INVALID_ARGUMENT", `import ${module}.${name} must be { params, results, fn }`);

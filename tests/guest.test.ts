@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { GuestTrap, interruptGuest, Window, VmwindowError } from "@vmwindow/bun";
-import { guests, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
+import { expectInvalidArguments, guests, patternBytes, smallWindow, tempFile, thrown } from "./helpers.ts";
 
 const trapOf = (run: () => unknown) => thrown(GuestTrap, run);
 const errorOf = (run: () => unknown) => thrown(VmwindowError, run);
@@ -144,15 +144,7 @@ describe("guest over a window", () => {
       ["setTimeout(bare)", () => guest.setTimeout(bare), /timeoutMs must be a non-negative integer/],
       ["interruptGuest(bare)", () => interruptGuest(bare), /token must be a number from guest\.interruptToken\(\), got an object/],
     );
-    for (const [label, run, message] of cases) {
-      let error: unknown;
-      try {
-        run();
-      } catch (caught) {
-        error = caught;
-      }
-      expect({ label, code: (error as VmwindowError)?.code, message: String((error as Error)?.message) }).toEqual({ label, code: "INVALID_ARGUMENT", message: expect.stringMatching(message) });
-    }
+    expectInvalidArguments(cases);
     expect(window.guests.size).toBe(1);
     // null stays "none", as it was before these checks.
     using plain = window.instantiate(guests.probe, { imports: null as never, log: null as never, map: null as never });

@@ -53,6 +53,20 @@ export function thrown<T extends Error>(type: new (...args: never[]) => T, run: 
   throw new Error(`expected a ${type.name}`);
 }
 
+/** Each case's call throws INVALID_ARGUMENT with a message matching its pattern (a TypeError or a
+ * crash from inside would not). Compared together, so one run lists every case that differs. */
+export function expectInvalidArguments(cases: readonly (readonly [label: string, run: () => unknown, message: RegExp])[]): void {
+  const seen = cases.map(([label, run]) => {
+    try {
+      run();
+      return { label, code: "(returned)", message: "" };
+    } catch (caught) {
+      return { label, code: (caught as { code?: unknown })?.code, message: String((caught as Error)?.message) };
+    }
+  });
+  expect(seen).toEqual(cases.map(([label, , message]) => ({ label, code: "INVALID_ARGUMENT", message: expect.stringMatching(message) })));
+}
+
 /** The resident size (`Rss:` in /proc/self/smaps, KiB) of the mapping that starts at `address`:
  * what one region's pages add to the process's RSS, independent of everything else it maps. */
 export function mappingRssKiB(address: number): number {

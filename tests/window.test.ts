@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync } from "node:fs";
 import { allowDirectory, Window, VmwindowError } from "@vmwindow/bun";
-import { patternBytes, smallWindow, tempDir, tempFile, thrown } from "./helpers.ts";
+import { expectInvalidArguments, patternBytes, smallWindow, tempDir, tempFile, thrown } from "./helpers.ts";
 
 function expectError(run: () => unknown, code: string, message?: RegExp): void {
   const error = thrown(VmwindowError, run);
@@ -141,15 +141,7 @@ describe("bad input is a clear error, never a crash", () => {
       ["allowDirectory(window, dir, { access: 5n })", () => allowDirectory(window, tempDir(), { access: 5n as never }), /access must be "read" or "readwrite", got 5n/],
       ["allowDirectory(dir)", () => allowDirectory(tempDir() as never, tempDir()), /allowDirectory takes the guest's Window first/],
     ];
-    for (const [label, run, message] of cases) {
-      let error: unknown;
-      try {
-        run();
-      } catch (caught) {
-        error = caught;
-      }
-      expect({ label, code: (error as VmwindowError)?.code, message: String((error as Error)?.message) }).toEqual({ label, code: "INVALID_ARGUMENT", message: expect.stringMatching(message) });
-    }
+    expectInvalidArguments(cases);
     expect([...window.regions.values()]).toEqual([region]);
   });
 

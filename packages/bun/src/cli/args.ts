@@ -1,14 +1,12 @@
 // Command-line parsing for `vmwindow run` and `vmwindow inspect`: options, sizes, region names,
 // and --call arguments converted per the export's signature. Bad input throws UsageError.
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { WINDOW_MAX_BYTES } from "../abi.ts";
 import { NAME_MAX_BYTES, PAGE_BYTES, DEFAULT_GUEST_BYTES, type ValueKind } from "../index.ts";
 import type { IntegerFormat } from "./format.ts";
 
 /** A command line the command cannot use (exit status 2). */
 export class UsageError extends Error {}
-
-/** The largest window (4 GiB), and `run`'s default. */
-export const MAX_WINDOW_BYTES = 2 ** 32;
 
 export interface MapSpec {
   name: string;
@@ -53,7 +51,8 @@ const RUN_OPTIONS = {
   print: { type: "string", multiple: true, default: [] },
   timeout: { type: "string" },
   fuel: { type: "string" },
-  "window-bytes": { type: "string", default: String(MAX_WINDOW_BYTES) },
+  // The largest window (4 GiB) by default.
+  "window-bytes": { type: "string", default: String(WINDOW_MAX_BYTES) },
   "guest-bytes": { type: "string", default: String(DEFAULT_GUEST_BYTES) },
   format: { type: "string", default: "signed" },
   progress: { type: "boolean" },

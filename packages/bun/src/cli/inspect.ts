@@ -1,14 +1,13 @@
 // `vmwindow inspect`: a module's imports, exports with signatures and memory, and whether it fits
 // a window (fitChecks).
+import { GUEST_BASE, WINDOW_MAX_BYTES } from "../abi.ts";
 import { readModuleFile } from "../module-bytes.ts";
 import { exportsDeclaration } from "./dts.ts";
 import { DEFAULT_GUEST_BYTES, PAGE_BYTES, VmwindowError, Window } from "../index.ts";
-import { MAX_WINDOW_BYTES, type InspectOptions } from "./args.ts";
+import type { InspectOptions } from "./args.ts";
 import { formatBytes } from "./format.ts";
 import { parseModule, type ModuleInfo } from "./wasm-sections.ts";
 
-/** Where every window's guest area starts (libvmwindow's fixed layout). */
-const GUEST_BASE = 0x21_0000;
 /** Built into every guest by libvmwindow; other imports need host functions `run` cannot give. */
 const BUILTIN_IMPORTS = new Set(["env.abort", "env.seed", "vmw.log", "vmw.flush", "vmw.map", "vmw.release"]);
 
@@ -31,7 +30,7 @@ export function fitChecks(info: ModuleInfo, guestBytes = DEFAULT_GUEST_BYTES): F
     checks.push({ ok: !memory.shared, what: memory.shared ? "env.memory is shared; the window is not" : "env.memory is not shared" });
     const minBytes = memory.min * PAGE_BYTES;
     checks.push({
-      ok: minBytes <= MAX_WINDOW_BYTES,
+      ok: minBytes <= WINDOW_MAX_BYTES,
       what: `expects at least ${memory.min} pages (${formatBytes(minBytes)}); a window of ${formatBytes(Math.max(minBytes, GUEST_BASE + guestBytes + PAGE_BYTES))} or more fits`,
     });
     if (memory.max !== undefined) {
@@ -82,7 +81,7 @@ export function notes(info: ModuleInfo): string[] {
 export function engineCheck(bytes: Uint8Array): FitCheck {
   let window: Window;
   try {
-    window = Window.create({ sizeBytes: MAX_WINDOW_BYTES, guestBytes: DEFAULT_GUEST_BYTES });
+    window = Window.create({ sizeBytes: WINDOW_MAX_BYTES, guestBytes: DEFAULT_GUEST_BYTES });
   } catch (error) {
     if (!(error instanceof VmwindowError)) throw error;
     return { ok: false, what: `could not check it with vmwindow's engine (no window: ${error.message})` };

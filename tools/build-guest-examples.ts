@@ -3,14 +3,11 @@
 // benchmark (each guest exports `newlines_plain(id)`, the plain newline loop, and `newlines(id)`,
 // the SDK's SIMD count).
 // Usage: bun tools/build-guest-examples.ts [OUT_DIR]   (prints one line per language)
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { loadAbi, root as repo } from "./gen-guest-abi.ts";
 
-const repo = join(import.meta.dir, "..");
-const abi = JSON.parse(readFileSync(join(repo, "abi", "vmwindow-abi.json"), "utf8")) as {
-  constants: { name: string; value: number }[];
-  guest_build: { stack_bytes: number; cpu: string };
-};
+const abi = loadAbi();
 export const GUEST_BASE = abi.constants.find((c) => c.name === "GUEST_BASE")!.value;
 export const STACK_BYTES = abi.guest_build.stack_bytes;
 export const CPU = abi.guest_build.cpu;

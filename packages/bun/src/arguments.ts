@@ -25,10 +25,17 @@ export function callbackArgument<T extends Function>(what: string, value: T | nu
   return value;
 }
 
-/** A file path as UTF-8 bytes: a non-empty string. */
+// The last path encoded and its bytes: hosts often map or remap the same file again.
+let lastPath: string | null = null;
+let lastPathBytes = new Uint8Array(0);
+
+/** A file path as UTF-8 bytes: a non-empty string. The same bytes when the path repeats. */
 export function pathArgument(path: unknown): Uint8Array {
+  if (typeof path === "string" && path === lastPath) return lastPathBytes;
   if (typeof path !== "string" || path.length === 0) throw invalid(`path must be a non-empty string, got ${shown(path)}`);
-  return encoder.encode(path);
+  lastPathBytes = encoder.encode(path);
+  lastPath = path;
+  return lastPathBytes;
 }
 
 /** A directory for compiled code as UTF-8 bytes (undefined: none). */

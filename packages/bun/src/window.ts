@@ -61,9 +61,6 @@ let stateOf: (window: Window) => WindowState;
 export class Window implements Disposable {
   readonly layout: WindowLayout;
   readonly #state: WindowState;
-  // The last path mapped and its UTF-8 bytes: hosts often map the same file again.
-  #lastPath: string | null = null;
-  #lastPathBytes: Uint8Array = new Uint8Array(0);
 
   private constructor(handle: Pointer) {
     this.#state = new WindowState(handle);
@@ -123,7 +120,7 @@ export class Window implements Disposable {
     const handle = this.#state.open();
     options = optionsArgument("mapFile options", options);
     const file = {
-      path: this.#pathBytes(path),
+      path: pathArgument(path),
       offset: byteCount("offset", options.offset ?? 0, true),
       length: options.length === undefined ? undefined : byteCount("length", options.length, false),
       access: accessArgument(options.access ?? "read"),
@@ -212,15 +209,6 @@ export class Window implements Disposable {
 
   [Symbol.dispose](): void {
     this.close();
-  }
-
-  /** `path` checked and encoded as UTF-8, reusing the last encoding when the path repeats. */
-  #pathBytes(path: unknown): Uint8Array {
-    if (typeof path === "string" && path === this.#lastPath) return this.#lastPathBytes;
-    const bytes = pathArgument(path);
-    this.#lastPath = path as string;
-    this.#lastPathBytes = bytes;
-    return bytes;
   }
 }
 

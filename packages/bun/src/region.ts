@@ -96,10 +96,10 @@ export class Region implements Disposable {
     return this.#last?.slotBytes ?? this.#window.table.u64(this.#id, ENTRY.slotBytes);
   }
   get access(): Access {
-    return this.#state().access;
+    return this.#last?.access ?? accessName(this.#window.table.u32(this.#id, ENTRY.access));
   }
   get kind(): RegionKind {
-    return this.#state().kind;
+    return this.#last?.kind ?? kindName(this.#window.table.u32(this.#id, ENTRY.access));
   }
   /**
    * True once part of the region faulted because its file was truncated (by another process)
@@ -232,7 +232,7 @@ export class Region implements Disposable {
       fileOffset: this.#fileOffset,
       slotBytes: this.slotBytes,
       access: accessName(access),
-      kind: (access & ACCESS.ANONYMOUS) !== 0 ? "anonymous" : "file",
+      kind: kindName(access),
       damaged: (access & ACCESS.DAMAGED) !== 0,
     };
   }
@@ -246,6 +246,11 @@ export class Region implements Disposable {
   #check(): void {
     if (this.#last !== undefined) throw closedError(`region ${this.#id}`);
   }
+}
+
+/** A table entry's access bits as the region's kind. */
+function kindName(bits: number): RegionKind {
+  return (bits & ACCESS.ANONYMOUS) !== 0 ? "anonymous" : "file";
 }
 
 const transfer = ArrayBuffer.prototype.transfer;

@@ -5,6 +5,7 @@
 // a region's last byte where the next byte is a PROT_NONE slot show that nothing past the end is
 // ever read (such a read traps: checked too).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Window, GuestTrap, type Guest, type Region } from "@vmwindow/bun";
 import { patternBytes, tempFile } from "./helpers.ts";
@@ -14,17 +15,10 @@ const SIMD = join(dir, "build", "scan-probe.wasm");
 const NOSIMD = join(dir, "build", "scan-probe.nosimd.wasm");
 
 beforeAll(async () => {
-  // Always rebuilt: the probe is small and the nosimd build is not part of tests/build-guests.ts.
-  const asc = (await import("assemblyscript/asc")).default;
-  const cwd = process.cwd();
-  process.chdir(dir); // asc resolves --runtime and package imports from the working directory
-  try {
-    for (const [config, out] of [["asconfig.json", SIMD], ["asconfig.nosimd.json", NOSIMD]] as const) {
-      const { error, stderr } = await asc.main(["guests/scan-probe.ts", "--config", `../guest-sdk/${config}`, "-o", out], {});
-      if (error) throw new Error(`asc failed for ${out}: ${stderr.toString()}`);
-    }
-  } finally {
-    process.chdir(cwd);
+  // Build missing guests (normally turbo's `build` has done this: tests/build-guests.ts builds both).
+  if (![SIMD, NOSIMD].every(existsSync)) {
+    const built = Bun.spawn([process.execPath, "build-guests.ts"], { cwd: dir, stdout: "inherit", stderr: "inherit" });
+    if ((await built.exited) !== 0) throw new Error("bun tests/build-guests.ts failed");
   }
 }, 120_000);
 

@@ -2,7 +2,7 @@
 // map files from one host folder, and nothing else.
 import { realpathSync, statSync } from "node:fs";
 import { isAbsolute, join, sep } from "node:path";
-import { accessArgument, optionsArgument, shown } from "./arguments.ts";
+import { accessArgument, optionsArgument, shown, utf8 } from "./arguments.ts";
 import { VmwindowError } from "./errors.ts";
 import type { MapRequestHandler } from "./guest-options.ts";
 import type { Region } from "./region.ts";
@@ -66,7 +66,7 @@ export function allowDirectory(window: Window, dir: string, options: AllowDirect
     const existing = mapped.get(key);
     if (existing?.mapped && window.region(existing.id) === existing) return existing;
     try {
-      const nameBytes = new TextEncoder().encode(name).length;
+      const nameBytes = utf8(name).length;
       const region = window.mapFile(real, { access, name: nameBytes <= NAME_MAX_BYTES ? name : undefined });
       mapped.set(key, region);
       return region;

@@ -9,6 +9,11 @@ const U32_MAX = 2 ** 32 - 1;
 
 const encoder = new TextEncoder();
 
+/** `text` as UTF-8, as the C calls take strings. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
 /** An options argument: undefined (defaults) or a plain object. */
 export function optionsArgument<T extends object>(what: string, value: T | undefined): T {
   if (value === undefined) return {} as T;

@@ -3,7 +3,7 @@
 // dispatches on the import's index and passes values through the host value-slot array.
 import { JSCallback, FFIType, type Pointer } from "bun:ffi";
 import { HOST_RESULT } from "./abi.ts";
-import { callbackArgument, optionsArgument, shown } from "./arguments.ts";
+import { callbackArgument, optionsArgument, shown, utf8 } from "./arguments.ts";
 import { VmwindowError } from "./errors.ts";
 import { lib } from "./ffi.ts";
 import type { HostFunction, InstantiateOptions } from "./guest-options.ts";
@@ -82,7 +82,7 @@ export function linkImports(handle: Pointer, imports: readonly ImportSpec[], mem
   for (const spec of imports) {
     const params = spec.params.map((kind) => KIND_CODES[kind]);
     const results = spec.results.map((kind) => KIND_CODES[kind]);
-    const index = lib.guestDefineImport(handle, encoder.encode(spec.module), encoder.encode(spec.name), params, results);
+    const index = lib.guestDefineImport(handle, utf8(spec.module), utf8(spec.name), params, results);
     if (index !== handlers.length) throw new Error(`vmwindow: import index ${index} out of order`);
     const fn = spec.builtin ? spec.builtin(memory) : spec.fn!;
     handlers.push(makeHostHandler(spec, fn, views));
@@ -109,7 +109,6 @@ function hostCallback(handlers: WeakRef<readonly (() => void)[]>, onError: (erro
 }
 
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
 function guestText(memory: GuestMemory, what: string, address: number, length: number): string {
   const bytes = memory.guestBytes(address >>> 0, length >>> 0);

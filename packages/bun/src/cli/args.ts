@@ -2,6 +2,7 @@
 // and --call arguments converted per the export's signature. Bad input throws UsageError.
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { WINDOW_MAX_BYTES } from "../abi.ts";
+import { utf8 } from "../arguments.ts";
 import { NAME_MAX_BYTES, PAGE_BYTES, DEFAULT_GUEST_BYTES, type ValueKind } from "../index.ts";
 import type { IntegerFormat } from "./format.ts";
 
@@ -184,7 +185,7 @@ function parseScratch(spec: string): { name: string; bytes: number } {
 }
 
 function regionName(name: string, option: string): string {
-  const bytes = new TextEncoder().encode(name).length;
+  const bytes = utf8(name).length;
   if (bytes > NAME_MAX_BYTES) throw new UsageError(`${option}: region name ${JSON.stringify(name)} is ${bytes} bytes; at most ${NAME_MAX_BYTES}`);
   return name;
 }

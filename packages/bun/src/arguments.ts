@@ -30,6 +30,12 @@ export function callbackArgument<T extends Function>(what: string, value: T | nu
   return value;
 }
 
+/** An optional switch (`shared`, `create`): undefined (false), true or false. */
+export function booleanArgument(what: string, value: unknown): boolean {
+  if (value !== undefined && typeof value !== "boolean") throw invalid(`${what} must be true or false, got ${shown(value)}`);
+  return value === true;
+}
+
 // The last path encoded and its bytes: hosts often map or remap the same file again.
 let lastPath: string | null = null;
 let lastPathBytes = new Uint8Array(0);

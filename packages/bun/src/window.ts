@@ -2,7 +2,7 @@
 // mapped into it. The public entry point of @vmwindow/bun.
 import type { JSCallback, Pointer } from "bun:ffi";
 import { NAME_MAX_BYTES, PAGE_BYTES } from "./abi.ts";
-import { accessArgument, atArgument, byteCount, capacityArgument, nameArgument, optionsArgument, pathArgument, shown } from "./arguments.ts";
+import { accessArgument, atArgument, booleanArgument, byteCount, capacityArgument, nameArgument, optionsArgument, pathArgument } from "./arguments.ts";
 import { VmwindowError } from "./errors.ts";
 import { lib, type Placement, type WindowLayout } from "./ffi.ts";
 import { closeSync, constants, fstatSync, ftruncateSync, openSync } from "node:fs";
@@ -126,7 +126,7 @@ export class Window implements Disposable {
       access: accessArgument(options.access ?? "read"),
     };
     const place = placement(options);
-    if (options.create !== undefined && options.create !== false) createOutputFile(path, options, file.offset, file.length);
+    if (booleanArgument("create", options.create)) createOutputFile(path, options, file.offset, file.length);
     return regionFriend.adopt(this.#state, lib.windowMapFile(handle, file, place), options.name, path);
   }
 
@@ -140,10 +140,8 @@ export class Window implements Disposable {
     options = optionsArgument("mapAnonymous options", options);
     const length = byteCount("lengthBytes", lengthBytes, false);
     const place = placement(options);
-    if (options.shared !== undefined && typeof options.shared !== "boolean") {
-      throw new VmwindowError("INVALID_ARGUMENT", `shared must be true or false, got ${shown(options.shared)}`);
-    }
-    return regionFriend.adopt(this.#state, lib.windowMapAnonymous(handle, length, options.shared === true, place), options.name, undefined);
+    const shared = booleanArgument("shared", options.shared);
+    return regionFriend.adopt(this.#state, lib.windowMapAnonymous(handle, length, shared, place), options.name, undefined);
   }
 
   /**
@@ -230,7 +228,6 @@ export function windowBasePointer(window: Window): Pointer {
  * existing longer file is left as it is). Whether the result can be mapped is for mapFile to say.
  */
 function createOutputFile(path: string, options: MapOptions, offset: number, length: number | undefined): void {
-  if (options.create !== true) throw new VmwindowError("INVALID_ARGUMENT", `create must be true or false, got ${shown(options.create)}`);
   if (options.access !== "readwrite") throw new VmwindowError("INVALID_ARGUMENT", `create: true makes an output file: it needs access: "readwrite"`);
   if (typeof length !== "number") throw new VmwindowError("INVALID_ARGUMENT", `create: true needs a length (the file's size from offset), e.g. { access: "readwrite", create: true, length: 1 << 20 }`);
   let fd: number;

@@ -444,7 +444,7 @@ class NativeLibrary {
 const decoder = new TextDecoder();
 
 /** The u64 at byte `offset` of little-endian 32-bit `words`, as a number (below 2^53). */
-export function u64Word(words: Uint32Array, offset: number): number {
+function u64Word(words: Uint32Array, offset: number): number {
   return words[offset / 4]! + words[offset / 4 + 1]! * 0x1_0000_0000;
 }
 

@@ -5,7 +5,7 @@ import {
   MAGIC, ABI_VERSION, TABLE_OFFSET, HEADER_BYTES, ENTRY_BYTES, GUEST_BASE,
   HEADER_MAGIC, HEADER_ABI_VERSION, HEADER_HEADER_BYTES, HEADER_ENTRY_BYTES, HEADER_CAPACITY,
   HEADER_COUNT, HEADER_GENERATION, HEADER_WINDOW_BYTES, HEADER_GUEST_BASE, HEADER_GUEST_BYTES,
-  HEADER_SLOTS_BASE, ENTRY_STATE, ENTRY_NAME, ENTRY_GENERATION, STATE_LIVE, entryAddress
+  HEADER_SLOTS_BASE, ENTRY_STATE, ENTRY_NAME, STATE_LIVE, entryAddress
 } from "./abi";
 import { Region, nameMatches } from "./region";
 import { requestMapping } from "./host";
@@ -140,7 +140,7 @@ export class RegionTable {
   // @ts-ignore: decorator
   @inline isCurrent(handle: u64): bool {
     let id = <u32>handle;
-    return this.has(id) && load<u32>(entryAddress(id), ENTRY_GENERATION) == <u32>(handle >>> 32);
+    return this.has(id) && this.getUnchecked(id).generation == <u32>(handle >>> 32);
   }
 
   /** Entry `id` whatever its state (no checks at all). */

@@ -2,7 +2,7 @@
 // Like Region, a view *is* the address of the region's table entry, so it costs nothing to make
 // and always sees the entry's current mapping; `[i]` is bounds-checked against the entry's length.
 
-import { ENTRY_OFFSET_BYTES, ENTRY_LENGTH_BYTES, ENTRY_GENERATION } from "./abi";
+import { ENTRY_OFFSET_BYTES, ENTRY_LENGTH_BYTES } from "./abi";
 import { begin, text, number, fail } from "./panic";
 import { Region } from "./region";
 
@@ -28,7 +28,7 @@ export class View<T> {
   /** The region's generation now (compare with one saved earlier to see whether it changed). */
   // @ts-ignore: decorator
   @inline get generation(): u32 {
-    return load<u32>(changetype<usize>(this), ENTRY_GENERATION);
+    return this.region.generation;
   }
   /** Address of element 0. */
   // @ts-ignore: decorator

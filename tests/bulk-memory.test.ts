@@ -8,7 +8,7 @@ import { existsSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { join } from "node:path";
 import { GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
-import { patternBytes, smallWindow, tempDir, tempFile, thrown } from "./helpers.ts";
+import { patternBytes, smallWindow, tempDir, tempFile, thrown, xorshift32 } from "./helpers.ts";
 import { buildModule, envMemory, I32, op, type Func } from "./wasm-builder.ts";
 import { findRustc } from "../tools/build-guest-examples.ts";
 
@@ -33,19 +33,6 @@ function bulkModule(simd: boolean): Uint8Array {
   return buildModule({ imports: [envMemory], functions });
 }
 
-/** xorshift32, so a failing case reproduces. */
-function random(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state;
-  };
-}
-
 function trapOf(run: () => unknown): GuestTrap {
   return thrown(GuestTrap, run);
 }
@@ -61,7 +48,7 @@ for (const simd of [false, true]) {
       const view = scratch.bytes;
       view.set(patternBytes(scratchBytes, 5));
       const oracle = Uint8Array.from(view);
-      const next = random(simd ? 17 : 23);
+      const next = xorshift32(simd ? 17 : 23);
       const check = (what: string) => {
         if (!Buffer.from(view).equals(Buffer.from(oracle))) throw new Error(`differs from the oracle after ${what}`);
       };

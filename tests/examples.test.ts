@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { crc32, inflateSync } from "node:zlib";
-import { patternBytes, tempDir, tempFile } from "./helpers.ts";
+import { patternBytes, tempDir, tempFile, xorshift32 } from "./helpers.ts";
 
 const EXAMPLES = join(import.meta.dir, "..", "examples");
 let counter = 0;
@@ -291,8 +291,7 @@ describe("examples/csv", () => {
   test("a CSV larger than the window, in 1 MiB ranges: every group's count and sum equal JavaScript's", async () => {
     const keys = ["books", "toys", "garden tools", "café", "", "x".repeat(32)];
     const parts: string[] = ["id,category,amount,note\n"];
-    let x = 7;
-    const next = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+    const next = xorshift32(7);
     let bytes = 0;
     for (let row = 0; bytes < 40 * 2 ** 20; row++) {
       const r = next() % 1000;

@@ -5,18 +5,8 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { guests, patternBytes, tempFile } from "./helpers.ts";
+import { guests, patternBytes, tempFile, vmwindow } from "./helpers.ts";
 import { buildModule, envMemory, I32, op } from "./wasm-builder.ts";
-
-const CLI = join(import.meta.dir, "..", "packages", "bun", "src", "cli.ts");
-
-async function vmwindow(...args: string[]) {
-  const child = Bun.spawn([process.execPath, CLI, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, BUN_DEBUG_QUIET_LOGS: "1" } });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  clearTimeout(timer);
-  return { stdout, stderr, exitCode };
-}
 
 /** stderr is exactly one line "vmwindow: ..." */
 function oneLine(stderr: string): string {

@@ -54,6 +54,16 @@ export const guests = {
   checksum: join(import.meta.dir, "..", "examples", "checksum", "build", "guest.wasm"),
 };
 
+/** Runs the `vmwindow` command (packages/bun/src/cli.ts) in a Bun subprocess, killed after 20 s. */
+export async function vmwindow(...args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const cli = join(import.meta.dir, "..", "packages", "bun", "src", "cli.ts");
+  const child = Bun.spawn([process.execPath, cli, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, BUN_DEBUG_QUIET_LOGS: "1" } });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  clearTimeout(timer);
+  return { stdout, stderr, exitCode };
+}
+
 /** A small window for tests: 64 MiB memory, 1 MiB guest area. */
 export const smallWindow = { sizeBytes: 64 * 2 ** 20, guestBytes: 2 ** 20 };
 

@@ -6,9 +6,8 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VmwindowError, Window } from "@vmwindow/bun";
-import { guests, patternBytes, smallWindow, tempDir, tempFile, thrown } from "./helpers.ts";
+import { guests, patternBytes, smallWindow, tempDir, tempFile, thrown, vmwindow } from "./helpers.ts";
 
-const CLI = join(import.meta.dir, "..", "packages", "bun", "src", "cli.ts");
 let counter = 0;
 const freshPath = () => join(tempDir(), `output-${process.pid}-${counter++}.bin`);
 
@@ -57,12 +56,6 @@ describe("mapFile create: true", () => {
 });
 
 describe("vmwindow run: output files, several calls, --print", () => {
-  async function vmwindow(...args: string[]) {
-    const child = Bun.spawn([process.execPath, CLI, ...args], { stdout: "pipe", stderr: "pipe" });
-    const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-    return { stdout, stderr, exitCode };
-  }
-
   test("--map out=PATH:rw:SIZE, two --call in order, --print as hex and as typed values", async () => {
     const input = patternBytes(64, 8);
     const inPath = tempFile(input);

@@ -2,7 +2,7 @@
 // options (vmw.log, vmw.map), and their wiring to the native side through one JSCallback that
 // dispatches on the import's index and passes values through the host value-slot array.
 import { JSCallback, FFIType, type Pointer } from "bun:ffi";
-import { HOST_RESULT } from "./abi.ts";
+import { ACCESS, HOST_RESULT } from "./abi.ts";
 import { callbackArgument, optionsArgument, shown, utf8 } from "./arguments.ts";
 import { VmwindowError } from "./errors.ts";
 import { lib } from "./ffi.ts";
@@ -123,7 +123,7 @@ function logBuiltin(memory: GuestMemory, log: NonNullable<InstantiateOptions["lo
 function mapBuiltin(memory: GuestMemory, map: NonNullable<InstantiateOptions["map"]>): HostFunction["fn"] {
   return (address: number, length: number, access: number) => {
     const name = guestText(memory, "vmw.map", address, length);
-    const region = map(name, (access & 2) !== 0 ? "readwrite" : "read");
+    const region = map(name, (access & ACCESS.WRITE) !== 0 ? "readwrite" : "read");
     if (region === null || region === undefined) return HOST_REFUSED;
     // Its id names a region of the guest's own window: a region of another window (or any other
     // object with an id) would hand the guest a different region under that id.

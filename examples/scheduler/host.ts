@@ -121,6 +121,7 @@ function main(): number {
   const consumed = { count: Number(sum("consumer", "receivedCount")), checksum: BigInt.asUintN(64, sum("consumer", "checksum")) };
   const corrupt = Number(sum("consumer", "corruptCount"));
   const ok = produced.count === consumed.count && produced.checksum === consumed.checksum && corrupt === 0;
+  const calls = tasks.reduce((total, t) => total + t.calls, 0);
 
   if (options.json) {
     console.log(
@@ -131,7 +132,7 @@ function main(): number {
         rounds,
         elapsedMs,
         windows: rings.windows.length,
-        calls: tasks.reduce((total, t) => total + t.calls, 0),
+        calls,
         tasks: tasks.map(({ name, kind, status, calls, ms, error }) => ({ name, kind, status, calls, ms, error })),
       }),
     );
@@ -144,7 +145,6 @@ function main(): number {
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
     console.log(`produced ${produced.count} messages (checksum ${produced.checksum}), consumed ${consumed.count} (checksum ${consumed.checksum}), ${corrupt} corrupt: ${ok ? "match" : "MISMATCH"}`);
-    const calls = tasks.reduce((total, t) => total + t.calls, 0);
     const where = options.windowPerTask ? `${rings.windows.length} windows (one per task, the ring shared memory)` : "one window";
     console.log(`${tasks.length} tasks in ${where}, ${rounds} rounds, ${calls} calls, ${elapsedMs.toFixed(0)} ms (${((elapsedMs * 1e3) / Math.max(calls, 1)).toFixed(1)} us per call)`);
   }

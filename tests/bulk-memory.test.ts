@@ -211,12 +211,12 @@ describe("what the rewrite refuses, and where it runs", () => {
   test("memory.init is refused with a message (data.drop and passive segments too: Zig tests); table.copy by the engine", () => {
     using window = Window.create(smallWindow);
     const zero3 = [...op.i32Const(0), ...op.i32Const(0), ...op.i32Const(0)];
-    const init = buildModule({ imports: [envMemory], functions: [{ params: [], results: [], body: [...zero3, 0xfc, 0x08, 0, 0] }] });
+    const init = buildModule({ imports: [envMemory], functions: [{ params: [], results: [], body: [...zero3, ...op.memoryInit] }] });
     const error = thrown(VmwindowError, () => window.instantiate(init));
     expect(error.code).toBe("BAD_MODULE");
     expect(error.message).toContain("uses memory.init: vmwindow accepts memory.copy and memory.fill");
     // table.copy (bulk memory too, but not a memory access) stays refused by the engine.
-    const tableCopy = buildModule({ imports: [envMemory, { module: "env", name: "t", kind: "table", min: 1 }], functions: [{ params: [], results: [], body: [...zero3, 0xfc, 0x0e, 0, 0] }] });
+    const tableCopy = buildModule({ imports: [envMemory, { module: "env", name: "t", kind: "table", min: 1 }], functions: [{ params: [], results: [], body: [...zero3, ...op.tableCopy] }] });
     expect(thrown(VmwindowError, () => window.instantiate(tableCopy)).message).toContain("bulk memory support is not enabled");
   });
 

@@ -146,7 +146,7 @@ describe("vmwindow inspect", () => {
   });
 
   test("a module the engine refuses (bulk memory: table.copy) does not fit; the built-in vmw.release does", async () => {
-    const tableCopy = [...op.i32Const(0), ...op.i32Const(0), ...op.i32Const(0), 0xfc, 0x0e, 0, 0];
+    const tableCopy = [...op.i32Const(0), ...op.i32Const(0), ...op.i32Const(0), ...op.tableCopy];
     const table = { module: "env", name: "table", kind: "table" as const, min: 1 };
     const bulk = tempFile(buildModule({ imports: [envMemory, table], functions: [{ params: [], results: [], body: tableCopy, export: "f" }] }));
     const refused = await vmwindow("inspect", bulk);

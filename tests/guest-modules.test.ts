@@ -101,7 +101,7 @@ describe("the module checks hold on every path", () => {
     ["no env.memory import", buildModule({ functions: [{ params: [], results: [], body: [], export: "f" }] }), "LINK"],
     ["its own memory", buildModule({ memory: { min: 1, max: 1 } }), "LINK"],
     ["a data segment with a non-constant offset", nonConstantSegment(), "LINK"],
-    ["memory.init (bulk memory that is not rewritten)", buildModule({ imports: [envMemory], functions: [{ params: [], results: [], body: [...op.i32Const(0), ...op.i32Const(0), ...op.i32Const(0), 0xfc, 0x08, 0, 0] }] }), "BAD_MODULE"],
+    ["memory.init (bulk memory that is not rewritten)", buildModule({ imports: [envMemory], functions: [{ params: [], results: [], body: [...op.i32Const(0), ...op.i32Const(0), ...op.i32Const(0), ...op.memoryInit] }] }), "BAD_MODULE"],
   ];
   test.each(bad)("%s: refused by compile, instantiate, and instantiate with a cache directory", (_label, bytes, code) => {
     const dir = cacheDir();

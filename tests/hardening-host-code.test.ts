@@ -22,7 +22,7 @@ describe("bulk memory and data segments", () => {
     // table.copy is bulk memory too and is not rewritten: the engine refuses it, on one line.
     const zero3 = [...op.i32Const(0), ...op.i32Const(0), ...op.i32Const(0)];
     const table = { module: "env", name: "table", kind: "table" as const, min: 1 };
-    const tableCopy = buildModule({ imports: [envMemory, table], functions: [{ params: [], results: [], body: [...zero3, 0xfc, 0x0e, 0, 0] }] });
+    const tableCopy = buildModule({ imports: [envMemory, table], functions: [{ params: [], results: [], body: [...zero3, ...op.tableCopy] }] });
     const error = thrown(VmwindowError, () => window.instantiate(tableCopy));
     expect(error.code).toBe("BAD_MODULE");
     expect(error.message).toContain("bulk memory support is not enabled (vmwindow compiles guests without bulk memory");

@@ -57,6 +57,9 @@ export const op = {
   /** memory.fill / memory.copy (bulk memory: libvmwindow rewrites them into calls of wasm functions). */
   memoryFill: [0xfc, 0x0b, 0],
   memoryCopy: [0xfc, 0x0a, 0, 0],
+  /** memory.init 0 and table.copy 0 0: bulk memory that is not rewritten (the module is refused). */
+  memoryInit: [0xfc, 0x08, 0, 0],
+  tableCopy: [0xfc, 0x0e, 0, 0],
   memoryGrow: [0x40, 0],
   i32Add: [0x6a],
   i32Sub: [0x6b],

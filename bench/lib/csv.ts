@@ -3,7 +3,7 @@
 // result so every contender's answer is compared as text.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { sizeName } from "./files.ts";
+import { rng, sizeName } from "./files.ts";
 
 export const CATEGORIES = [
   "books", "music", "games", "garden", "tools", "toys", "food", "drinks", "shoes", "clothes",
@@ -15,8 +15,7 @@ export function ensureCsv(dir: string, bytes: number): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `sales-${sizeName(bytes).replace(" ", "")}.csv`);
   if (existsSync(path) && statSync(path).size >= bytes) return path;
-  let x = 0x5eed5eed;
-  const next = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+  const next = rng(0x5eed5eed);
   const fd = openSync(path + ".tmp", "w");
   try {
     let written = writeSync(fd, "id,category,amount\n");

@@ -29,7 +29,8 @@ const BLOCK = 16 * MiB;
 let textBlock: Uint8Array | undefined;
 let f64Block: Uint8Array | undefined;
 
-function rng(seed: number): () => number {
+/** xorshift32 from `seed` (0 counts as 1): the generated files' deterministic contents. */
+export function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;

@@ -9,6 +9,7 @@ const brIf = (depth: number) => [0x0d, depth];
 const br = (depth: number) => [0x0c, depth];
 const localSet = (index: number) => [0x21, index];
 const i32GeU = [0x4f];
+const i32Shl = [0x74];
 const i32Mul = [0x6c];
 const i32Xor = [0x73];
 const i32Rotl = [0x77];
@@ -84,9 +85,7 @@ export function largeGuest(functions = 1200, steps = 70, salt = 0): Uint8Array {
  * from the region's bytes in place: one boundary crossing per batch instead of one per item.
  */
 export function batchGuest(): Uint8Array {
-  const i32Shl = [0x74];
   const i32Eq = [0x46];
-  const i32Store = [0x36, 2, 0];
   const localTee = (index: number) => [0x22, index];
   const ifVoid = [0x04, 0x40];
   // params: n 0, size 1, ring 2; locals: i 3, k 4
@@ -95,7 +94,7 @@ export function batchGuest(): Uint8Array {
     ...block,
     ...loop,
     ...op.localGet(3), ...op.localGet(0), ...i32GeU, ...brIf(1),
-    ...op.localGet(2), ...op.localGet(4), ...op.i32Const(2), ...i32Shl, ...op.i32Add, ...op.localGet(3), ...i32Store,
+    ...op.localGet(2), ...op.localGet(4), ...op.i32Const(2), ...i32Shl, ...op.i32Add, ...op.localGet(3), ...op.i32Store(),
     ...op.localGet(4), ...op.i32Const(1), ...op.i32Add, ...localTee(4), ...op.localGet(1), ...i32Eq,
     ...ifVoid, ...flush, ...op.end,
     ...op.localGet(3), ...op.i32Const(1), ...op.i32Add, ...localSet(3),
@@ -114,13 +113,11 @@ export function batchGuest(): Uint8Array {
 /** `touch(pages)`: stores one i32 into each of the first `pages` 4 KiB pages of the guest area
  * (guest address 0x210000 on), as a guest's stack, statics and heap would. `noop()`. */
 export function touchGuest(): Uint8Array {
-  const i32Store = [0x36, 2, 0];
-  const i32Shl = [0x74];
   const body = [
     ...block,
     ...loop,
     ...op.localGet(1), ...op.localGet(0), ...i32GeU, ...brIf(1),
-    ...op.localGet(1), ...op.i32Const(12), ...i32Shl, ...op.i32Const(0x21_0000), ...op.i32Add, ...op.localGet(1), ...i32Store,
+    ...op.localGet(1), ...op.i32Const(12), ...i32Shl, ...op.i32Const(0x21_0000), ...op.i32Add, ...op.localGet(1), ...op.i32Store(),
     ...op.localGet(1), ...op.i32Const(1), ...op.i32Add, ...localSet(1),
     ...br(0),
     ...op.end,

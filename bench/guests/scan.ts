@@ -125,14 +125,6 @@ export function readme_sum_f64(id: u32): f64 {
   return total;
 }
 
-/** The README's own loop (sum of the bytes). */
-export function readme_sum_u8(id: u32): u64 {
-  const bytes = regions.get(id).view<u8>();
-  let total: u64 = 0;
-  for (let i: usize = 0; i < bytes.length; i++) total += bytes[i];
-  return total;
-}
-
 /** With the primitives: one call each. */
 export function primitive_count_newlines(id: u32): u64 {
   const region = regions.get(id);
@@ -164,8 +156,7 @@ let tokens: Tokens | null = null;
 
 export function csv_group_by(id: u32, outId: u32): u32 {
   const region = regions.get(id);
-  if (tokens === null) tokens = new Tokens();
-  let t = tokens!;
+  let t = benchTokens();
   for (let i: usize = 0; i < SLOTS * RECORD; i += 8) store<u64>(groups + i, 0);
   let used: u32 = 0;
   let header = indexOfByte(region.offset, region.length, 0x0a) + 1;

@@ -106,6 +106,9 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
   using guest = window.instantiate(guestPath);
   const ex = guest.exports as Record<string, (...args: any[]) => any>;
   const scanSizes = quick ? [MiB] : [64 * MiB, GiB];
+  const rounds = opts.rounds ?? (quick ? 1 : 5);
+  /** Timed runs per contender per round for the scans. */
+  const scanReps = (size: number) => (size <= 4 * MiB ? 20 : size <= 256 * MiB ? 4 : 1);
 
   for (const kind of ["newlines", "f64", "indexOf"] as const) {
     for (const size of scanSizes) {
@@ -143,8 +146,7 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
           { id: "js-best", label: "Bun JS Uint8Array.indexOf", run: () => indexOfJs(bytes) },
           { id: "native", label: "native Zig SIMD newline count (same pass)", run: () => 0, native: true },
         ];
-      const reps = size <= 4 * MiB ? 20 : size <= 256 * MiB ? 4 : 1;
-      const rounds = opts.rounds ?? (quick ? 1 : 5);
+      const reps = scanReps(size);
       const samples = new Map(contenders.map((c) => [c.id, [] as number[]]));
       const results = new Map(contenders.map((c) => [c.id, new Set<string>()]));
       // Warm-up: faults the pages in, JIT tiers settle (untimed).
@@ -216,8 +218,7 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
       ] : []),
     ];
     if (copy) ex.prim_copy!(text.id, copy.id);
-    const reps = size <= 4 * MiB ? 20 : size <= 256 * MiB ? 4 : 1;
-    const rounds = opts.rounds ?? (quick ? 1 : 5);
+    const reps = scanReps(size);
     const samples = list.map(() => [] as number[]);
     for (const [, , run] of list) for (let k = 0; k < 2; k++) run();
     for (let round = 0; round < rounds; round++) {
@@ -267,7 +268,6 @@ export function runWritten(opts: { dir: string; quick: boolean; guestPath: strin
       contenders.push({ id: "duckdb-1", label: "DuckDB read_csv + GROUP BY, threads=1 (optional)", run: () => "", spawned: duckdb(path, 1) });
       contenders.push({ id: "duckdb-all", label: `DuckDB, threads=${cpus().length}`, run: () => "", spawned: duckdb(path, cpus().length) });
     }
-    const rounds = opts.rounds ?? (quick ? 1 : 5);
     const reps = size <= 4 * MiB ? 5 : 1;
     const samples = new Map(contenders.map((c) => [c.id, [] as number[]]));
     const results = new Map(contenders.map((c) => [c.id, new Set<string>()]));

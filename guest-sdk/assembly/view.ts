@@ -43,18 +43,12 @@ export class View<T> {
 
   // @ts-ignore: decorator
   @operator("[]") @inline get(index: usize): T {
-    if (index >= this.length) {
-      outOfRange(changetype<usize>(this), index);
-      unreachable(); // tells the compilers the call never returns: nothing stays live across it
-    }
+    if (index >= this.length) outOfRange(changetype<usize>(this), index);
     return load<T>(this.dataStart + (index << alignof<T>()));
   }
   // @ts-ignore: decorator
   @operator("[]=") @inline set(index: usize, value: T): void {
-    if (index >= this.length) {
-      outOfRange(changetype<usize>(this), index);
-      unreachable();
-    }
+    if (index >= this.length) outOfRange(changetype<usize>(this), index);
     store<T>(this.dataStart + (index << alignof<T>()), value);
   }
   // @ts-ignore: decorator
@@ -67,7 +61,7 @@ export class View<T> {
   }
 }
 
-// Cold path, kept out of line so inlined accessors stay small. Every call site is followed by
+// Cold path, kept out of line so inlined accessors stay small. The inlined part ends in
 // `unreachable()`: the call never returns (fail() aborts), and saying so lets Cranelift keep a
 // loop's accumulators in registers. Without it, a call inside the loop body means every value live
 // across it (an f64 sum, the index) is spilled to the stack and reloaded each element: the README's
@@ -76,6 +70,7 @@ export class View<T> {
 // @ts-ignore: decorator
 @inline function outOfRange(entry: usize, index: usize): void {
   outOfRangeCold(entry, index);
+  unreachable(); // tells the compilers the call never returns: nothing stays live across it
 }
 
 function outOfRangeCold(entry: usize, index: usize): void {

@@ -253,6 +253,22 @@ describe.each([
     expect(BigInt.asUintN(64, BigInt(exports.split_stats!(text.offset, textBytes.length, 0x22)))).toBe(oracle(textBytes, 0x22));
   });
 
+  /** `exports[stats](offset, length, ',', '\n')` equals `oracle` on each case (written into `r`)
+   * and over the text region at every start and length below (blocks of 64 and their tails). */
+  const expectStats = (stats: string, r: Region, cases: string[], oracle: (s: Uint8Array, sep: number, eol: number) => bigint) => {
+    for (const c of cases) {
+      const bytes = new TextEncoder().encode(c);
+      r.bytes.set(bytes);
+      expect([c, BigInt.asUintN(64, BigInt(exports[stats]!(r.offset, bytes.length, 0x2c, 0x0a)))]).toEqual([c, oracle(bytes, 0x2c, 0x0a)]);
+    }
+    for (const start of [0, 1, 63, 64, 65]) {
+      for (const len of [...LENGTHS, 5000, 100_000]) {
+        const view = textBytes.subarray(start, start + len);
+        expect(BigInt.asUintN(64, BigInt(exports[stats]!(text.offset + start, len, 0x2c, 0x0a)))).toBe(oracle(view, 0x2c, 0x0a));
+      }
+    }
+  };
+
   test("Tokens: pieces between `sep`/`eol` bytes with the delimiter that ended each, like a regex split", () => {
     using r = window.mapAnonymous(1 << 20);
     const oracle = (s: Uint8Array, sep: number, eol: number): bigint => {
@@ -273,19 +289,7 @@ describe.each([
       if (pos < s.length || last === sep) emit(pos, s.length, 0x100); // the last piece (Tokens.END)
       return ((n << 44n) ^ (records << 24n) ^ check) & M;
     };
-    const cases = ["", ",", "\n", "a", "a,b", "a,b\n", "a,\n", ",,\n\n,", "id,category,amount\n1,books,12.50\n2,toys,3\n"];
-    for (const c of cases) {
-      const bytes = new TextEncoder().encode(c);
-      r.bytes.set(bytes);
-      expect([c, BigInt.asUintN(64, BigInt(exports.token_stats!(r.offset, bytes.length, 0x2c, 0x0a)))]).toEqual([c, oracle(bytes, 0x2c, 0x0a)]);
-    }
-    // every length and start over text with many delimiters (blocks of 64 and their tails)
-    for (const start of [0, 1, 63, 64, 65]) {
-      for (const len of [...LENGTHS, 5000, 100_000]) {
-        const view = textBytes.subarray(start, start + len);
-        expect(BigInt.asUintN(64, BigInt(exports.token_stats!(text.offset + start, len, 0x2c, 0x0a)))).toBe(oracle(view, 0x2c, 0x0a));
-      }
-    }
+    expectStats("token_stats", r, ["", ",", "\n", "a", "a,b", "a,b\n", "a,\n", ",,\n\n,", "id,category,amount\n1,books,12.50\n2,toys,3\n"], oracle);
   });
 
   test("Tokens.nextRecord: the same pieces grouped into records; fields past MAX_FIELDS counted, not kept", () => {
@@ -313,18 +317,7 @@ describe.each([
       return ((records << 44n) ^ (fields << 24n) ^ check) & M;
     };
     const wide = Array.from({ length: 100 }, (_, i) => String(i)).join(",");
-    const cases = ["", ",", "\n", "a", "a,b", "a,b\n", "a,\n", ",,\n\n,", "x\ny", wide + "\n" + wide, "id,category,amount\n1,books,12.50\n2,toys,3\n"];
-    for (const c of cases) {
-      const bytes = new TextEncoder().encode(c);
-      r.bytes.set(bytes);
-      expect([c, BigInt.asUintN(64, BigInt(exports.record_stats!(r.offset, bytes.length, 0x2c, 0x0a)))]).toEqual([c, oracle(bytes, 0x2c, 0x0a)]);
-    }
-    for (const start of [0, 1, 63, 64, 65]) {
-      for (const len of [...LENGTHS, 5000, 100_000]) {
-        const view = textBytes.subarray(start, start + len);
-        expect(BigInt.asUintN(64, BigInt(exports.record_stats!(text.offset + start, len, 0x2c, 0x0a)))).toBe(oracle(view, 0x2c, 0x0a));
-      }
-    }
+    expectStats("record_stats", r, ["", ",", "\n", "a", "a,b", "a,b\n", "a,\n", ",,\n\n,", "x\ny", wide + "\n" + wide, "id,category,amount\n1,books,12.50\n2,toys,3\n"], oracle);
   });
 
   test("hashBytes: equal bytes hash equal wherever they are; 1000 distinct keys, 1000 hashes; reads nothing past the range", () => {

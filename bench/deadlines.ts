@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Window, type Guest } from "@vmwindow/bun";
-import { median, printTable } from "./lib/report.ts";
+import { interleave, printTable } from "./lib/report.ts";
 
 const GUEST = join(import.meta.dir, "build", "scan.wasm");
 
@@ -63,18 +63,16 @@ export function runDeadlines(quick: boolean): DeadlineResult {
       ["countByte (SIMD primitive)", (g) => g.exports.primitive_count_newlines!(text.id)],
       ["CSV group-by (primitives)", (g) => g.exports.csv_group_by!(csv.id, out.id)],
     ];
+    const kinds = ["plain", "deadline", "fuel"] as const;
     const rows: DeadlineRow[] = [];
     for (const [name, run] of workloads) {
-      const samples = { plain: [] as number[], deadline: [] as number[], fuel: [] as number[] };
-      for (const kind of ["plain", "deadline", "fuel"] as const) run(guests[kind]); // warm-up
-      for (let round = 0; round < rounds; round++) {
-        for (const kind of ["plain", "deadline", "fuel"] as const) {
-          const t0 = Bun.nanoseconds();
-          run(guests[kind]);
-          samples[kind].push((Bun.nanoseconds() - t0) / 1e6);
-        }
-      }
-      const [plain, deadline, fuel] = [median(samples.plain), median(samples.deadline), median(samples.fuel)];
+      for (const kind of kinds) run(guests[kind]); // warm-up
+      const medians = interleave(rounds, kinds.map((kind) => [kind, () => {
+        const t0 = Bun.nanoseconds();
+        run(guests[kind]);
+        return (Bun.nanoseconds() - t0) / 1e6;
+      }]));
+      const [plain, deadline, fuel] = kinds.map((kind) => medians.get(kind)!) as [number, number, number];
       rows.push({ workload: name, plain_ms: plain, deadline_ms: deadline, fuel_ms: fuel, deadline_x: deadline / plain, fuel_x: fuel / plain });
     }
     for (const guest of Object.values(guests)) guest.close();

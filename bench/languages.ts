@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Window } from "@vmwindow/bun";
 import { buildC, buildRust, buildZig, findRustc, rustMissing, type Built } from "../tools/build-guest-examples.ts";
-import { median, printTable } from "./lib/report.ts";
+import { interleave, printTable } from "./lib/report.ts";
 
 export interface LanguageRow {
   contender: string;
@@ -58,18 +58,15 @@ export function runLanguages(quick: boolean): LanguagesResult {
       contenders.push([`${language} guest, plain loop`, () => Number(guest.exports.newlines_plain!(region.id))]);
       contenders.push([`${language} guest, SDK SIMD count`, () => Number(guest.exports.newlines!(region.id))]);
     }
-    const samples = new Map<string, number[]>(contenders.map(([name]) => [name, []]));
     for (const [, run] of contenders) run(); // warm-up: pages in, code compiled
-    for (let round = 0; round < rounds; round++) {
-      for (const [name, run] of contenders) {
-        const t0 = Bun.nanoseconds();
-        const count = run();
-        const ns = Bun.nanoseconds() - t0;
-        if (count !== expected) throw new Error(`${name} counted ${count} newlines, JS ${expected}`);
-        samples.get(name)!.push(ns);
-      }
-    }
-    const gbps = (name: string) => size / median(samples.get(name)!);
+    const medians = interleave(rounds, contenders.map(([name, run]) => [name, () => {
+      const t0 = Bun.nanoseconds();
+      const count = run();
+      const ns = Bun.nanoseconds() - t0;
+      if (count !== expected) throw new Error(`${name} counted ${count} newlines, JS ${expected}`);
+      return ns;
+    }]));
+    const gbps = (name: string) => size / medians.get(name)!;
     const js = gbps(contenders[0]![0]);
     const rows = contenders.map(([name]) => ({ contender: name, gbps: gbps(name), vs_js: gbps(name) / js }));
     return { bytes: size, rounds, rows, skipped };

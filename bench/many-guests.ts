@@ -15,7 +15,7 @@ import { GuestModule, Window, type Guest } from "@vmwindow/bun";
 import { lib } from "../packages/bun/src/ffi.ts";
 import { guestHandle } from "../packages/bun/src/guest.ts";
 import { batchGuest, importLoopGuest, largeGuest, touchGuest } from "./lib/guest-wasm.ts";
-import { median, printTable } from "./lib/report.ts";
+import { interleave, median, printTable } from "./lib/report.ts";
 
 const here = import.meta.dir;
 const smallGuestPath = join(here, "build", "scan.wasm");
@@ -34,15 +34,6 @@ export interface GuestsResult {
   imports: Row[];
   batch: Row[];
   ratios: Record<string, number>;
-}
-
-/** Interleaved rounds: every contender once per round, medians over rounds. */
-function interleave(rounds: number, contenders: [string, () => number][]): Map<string, number> {
-  const samples = new Map<string, number[]>(contenders.map(([name]) => [name, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (const [name, run] of contenders) samples.get(name)!.push(run());
-  }
-  return new Map([...samples].map(([name, values]) => [name, median(values)]));
 }
 
 function timeEach(iterations: number, run: () => void): number {

@@ -8,6 +8,16 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** Interleaved rounds: every contender once per round, in order; the median of each one's samples
+ * (whatever its function returns: a time, a time per item). */
+export function interleave(rounds: number, contenders: [string, () => number][]): Map<string, number> {
+  const samples = new Map<string, number[]>(contenders.map(([name]) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, run] of contenders) samples.get(name)!.push(run());
+  }
+  return new Map([...samples].map(([name, values]) => [name, median(values)]));
+}
+
 export function printTable(title: string, rows: (string | number)[][]): void {
   const cells = rows.map((row) => row.map((cell) => (typeof cell === "number" ? fmt(cell) : cell)));
   const widths = cells[0]!.map((_, c) => Math.max(...cells.map((row) => (row[c] ?? "").length)));

@@ -200,18 +200,28 @@ function switchBreakdown(quick: boolean): Row[] {
 }
 
 /**
+ * One run of examples/scheduler/host.ts: `tasks` producers and as many consumers, a 64-slot ring,
+ * 16 messages per call, no rogue task. Its --json report; throws (naming `label`) unless every
+ * message was consumed.
+ */
+function runScheduler(tasks: number, messages: number, extra: string[], label: string): { elapsedMs: number; calls: number } {
+  const script = join(here, "..", "examples", "scheduler", "host.ts");
+  const args = ["--producers", String(tasks), "--consumers", String(tasks), "--messages", String(messages), "--capacity", "64", "--budget", "16", "--no-rogue", "--json", ...extra];
+  const p = Bun.spawnSync([process.execPath, script, ...args], { stdout: "pipe", stderr: "pipe" });
+  const report = JSON.parse(p.stdout.toString() || "{}");
+  if (p.exitCode !== 0 || report.consumed?.count !== tasks * messages) throw new Error(`${label}: exit ${p.exitCode} ${p.stderr}`);
+  return report;
+}
+
+/**
  * examples/scheduler (16 producers and consumers passing 160,000 messages through a ring, 16 per
  * call): all tasks in one window (guest areas swapped between calls) vs a window per task (the
  * ring a shared file mapped in every window). Messages per second and µs per call, from its report.
  */
 function scheduler(quick: boolean): { rows: Row[]; ratios: Record<string, number> } {
-  const script = join(here, "..", "examples", "scheduler", "host.ts");
   const messages = quick ? 500 : 10_000;
   const run = (extra: string[]) => () => {
-    const args = ["--producers", "16", "--consumers", "16", "--messages", String(messages), "--capacity", "64", "--budget", "16", "--no-rogue", "--json", ...extra];
-    const p = Bun.spawnSync([process.execPath, script, ...args], { stdout: "pipe", stderr: "pipe" });
-    const report = JSON.parse(p.stdout.toString() || "{}");
-    if (p.exitCode !== 0 || report.consumed?.count !== 16 * messages) throw new Error(`scheduler ${extra.join(" ")}: exit ${p.exitCode} ${p.stderr}`);
+    const report = runScheduler(16, messages, extra, `scheduler ${extra.join(" ")}`);
     return report.elapsedMs * 1e6 / report.calls;
   };
   const medians = interleave(quick ? 1 : 5, [
@@ -236,14 +246,7 @@ function scheduler(quick: boolean): { rows: Row[]; ratios: Record<string, number
  */
 async function pairs(quick: boolean): Promise<{ rows: Row[]; ratios: Record<string, number> }> {
   const messages = quick ? 2_000 : 200_000;
-  const script = join(here, "..", "examples", "scheduler", "host.ts");
-  const guests = (extra: string[]) => () => {
-    const args = ["--producers", "1", "--consumers", "1", "--messages", String(messages), "--capacity", "64", "--budget", "16", "--no-rogue", "--json", ...extra];
-    const p = Bun.spawnSync([process.execPath, script, ...args], { stdout: "pipe", stderr: "pipe" });
-    const report = JSON.parse(p.stdout.toString() || "{}");
-    if (p.exitCode !== 0 || report.consumed?.count !== messages) throw new Error(`scheduler pair: exit ${p.exitCode} ${p.stderr}`);
-    return messages / (report.elapsedMs / 1e3);
-  };
+  const guests = (extra: string[]) => () => messages / (runScheduler(1, messages, extra, "scheduler pair").elapsedMs / 1e3);
   const workers = async () => {
     const buffer = new SharedArrayBuffer(64 + 64 * 16);
     const url = join(here, "workloads", "ring-worker.ts");

@@ -79,6 +79,11 @@ function writeBack(entry: ModelRegion): void {
   }
 }
 
+/** window.close(): every region's tail write-back, in region id order. */
+function writeBackAll(model: Map<number, ModelRegion>): void {
+  for (const entry of [...model.values()].sort((a, b) => a.region.id - b.region.id)) writeBack(entry);
+}
+
 /** Descriptors regions hold: one per read-write region with a private tail (to write it back). */
 function tailFds(model: Map<number, ModelRegion>): number {
   let count = 0;
@@ -185,7 +190,7 @@ test(`${SEQUENCES} random sequences of ${STEPS} region operations match the mode
         writeBack(entry);
       } else {
         window.close();
-        for (const entry of [...model.values()].sort((a, b) => a.region.id - b.region.id)) writeBack(entry);
+        writeBackAll(model);
         for (const entry of live) expect(entry.region.mapped).toBe(false);
         window = Window.create(WINDOW);
         guest = window.instantiate(guests.probe);
@@ -197,7 +202,7 @@ test(`${SEQUENCES} random sequences of ${STEPS} region operations match the mode
     }
   }
   window.close();
-  for (const entry of [...model.values()].sort((a, b) => a.region.id - b.region.id)) writeBack(entry);
+  writeBackAll(model);
   expect(readdirSync("/proc/self/fd").length).toBe(fdsWithoutWindow);
   // Every read-write write reached its file (the oracle is the mirror the test kept).
   for (const file of files) expect(Buffer.from(readFileSync(file.path)).equals(Buffer.from(file.bytes))).toBe(true);

@@ -9,7 +9,8 @@ const Window = @import("../window.zig").Window;
 const Guest = guest_module.Guest;
 const Result = errors.Result;
 const fail = errors.fail;
-const to_result = @import("common.zig").to_result;
+const common = @import("common.zig");
+const to_result = common.to_result;
 const traps = @import("../traps.zig");
 
 pub export fn vmw_guest_create(window: *Window, wasm: ?[*]const u8, wasm_len: usize, out: ?*?*Guest) Result {
@@ -21,18 +22,12 @@ pub export fn vmw_guest_create(window: *Window, wasm: ?[*]const u8, wasm_len: us
     return .ok;
 }
 
-/// `flags` of vmw_guest_compile.
-const flag_interruptible: u32 = 1;
-const flag_metered: u32 = 2;
-const flags_all = flag_interruptible | flag_metered;
-
 pub export fn vmw_guest_compile(window: *Window, wasm: ?[*]const u8, wasm_len: usize, flags: u32, out: ?*?*Guest) Result {
     errors.clear();
     const out_guest = out orelse return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
     out_guest.* = null;
     const bytes = wasm orelse return to_result(fail(error.InvalidArgument, "wasm is NULL", .{}));
-    if (flags & ~flags_all != 0) return to_result(fail(error.InvalidArgument, "unknown flags 0x{x}", .{flags & ~flags_all}));
-    const kind: @import("../engine.zig").Kind = if (flags & flag_metered != 0) .metered else if (flags & flag_interruptible != 0) .interruptible else .plain;
+    const kind = common.engine_kind(flags) catch |err| return errors.result_from_error(err);
     out_guest.* = Guest.compile(window, bytes[0..wasm_len], kind) catch |err| return errors.result_from_error(err);
     return .ok;
 }

@@ -5,7 +5,6 @@
 const std = @import("std");
 
 const errors = @import("../errors.zig");
-const engine = @import("../engine.zig");
 const module_mod = @import("../module.zig");
 const guest_module = @import("../guest.zig");
 const Window = @import("../window.zig").Window;
@@ -13,17 +12,10 @@ const Module = module_mod.Module;
 const Guest = guest_module.Guest;
 const Result = errors.Result;
 const fail = errors.fail;
-const to_result = @import("common.zig").to_result;
-
-/// `flags`, as vmw_guest_compile's.
-const flag_interruptible: u32 = 1;
-const flag_metered: u32 = 2;
-const flags_all = flag_interruptible | flag_metered;
-
-fn kind_of(flags: u32) errors.Error!engine.Kind {
-    if (flags & ~flags_all != 0) return fail(error.InvalidArgument, "unknown flags 0x{x}", .{flags & ~flags_all});
-    return if (flags & flag_metered != 0) .metered else if (flags & flag_interruptible != 0) .interruptible else .plain;
-}
+const common = @import("common.zig");
+const to_result = common.to_result;
+const flag_interruptible = common.flag_interruptible;
+const flag_metered = common.flag_metered;
 
 pub export fn vmw_module_compile(wasm: ?[*]const u8, wasm_len: usize, flags: u32, out: ?*?*Module) Result {
     return vmw_module_compile_cached(wasm, wasm_len, flags, null, 0, out, null);
@@ -42,7 +34,7 @@ pub export fn vmw_module_compile_cached(
     const out_module = out orelse return to_result(fail(error.InvalidArgument, "out is NULL", .{}));
     out_module.* = null;
     const bytes = wasm orelse return to_result(fail(error.InvalidArgument, "wasm is NULL", .{}));
-    const kind = kind_of(flags) catch |err| return errors.result_from_error(err);
+    const kind = common.engine_kind(flags) catch |err| return errors.result_from_error(err);
     if (cache_dir == null and cache_dir_len != 0) return to_result(fail(error.InvalidArgument, "cache_dir is NULL", .{}));
     const dir: ?[]const u8 = if (cache_dir) |d| d[0..cache_dir_len] else null;
     if (dir) |d| {

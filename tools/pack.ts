@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import { join, resolve } from "node:path";
 
 const repo = resolve(import.meta.dir, "..");
-export const PACKAGES = [
+const PACKAGES = [
   "packages/bun",
   "packages/linux-x64-gnu",
   "packages/linux-arm64-gnu",

@@ -406,7 +406,7 @@ function batchRows(window: Window, quick: boolean): Row[] {
   return sizes.map((size) => ({ name: `${size} item${size === 1 ? "" : "s"} per host call`, value: medians.get(String(size))!, unit: "ns per item" }));
 }
 
-export async function runManyGuests(quick: boolean, print = true): Promise<GuestsResult> {
+export async function runManyGuests(quick: boolean): Promise<GuestsResult> {
   const m = modules(quick);
   const r = restart(quick);
   const s = switching(quick);
@@ -414,15 +414,13 @@ export async function runManyGuests(quick: boolean, print = true): Promise<Guest
   const pr = await pairs(quick);
   const i = imports(quick);
   const result: GuestsResult = { modules: m.rows, restart: r.rows, switching: [...s.rows, ...sc.rows, ...pr.rows], imports: i.rows, batch: i.batch, ratios: { ...m.ratios, ...r.ratios, ...s.ratios, ...sc.ratios, ...pr.ratios, ...i.ratios } };
-  if (print) {
-    const table = (title: string, rows: Row[]) => printTable(title, [["what", "median", "unit"], ...rows.map((row) => [row.name, row.value, row.unit])]);
-    table("many guests: compile vs instantiate (interleaved rounds)", result.modules);
-    table("many guests: process restart to a ready guest", result.restart);
-    table("many guests: switching between guests (ns per call)", result.switching);
-    table("many guests: guest -> host imports (ns per call)", result.imports);
-    table("many guests: batch pattern, ring buffer in an anonymous region", result.batch);
-    printTable("many guests: ratios", [["ratio", "value"], ...Object.entries(result.ratios).map(([name, value]) => [name, value])]);
-  }
+  const table = (title: string, rows: Row[]) => printTable(title, [["what", "median", "unit"], ...rows.map((row) => [row.name, row.value, row.unit])]);
+  table("many guests: compile vs instantiate (interleaved rounds)", result.modules);
+  table("many guests: process restart to a ready guest", result.restart);
+  table("many guests: switching between guests (ns per call)", result.switching);
+  table("many guests: guest -> host imports (ns per call)", result.imports);
+  table("many guests: batch pattern, ring buffer in an anonymous region", result.batch);
+  printTable("many guests: ratios", [["ratio", "value"], ...Object.entries(result.ratios).map(([name, value]) => [name, value])]);
   return result;
 }
 

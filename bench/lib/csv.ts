@@ -5,7 +5,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, stat
 import { join } from "node:path";
 import { rng, sizeName } from "./files.ts";
 
-export const CATEGORIES = [
+const CATEGORIES = [
   "books", "music", "games", "garden", "tools", "toys", "food", "drinks", "shoes", "clothes",
   "sports", "health", "beauty", "office", "pets", "baby", "auto", "travel", "phones", "computers",
 ];

@@ -1,7 +1,8 @@
 // Scanning primitives for file-processing guests: byte search and count, line/field cursors,
 // number parsing, reductions, comparison and copy-out. SIMD inside (128-bit wasm SIMD, on in the
 // SDK preset), scalar SWAR fallbacks when a guest is built without it (`ASC_FEATURE_SIMD` is a
-// compile-time constant: the other branch is not even compiled). Nothing here allocates.
+// compile-time constant: the other branch is not even compiled). Nothing here allocates per call
+// except `copyToBuffer` (its result); a `Tokens` allocates its offset buffer once, when made.
 //
 // Every byte function takes a window address and a length, `(ptr, len)`, and reads exactly the
 // bytes [ptr, ptr + len), never one past (vector loads stop at the last whole 16 bytes; the rest

@@ -11,7 +11,7 @@
 //
 // The subcommands live in cli/: args.ts (parsing), run.ts, inspect.ts (with wasm-sections.ts),
 // format.ts and progress.ts (output).
-import { VmwindowError, GuestTrap, type ErrorCode } from "./index.ts";
+import { VmwindowError, type ErrorCode } from "./index.ts";
 import { RESULT } from "./abi.ts";
 import { parseInspect, parseRun, UsageError } from "./cli/args.ts";
 import { inspect } from "./cli/inspect.ts";
@@ -98,9 +98,8 @@ function report(error: unknown): number {
     return EXIT_USAGE;
   }
   if (error instanceof VmwindowError) {
-    // Traps carry Wasmtime's backtrace after the first line; one line is the contract.
-    const line = firstLine(error instanceof GuestTrap ? `guest trapped: ${error.reason}` : error.message);
-    process.stderr.write(`vmwindow: ${line} [${error.code}]\n`);
+    // One line is the contract (a GuestTrap's message is already its reason's first line).
+    process.stderr.write(`vmwindow: ${firstLine(error.message)} [${error.code}]\n`);
     return EXIT_CODES[error.code] ?? EXIT_INTERNAL;
   }
   process.stderr.write(`vmwindow: ${firstLine(error instanceof Error ? error.message : String(error))}\n`);

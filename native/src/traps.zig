@@ -88,14 +88,14 @@ pub fn last_fault_info() FaultInfo {
 /// ": a store into read-only region 3 \"input\"" and the like for a memory fault in `window`;
 /// empty when the detail has no address or there is no window. Records the fault (`last_fault_info`).
 fn describe_fault(window_opt: ?*const Window, detail: []const u8, buffer: *[256]u8) []const u8 {
-    last_fault = std.mem.zeroes(FaultInfo);
+    // `fail_trap_text` cleared `last_fault`: it stays clear unless the detail has an address.
     const window = window_opt orelse return "";
     const address = hex_after(detail, "wasm address 0x") orelse return "";
     const where = window.locate(address);
     last_fault = .{ .address = address, .bytes_past_end = where.bytes_past_end, .kind = @intFromEnum(where.kind), .region_id = where.region_id };
     const separator = ": ";
     @memcpy(buffer[0..separator.len], separator);
-    const described = window.describe_address(address, buffer[separator.len..]);
+    const described = window.describe_address(address, where, buffer[separator.len..]);
     return buffer[0 .. separator.len + described.len];
 }
 

@@ -522,11 +522,11 @@ pub const Window = struct {
         return .{ .kind = .free_slot };
     }
 
-    /// `locate`'s answer in words ("a store into read-only region 3 \"input\"", "12 bytes past
-    /// the end of region 2 (100 bytes long)", "a free slot", ...), written into `out`; cut if longer.
-    pub fn describe_address(window: *const Window, address: u64, out: []u8) []const u8 {
+    /// `where` (`locate(address)`) in words ("a store into read-only region 3 \"input\"", "12 bytes
+    /// past the end of region 2 (100 bytes long)", "a free slot", ...), written into `out`; cut if
+    /// longer.
+    pub fn describe_address(window: *const Window, address: u64, where: Location, out: []u8) []const u8 {
         assert(out.len > 0);
-        const where = window.locate(address);
         const region: ?*const Region = if (where.region_id == 0) null else &window.regions[where.region_id - 1];
         const name = if (region) |r| r.name_slice() else "";
         const quote = if (name.len > 0) " \"" else "";

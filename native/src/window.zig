@@ -510,16 +510,22 @@ pub const Window = struct {
         if (address < layout.guest_base) return .{ .kind = .reserved };
         if (address < l.slots_base) return .{ .kind = .guest_area };
         if (address >= l.window_bytes) return .{ .kind = .past_window };
+        const id = window.region_at(address) orelse return .{ .kind = .free_slot };
+        const region = &window.regions[id - 1];
+        if (region.damaged) return .{ .kind = .truncated_file, .region_id = id };
+        // Loads of a live region's mapped pages never fault: only stores into read-only ones.
+        if (address < region.offset_bytes + region.mapped_bytes()) return .{ .kind = .read_only_region, .region_id = id };
+        assert(address >= region.offset_bytes + region.length_bytes);
+        return .{ .kind = .past_region_end, .region_id = id, .bytes_past_end = address - (region.offset_bytes + region.length_bytes) };
+    }
+
+    /// The live region whose slot holds window address `address` (slots do not overlap), if any.
+    fn region_at(window: *const Window, address: u64) ?u32 {
         for (window.regions, 1..) |*region, id| {
             if (!region.live or address < region.offset_bytes or address >= region.offset_bytes + region.slot_bytes) continue;
-            const id_u32: u32 = @intCast(id);
-            if (region.damaged) return .{ .kind = .truncated_file, .region_id = id_u32 };
-            // Loads of a live region's mapped pages never fault: only stores into read-only ones.
-            if (address < region.offset_bytes + region.mapped_bytes()) return .{ .kind = .read_only_region, .region_id = id_u32 };
-            assert(address >= region.offset_bytes + region.length_bytes);
-            return .{ .kind = .past_region_end, .region_id = id_u32, .bytes_past_end = address - (region.offset_bytes + region.length_bytes) };
+            return @intCast(id);
         }
-        return .{ .kind = .free_slot };
+        return null;
     }
 
     /// `where` (`locate(address)`) in words ("a store into read-only region 3 \"input\"", "12 bytes
@@ -553,18 +559,17 @@ pub const Window = struct {
         var first_id: u32 = 0;
         if (taken.count > faults.recorded_max) first_id = window.mark_shrunk_files();
         for (taken.recorded()) |offset_bytes| {
-            for (window.regions, 1..) |*region, id| {
-                if (!region.live or offset_bytes < region.offset_bytes or offset_bytes >= region.offset_bytes + region.slot_bytes) continue;
-                if (first_id == 0) first_id = @intCast(id);
-                // A fault during a guest call left the page PROT_NONE so the guest trapped once;
-                // from now on it reads zeros, like the host does, and nothing can fault there again.
-                const page = window.reservation + offset_bytes;
-                os.map_anonymous(page, os.os_page_bytes()) catch {};
-                if (region.access == .read) os.protect_read_only(page, os.os_page_bytes()) catch {};
-                if (!region.damaged) {
-                    region.damaged = true;
-                    window.table.publish_access(@intCast(id), region.table_access());
-                }
+            const id = window.region_at(offset_bytes) orelse continue;
+            const region = &window.regions[id - 1];
+            if (first_id == 0) first_id = id;
+            // A fault during a guest call left the page PROT_NONE so the guest trapped once;
+            // from now on it reads zeros, like the host does, and nothing can fault there again.
+            const page = window.reservation + offset_bytes;
+            os.map_anonymous(page, os.os_page_bytes()) catch {};
+            if (region.access == .read) os.protect_read_only(page, os.os_page_bytes()) catch {};
+            if (!region.damaged) {
+                region.damaged = true;
+                window.table.publish_access(id, region.table_access());
             }
         }
         assert(first_id <= window.layout.capacity);

@@ -301,22 +301,7 @@ pub const Window = struct {
     /// Maps `length_bytes` of zero-filled read-write scratch memory into a new region.
     pub fn map_anonymous(window: *Window, length_bytes: u64, name: []const u8, placement: Placement) Error!RegionInfo {
         if (length_bytes == 0) return fail(error.InvalidArgument, "length must be positive", .{});
-        try window.begin_region(name);
-        errdefer map_budget.give_back();
-
-        const slot = try window.take_slot(length_bytes, placement, 0);
-        errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
-        try window.map_zeros(slot.offset_bytes, std.mem.alignForward(u64, length_bytes, os.os_page_bytes()));
-        assert(slot.slot_bytes >= length_bytes);
-        assert(slot.offset_bytes % layout.page_bytes == 0);
-        return window.record(.{
-            .live = true,
-            .kind = .anonymous,
-            .access = .read_write,
-            .offset_bytes = slot.offset_bytes,
-            .length_bytes = length_bytes,
-            .slot_bytes = slot.slot_bytes,
-        }, name);
+        return window.map_memory(null, length_bytes, name, placement);
     }
 
     /// Maps `length_bytes` of zero-filled read-write memory that other windows can map too
@@ -343,18 +328,25 @@ pub const Window = struct {
         return window.map_memory(fd, region.length_bytes, name, placement);
     }
 
-    /// A new anonymous region over the memory file `fd` (owned by the region on success).
-    fn map_memory(window: *Window, fd: os.Handle, length_bytes: u64, name: []const u8, placement: Placement) Error!RegionInfo {
+    /// A new anonymous region: private zeros (`shared_fd` null), or the memory file `shared_fd`
+    /// (owned by the region on success).
+    fn map_memory(window: *Window, shared_fd: ?os.Handle, length_bytes: u64, name: []const u8, placement: Placement) Error!RegionInfo {
         assert(length_bytes > 0);
         try window.begin_region(name);
         errdefer map_budget.give_back();
         const slot = try window.take_slot(length_bytes, placement, 0);
         errdefer window.slots.release(slot.offset_bytes, slot.slot_bytes);
         const mapped_bytes = std.mem.alignForward(u64, length_bytes, os.os_page_bytes());
-        os.map_file(window.reservation + slot.offset_bytes, mapped_bytes, fd, 0, true) catch |err| {
-            os.map_none(window.reservation + slot.offset_bytes, mapped_bytes) catch {};
-            return fail(error.OutOfMemory, "cannot map {d} bytes of shared memory: {s} (or the process reached vm.max_map_count mappings)", .{ mapped_bytes, @errorName(err) });
-        };
+        if (shared_fd) |fd| {
+            os.map_file(window.reservation + slot.offset_bytes, mapped_bytes, fd, 0, true) catch |err| {
+                os.map_none(window.reservation + slot.offset_bytes, mapped_bytes) catch {};
+                return fail(error.OutOfMemory, "cannot map {d} bytes of shared memory: {s} (or the process reached vm.max_map_count mappings)", .{ mapped_bytes, @errorName(err) });
+            };
+        } else {
+            try window.map_zeros(slot.offset_bytes, mapped_bytes);
+        }
+        assert(slot.slot_bytes >= length_bytes);
+        assert(slot.offset_bytes % layout.page_bytes == 0);
         const mapped = window.record(.{
             .live = true,
             .kind = .anonymous,
@@ -362,9 +354,9 @@ pub const Window = struct {
             .offset_bytes = slot.offset_bytes,
             .length_bytes = length_bytes,
             .slot_bytes = slot.slot_bytes,
-            .shared_fd = fd,
+            .shared_fd = shared_fd,
         }, name);
-        assert(window.regions[mapped.id - 1].shared_fd != null);
+        assert((window.regions[mapped.id - 1].shared_fd != null) == (shared_fd != null));
         return mapped;
     }
 

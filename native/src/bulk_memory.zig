@@ -38,6 +38,10 @@ const assert = std.debug.assert;
 const errors = @import("errors.zig");
 const Error = errors.Error;
 const fail = errors.fail;
+const wasm_binary = @import("wasm_binary.zig");
+const Reader = wasm_binary.Reader;
+const append_uleb = wasm_binary.append_uleb;
+const encode_uleb = wasm_binary.encode_uleb;
 
 /// Explicit limits, Wasmtime's own (wasmparser's): a larger module is passed on unchanged for
 /// Wasmtime to refuse; more types or functions than fit with the two added are refused here.
@@ -85,51 +89,6 @@ const Sections = struct {
 };
 
 const DecodeError = error{ Truncated, Overflow, UnknownOpcode, Unsupported };
-
-const Reader = struct {
-    bytes: []const u8,
-    position: usize = 0,
-
-    fn byte(reader: *Reader) DecodeError!u8 {
-        if (reader.position >= reader.bytes.len) return error.Truncated;
-        defer reader.position += 1;
-        return reader.bytes[reader.position];
-    }
-
-    fn uleb(reader: *Reader, comptime T: type) DecodeError!T {
-        const bits = @typeInfo(T).int.bits;
-        var result: u64 = 0;
-        var shift: u32 = 0;
-        while (true) {
-            const b = try reader.byte();
-            if (shift >= bits) return error.Overflow;
-            result |= @as(u64, b & 0x7f) << @intCast(shift);
-            if (b & 0x80 == 0) return std.math.cast(T, result) orelse error.Overflow;
-            shift += 7;
-        }
-    }
-
-    /// A signed LEB128 of at most `bits` bits (its value is not needed, only its end).
-    fn sleb(reader: *Reader, comptime bits: u32) DecodeError!i64 {
-        var result: i64 = 0;
-        var shift: u32 = 0;
-        while (true) {
-            const b = try reader.byte();
-            if (shift >= bits) return error.Overflow;
-            if (shift < 64) result |= @as(i64, b & 0x7f) << @intCast(shift);
-            shift += 7;
-            if (b & 0x80 == 0) {
-                if (shift < 64 and b & 0x40 != 0) result |= @as(i64, -1) << @intCast(shift);
-                return result;
-            }
-        }
-    }
-
-    fn skip(reader: *Reader, count: u64) DecodeError!void {
-        if (count > reader.bytes.len - reader.position) return error.Truncated;
-        reader.position += @intCast(count);
-    }
-};
 
 /// `wasm` with `memory.copy` / `memory.fill` replaced by calls of injected wasm functions, or null
 /// when it has none of them, no data-count section, and no `memory.init` / `data.drop` (most
@@ -540,16 +499,6 @@ fn atomic_instruction(reader: *Reader) DecodeError!void {
     }
 }
 
-fn append_uleb(allocator: std.mem.Allocator, out: *std.ArrayListUnmanaged(u8), value: u64) error{OutOfMemory}!void {
-    var remaining = value;
-    while (true) {
-        const b: u8 = @intCast(remaining & 0x7f);
-        remaining >>= 7;
-        if (remaining == 0) return out.append(allocator, b);
-        try out.append(allocator, b | 0x80);
-    }
-}
-
 const Emit = struct {
     types: u32,
     bodies: []const u8,
@@ -589,7 +538,7 @@ fn emit_module(allocator: std.mem.Allocator, out: *std.ArrayListUnmanaged(u8), w
             section_data_count => continue,
             section_type => try extend_vector(allocator, &section, payload, 1, &new_type),
             section_function => {
-                var type_index: [10]u8 = undefined;
+                var type_index: [wasm_binary.uleb_max_bytes]u8 = undefined;
                 const len = encode_uleb(&type_index, emit.types);
                 var entries: [20]u8 = undefined;
                 @memcpy(entries[0..len], type_index[0..len]);
@@ -701,20 +650,6 @@ fn code_section(allocator: std.mem.Allocator, out: *std.ArrayListUnmanaged(u8), 
     for ([_][]const u8{ fill, copy }) |body| {
         append_uleb(allocator, out, body.len) catch return out_of_memory();
         out.appendSlice(allocator, body) catch return out_of_memory();
-    }
-}
-
-fn encode_uleb(out: *[10]u8, value: u64) usize {
-    var remaining = value;
-    var len: usize = 0;
-    while (true) : (len += 1) {
-        const b: u8 = @intCast(remaining & 0x7f);
-        remaining >>= 7;
-        if (remaining == 0) {
-            out[len] = b;
-            return len + 1;
-        }
-        out[len] = b | 0x80;
     }
 }
 

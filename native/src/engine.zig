@@ -12,6 +12,7 @@ const assert = std.debug.assert;
 const wt = @import("wasmtime.zig");
 const errors = @import("errors.zig");
 const traps = @import("traps.zig");
+const wasm_binary = @import("wasm_binary.zig");
 const layout = @import("layout.zig");
 const Window = @import("window.zig").Window;
 const Error = errors.Error;
@@ -163,12 +164,12 @@ fn release_memory(env: ?*anyopaque) callconv(.c) void {
 fn provider_bytes(buffer: *[64]u8, pages: u32) []const u8 {
     assert(pages > 0);
     assert(pages <= 65_536);
-    var limits: [16]u8 = undefined;
-    var limits_len: usize = 0;
+    const uleb_max_bytes = wasm_binary.uleb_max_bytes;
+    var limits: [1 + 2 * uleb_max_bytes]u8 = undefined;
     limits[0] = 0x01; // flags: has maximum
-    limits_len = 1;
-    limits_len += leb128(limits[limits_len..], pages);
-    limits_len += leb128(limits[limits_len..], pages);
+    var limits_len: usize = 1;
+    limits_len += wasm_binary.encode_uleb(limits[limits_len..][0..uleb_max_bytes], pages);
+    limits_len += wasm_binary.encode_uleb(limits[limits_len..][0..uleb_max_bytes], pages);
     // At most 65536 pages: 3 LEB128 bytes each.
     assert(limits_len <= 1 + 2 * 3);
 
@@ -190,27 +191,6 @@ fn provider_bytes(buffer: *[64]u8, pages: u32) []const u8 {
     assert(len == header.len + 3 + limits_len + export_section.len);
     return buffer[0..len];
 }
-
-/// Writes `value` as unsigned LEB128 into `out`; returns how many bytes (1..leb128_u32_max_bytes).
-fn leb128(out: []u8, value: u32) usize {
-    assert(out.len >= leb128_u32_max_bytes);
-    var remaining = value;
-    var len: usize = 0;
-    while (true) {
-        const byte: u8 = @intCast(remaining & 0x7f);
-        remaining >>= 7;
-        if (remaining == 0) {
-            out[len] = byte;
-            assert(len < leb128_u32_max_bytes);
-            return len + 1;
-        }
-        out[len] = byte | 0x80;
-        len += 1;
-    }
-}
-
-/// 7 bits per byte: 32 bits take at most 5 bytes.
-const leb128_u32_max_bytes = 5;
 
 var warmed_up = std.atomic.Value(bool).init(false);
 

@@ -29,5 +29,6 @@ test {
     _ = @import("window_tests.zig");
     _ = @import("module_check.zig");
     _ = @import("bulk_memory.zig");
+    _ = @import("wasm_binary.zig");
     _ = @import("traps.zig");
 }

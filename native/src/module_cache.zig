@@ -30,13 +30,15 @@ pub const wasmtime_version = "49.0.0";
 pub const format_version: u32 = 3;
 
 /// Changes whenever the sources that shape the compiled code change: bulk_memory.zig rewrites
-/// modules before Cranelift sees them and engine.zig sets the engine up, so a cache file written by
-/// a libvmwindow with another rewrite or other settings is never loaded (Wasmtime's own header
-/// checks catch settings it knows about, not the rewrite). Part of the file's name and header.
+/// modules before Cranelift sees them (decoding them with wasm_binary.zig) and engine.zig sets the
+/// engine up, so a cache file written by a libvmwindow with another rewrite or other settings is
+/// never loaded (Wasmtime's own header checks catch settings it knows about, not the rewrite).
+/// Part of the file's name and header.
 pub const code_version: u64 = version: {
     @setEvalBranchQuota(50_000_000);
     var hasher = std.hash.Fnv1a_64.init();
     hasher.update(@embedFile("bulk_memory.zig"));
+    hasher.update(@embedFile("wasm_binary.zig"));
     hasher.update(@embedFile("engine.zig"));
     break :version hasher.final();
 };

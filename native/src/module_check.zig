@@ -11,53 +11,11 @@ const assert = std.debug.assert;
 const errors = @import("errors.zig");
 const Error = errors.Error;
 const fail = errors.fail;
+const Reader = @import("wasm_binary.zig").Reader;
 
 const section_data: u8 = 11;
 const opcode_i32_const: u8 = 0x41;
 const opcode_end: u8 = 0x0b;
-
-const Reader = struct {
-    bytes: []const u8,
-    position: usize = 0,
-
-    fn byte(reader: *Reader) error{Truncated}!u8 {
-        if (reader.position >= reader.bytes.len) return error.Truncated;
-        defer reader.position += 1;
-        return reader.bytes[reader.position];
-    }
-
-    fn uleb(reader: *Reader) error{ Truncated, Overflow }!u64 {
-        var result: u64 = 0;
-        var shift: u7 = 0;
-        while (true) {
-            const b = try reader.byte();
-            if (shift >= 64) return error.Overflow;
-            result |= @as(u64, b & 0x7f) << @intCast(shift);
-            if (b & 0x80 == 0) return result;
-            shift += 7;
-        }
-    }
-
-    fn sleb32(reader: *Reader) error{ Truncated, Overflow }!i32 {
-        var result: i64 = 0;
-        var shift: u7 = 0;
-        while (true) {
-            const b = try reader.byte();
-            if (shift >= 35) return error.Overflow;
-            result |= @as(i64, b & 0x7f) << @intCast(shift);
-            shift += 7;
-            if (b & 0x80 == 0) {
-                if (shift < 64 and b & 0x40 != 0) result |= @as(i64, -1) << @intCast(shift);
-                return std.math.cast(i32, result) orelse error.Overflow;
-            }
-        }
-    }
-
-    fn skip(reader: *Reader, count: u64) error{Truncated}!void {
-        if (count > reader.bytes.len - reader.position) return error.Truncated;
-        reader.position += @intCast(count);
-    }
-};
 
 /// One active data segment: its constant first address, its length and its index in the module.
 pub const Segment = struct {
@@ -94,7 +52,7 @@ pub fn data_extent(wasm: []const u8) Error!Extent {
     if (wasm.len < 8) return fail(error.BadModule, "the module is truncated", .{});
     while (reader.position < wasm.len) {
         const id = reader.byte() catch return truncated();
-        const size = reader.uleb() catch return truncated();
+        const size = reader.uleb(u64) catch return truncated();
         const start = reader.position;
         if (id == section_data) {
             var section = Reader{ .bytes = wasm[0 .. start + @as(usize, @intCast(@min(size, wasm.len - start)))], .position = start };
@@ -119,30 +77,30 @@ pub fn check_extent(extent: Extent, area_start: u64, area_end: u64) Error!void {
 }
 
 fn scan_section(reader: *Reader, extent: *Extent) Error!void {
-    const count = reader.uleb() catch return truncated();
+    const count = reader.uleb(u64) catch return truncated();
     var index: u64 = 0;
     while (index < count) : (index += 1) {
-        const flags = reader.uleb() catch return truncated();
+        const flags = reader.uleb(u64) catch return truncated();
         switch (flags) {
             0, 2 => {
-                if (flags == 2) _ = reader.uleb() catch return truncated(); // memory index
+                if (flags == 2) _ = reader.uleb(u64) catch return truncated(); // memory index
                 const opcode = reader.byte() catch return truncated();
                 if (opcode != opcode_i32_const) {
                     return fail(error.Link, "data segment {d} has a non-constant offset; guests must place their data at constant addresses in the guest area", .{index});
                 }
-                const offset = reader.sleb32() catch return truncated();
+                const offset = std.math.cast(i32, reader.sleb(32) catch return truncated()) orelse return truncated();
                 const end_opcode = reader.byte() catch return truncated();
                 if (end_opcode != opcode_end) {
                     return fail(error.Link, "data segment {d} has an offset expression other than i32.const", .{index});
                 }
-                const length = reader.uleb() catch return truncated();
+                const length = reader.uleb(u64) catch return truncated();
                 const first: u64 = @as(u32, @bitCast(offset));
                 if (length > 0) extent.add(.{ .index = index, .first = first, .length = length });
                 reader.skip(length) catch return truncated();
             },
             1 => {
                 // Passive: only usable through memory.init, which the engine does not enable.
-                const length = reader.uleb() catch return truncated();
+                const length = reader.uleb(u64) catch return truncated();
                 reader.skip(length) catch return truncated();
             },
             else => return fail(error.BadModule, "data segment {d} has unknown flags {d}", .{ index, flags }),

@@ -947,27 +947,18 @@ test {
     _ = @import("module_cache.zig");
 }
 
-/// A window for the tests below (destroyed with `api_window.vmw_window_destroy`).
-fn test_window() !*Window {
-    const api_window = @import("api/window.zig");
-    var window_opt: ?*Window = null;
-    try std.testing.expectEqual(errors.Result.ok, api_window.vmw_window_create(64 << 20, 1 << 20, 4, &window_opt));
-    return window_opt.?;
-}
+/// The integration tests' window and wat helpers (tests.zig).
+const test_support = @import("tests.zig");
+const test_window = test_support.create_window;
 
 fn test_destroy_window(window: *Window) void {
-    const api_window = @import("api/window.zig");
-    assert(api_window.vmw_window_destroy(window) == .ok);
+    test_support.assert_ok(@import("api/window.zig").vmw_window_destroy(window));
 }
 
 /// A compiled guest of `wat` (text format) over `window`, with the one host import `host.limit`
 /// running `callback` with the guest as its user data; instantiated.
 fn test_guest(window: *Window, comptime wat: []const u8, kind: engine.Kind, callback: HostCallback) !*Guest {
-    const wat2wasm = struct {
-        extern fn wasmtime_wat2wasm(text: [*]const u8, text_len: usize, out: *wt.ByteVec) ?*wt.Error;
-    }.wasmtime_wat2wasm;
-    var wasm: wt.ByteVec = .{ .size = 0, .data = null };
-    try std.testing.expect(wat2wasm(wat.ptr, wat.len, &wasm) == null);
+    var wasm = try test_support.compile_wat(wat);
     defer wt.wasm_byte_vec_delete(&wasm);
     const guest = try Guest.compile(window, wasm.data.?[0..wasm.size], kind);
     _ = try guest.define_import("host", "limit", &.{}, &.{});

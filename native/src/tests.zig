@@ -21,7 +21,7 @@ extern fn wasmtime_wat2wasm(wat: [*]const u8, wat_len: usize, out: *wt.ByteVec) 
 const test_window_bytes: u64 = 64 << 20;
 
 /// For `defer`: a destroy that fails in a test is a bug in the test.
-fn assert_ok(result: errors.Result) void {
+pub fn assert_ok(result: errors.Result) void {
     std.debug.assert(result == .ok);
 }
 const test_guest_bytes: u64 = 1 << 20;
@@ -47,7 +47,7 @@ const TempFile = struct {
     }
 };
 
-fn create_window() !*Window {
+pub fn create_window() !*Window {
     var window: ?*Window = null;
     try testing.expectEqual(errors.Result.ok, api_window.vmw_window_create(test_window_bytes, test_guest_bytes, 64, &window));
     return window.?;
@@ -63,7 +63,7 @@ fn map(window: *Window, path: []const u8, access: u32) !RegionInfo {
     return info;
 }
 
-fn compile_wat(wat: []const u8) !wt.ByteVec {
+pub fn compile_wat(wat: []const u8) !wt.ByteVec {
     var wasm: wt.ByteVec = .{ .size = 0, .data = null };
     if (wasmtime_wat2wasm(wat.ptr, wat.len, &wasm)) |err| {
         @import("engine.zig").fail_wasmtime(error.BadModule, "wat", err) catch {};

@@ -4,7 +4,8 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { Window } from "@vmwindow/bun";
-import { guests, patternBytes, smallWindow, tempFile } from "./helpers.ts";
+import { windowBasePointer } from "../packages/bun/src/window.ts";
+import { guests, patternBytes, smallWindow, tempDir, tempFile } from "./helpers.ts";
 
 const SOAK = process.env.VMW_SOAK === "1";
 /** Under qemu-user (tools/test-arm64.sh sets VMW_EMULATED), VmRSS is qemu's: it grows with the
@@ -16,42 +17,70 @@ const MAP_CYCLES = SOAK ? 100_000 : 20_000;
 const WINDOW_CYCLES = SOAK ? 1000 : EMULATED ? 60 : 300;
 const GUEST_CYCLES = SOAK ? 1000 : 300;
 
+/** A window reserves 4 GiB for Wasmtime plus its 32 MiB guard (native/src/layout.zig reservation_bytes). */
+const RESERVATION_BYTES = 2 ** 32 + 32 * 2 ** 20;
+/** Mappings other than the library's (Bun's heap; under qemu-user also qemu's own buffers) may grow a
+ * little as a process runs: natively by a few, under qemu by tens (seen: +10 over 20,000 cycles). */
+const OTHER_MAPS_SLACK = EMULATED ? 40 : 8;
+
 interface Usage {
   fds: number;
+  /** Every line of /proc/self/maps. */
   maps: number;
+  /** Lines inside the window's reservation: the library's own mappings, which must come back exactly. */
+  windowMaps: number;
+  /** Lines mapping one of the test's temporary files, anywhere in the process. */
+  fileMaps: number;
   rssKiB: number;
 }
 
-function usage(): Usage {
+function usage(window?: Window): Usage {
   Bun.gc(true);
   const status = readFileSync("/proc/self/status", "utf8");
+  const lines = readFileSync("/proc/self/maps", "utf8").split("\n").filter(Boolean);
+  const base = window ? BigInt(windowBasePointer(window)) : 0n;
+  const end = base + BigInt(RESERVATION_BYTES);
+  const inWindow = (line: string) => {
+    const [start, stop] = line.split(" ", 1)[0]!.split("-").map((hex) => BigInt(`0x${hex}`));
+    return window !== undefined && start! < end && stop! > base;
+  };
   return {
     fds: readdirSync("/proc/self/fd").length,
-    maps: readFileSync("/proc/self/maps", "utf8").split("\n").filter(Boolean).length,
+    maps: lines.length,
+    windowMaps: lines.filter(inWindow).length,
+    fileMaps: lines.filter((line) => line.includes(tempDir())).length,
     rssKiB: Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]),
   };
 }
 
-/** Runs `cycle` n times after a warm-up; checks fds and mappings are unchanged and RSS grew by less than `rssSlackKiB`. */
-function measure(label: string, n: number, cycle: (i: number) => void, rssSlackKiB: number) {
+/** Runs `cycle` n times after a warm-up; checks fds and the library's mappings are unchanged, other
+ * mappings grew by at most a few, and RSS grew by less than `rssSlackKiB`. `window`, when given, is
+ * the window whose own mappings are counted exactly. */
+function measure(label: string, n: number, cycle: (i: number) => void, rssSlackKiB: number, window?: Window) {
   for (let i = 0; i < Math.min(50, n); i++) cycle(i); // warm-up: JIT, allocator pools, caches
-  const before = usage();
+  const before = usage(window);
   const started = performance.now();
   const half = Math.floor(n / 2);
   for (let i = 0; i < half; i++) cycle(i);
-  const middle = usage();
+  const middle = usage(window);
   for (let i = half; i < n; i++) cycle(i);
   const seconds = (performance.now() - started) / 1000;
-  const after = usage();
+  const after = usage(window);
   console.log(
-    `${label}: ${n} cycles in ${seconds.toFixed(2)} s; fds ${before.fds} -> ${middle.fds} -> ${after.fds}; maps ${before.maps} -> ${middle.maps} -> ${after.maps}; ` +
+    `${label}: ${n} cycles in ${seconds.toFixed(2)} s; fds ${before.fds} -> ${middle.fds} -> ${after.fds}; maps ${before.maps} -> ${middle.maps} -> ${after.maps} ` +
+      `(window ${before.windowMaps} -> ${middle.windowMaps} -> ${after.windowMaps}, test files ${before.fileMaps} -> ${middle.fileMaps} -> ${after.fileMaps}); ` +
       `RSS ${(before.rssKiB / 1024).toFixed(1)} -> ${(middle.rssKiB / 1024).toFixed(1)} -> ${(after.rssKiB / 1024).toFixed(1)} MiB`,
   );
   expect(after.fds).toBe(before.fds);
   expect(middle.fds).toBe(before.fds);
-  // Mappings: the library's must return to the same count; allow a few for Bun's own heap growth.
-  expect(Math.abs(after.maps - before.maps)).toBeLessThanOrEqual(8);
-  expect(Math.abs(after.maps - middle.maps)).toBeLessThanOrEqual(8);
+  // The library's mappings come back exactly: those inside the window, and those of the test's files.
+  expect(middle.windowMaps).toBe(before.windowMaps);
+  expect(after.windowMaps).toBe(before.windowMaps);
+  expect(middle.fileMaps).toBe(before.fileMaps);
+  expect(after.fileMaps).toBe(before.fileMaps);
+  // Everything else: no growth proportional to n (a leak of one mapping per 1,000 cycles would be 20).
+  expect(Math.abs(after.maps - before.maps)).toBeLessThanOrEqual(OTHER_MAPS_SLACK);
+  expect(Math.abs(after.maps - middle.maps)).toBeLessThanOrEqual(OTHER_MAPS_SLACK);
   // RSS: no growth proportional to n (the second half must not grow like a leak would).
   if (EMULATED) {
     console.log(`${label}: RSS not checked under ${EMULATED} (VmRSS is qemu's own memory: translated code and per-page descriptors)`);
@@ -73,7 +102,7 @@ describe("resources stay flat", () => {
       const region = i % 4 === 3 ? window.mapAnonymous(8192) : window.mapFile(path, { access: i % 2 ? "readwrite" : "read", offset: (i % 8) * 4096 });
       if (i % 64 === 0 && region.kind === "file" && load(region.offset + 5) !== contents[(i % 8) * 4096 + 5]) throw new Error("wrong byte");
       region.unmap();
-    }, 32 * 1024);
+    }, 32 * 1024, window);
     expect(window.regions.size).toBe(0);
   }, 600_000);
 
@@ -96,7 +125,7 @@ describe("resources stay flat", () => {
       if (guest.call("region_length", region.id) !== 1000) throw new Error("wrong length");
       guest.call("alloc_keep", 4096);
       guest.close();
-    }, 48 * 1024);
+    }, 48 * 1024, window);
     expect(window.guests.size).toBe(0);
   }, 600_000);
 });

@@ -188,7 +188,9 @@ export function renderZig(abi: Abi): string {
     out.push(`    std.debug.assert(@sizeOf(${type}) == ${size});`);
     for (const f of fields) out.push(`    std.debug.assert(@offsetOf(${type}, "${f.name}") == ${f.offset});`);
   }
-  out.push("}", "", '/// The built-in imports (module "vmw"). Prefer the wrappers in vmwindow.zig.', "pub const host = struct {");
+  out.push("}", "", "/// Not ABI: the link settings the guest SDKs build with (build.zig's add_guest).", "pub const guest_build = struct {");
+  out.push(`    pub const stack_bytes: u64 = ${abi.guest_build.stack_bytes};`, `    pub const cpu: []const u8 = "${abi.guest_build.cpu}";`, "};");
+  out.push("", '/// The built-in imports (module "vmw"). Prefer the wrappers in vmwindow.zig.', "pub const host = struct {");
   for (const i of abi.imports) {
     const result = i.results.length === 0 ? "void" : zigRole[i.results[0]!.role];
     const params = i.params.map((p) => `${p.name}: ${zigRole[p.role]}`).join(", ");

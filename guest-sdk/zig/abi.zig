@@ -119,6 +119,12 @@ comptime {
     std.debug.assert(@offsetOf(TableEntry, "name") == 40);
 }
 
+/// Not ABI: the link settings the guest SDKs build with (build.zig's add_guest).
+pub const guest_build = struct {
+    pub const stack_bytes: u64 = 262144;
+    pub const cpu: []const u8 = "mvp+simd128+sign_ext";
+};
+
 /// The built-in imports (module "vmw"). Prefer the wrappers in vmwindow.zig.
 pub const host = struct {
     /// vmw.log: Sends UTF-8 text in guest memory to the host's logger; discarded when the host defines none.

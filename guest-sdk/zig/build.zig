@@ -18,23 +18,20 @@ pub const GuestOptions = struct {
     root_source_file: std.Build.LazyPath,
     optimize: std.builtin.OptimizeMode = .ReleaseFast,
     /// The shadow stack. Static data plus stack must fit the window's guest area (16 MiB by default).
-    stack_size: u64 = 256 * 1024,
+    stack_size: u64 = abi.guest_build.stack_bytes,
     /// SIMD (128-bit) on by default; vmwindow's engine runs it.
     simd128: bool = true,
 };
 
-/// wasm32-freestanding, CPU mvp + sign_ext (+ simd128): no reference types, whose call_indirect
-/// encoding vmwindow's engine refuses. No bulk memory either (compiler_rt has memcpy/memset); it
-/// would work too: vmwindow rewrites memory.copy / memory.fill into wasm code.
+/// wasm32-freestanding with the SDKs' CPU, `abi.guest_build.cpu` (mvp+simd128+sign_ext; simd128
+/// dropped when `simd128` is false): no reference types, whose call_indirect encoding vmwindow's
+/// engine refuses. No bulk memory either (compiler_rt has memcpy/memset); it would work too:
+/// vmwindow rewrites memory.copy / memory.fill into wasm code.
 pub fn guest_target(b: *std.Build, simd128: bool) std.Build.ResolvedTarget {
-    var features = std.Target.wasm.featureSet(&.{.sign_ext});
-    if (simd128) features.addFeature(@intFromEnum(std.Target.wasm.Feature.simd128));
-    return b.resolveTargetQuery(.{
-        .cpu_arch = .wasm32,
-        .os_tag = .freestanding,
-        .cpu_model = .{ .explicit = &std.Target.wasm.cpu.mvp },
-        .cpu_features_add = features,
-    });
+    var query = std.Target.Query.parse(.{ .arch_os_abi = "wasm32-freestanding", .cpu_features = abi.guest_build.cpu }) catch |err|
+        std.debug.panic("abi.guest_build.cpu \"{s}\" is not a wasm32 CPU: {s}", .{ abi.guest_build.cpu, @errorName(err) });
+    if (!simd128) query.cpu_features_add.removeFeature(@intFromEnum(std.Target.wasm.Feature.simd128));
+    return b.resolveTargetQuery(query);
 }
 
 /// A guest executable: imports the window as env.memory, static data at the guest area

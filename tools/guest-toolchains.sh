@@ -20,25 +20,11 @@ if have_toolchain; then
   echo "guest toolchains: wasm32 rustc present ($(/usr/bin/rustc --version))"
   exit 0
 fi
-if ! command -v apt-get >/dev/null; then
-  echo "guest toolchains: no apt-get; Rust guest tests will be skipped (install rustc with the wasm32-unknown-unknown std, or set VMWINDOW_RUSTC)"
-  exit 0
-fi
-sudo=()
-if [[ $EUID -ne 0 ]]; then
-  if [[ -n "${CI:-}" ]] && command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-    sudo=(sudo -n)
-  else
-    echo "guest toolchains: not root (and not CI with sudo); Rust guest tests will be skipped. To run them: sudo apt-get install ${packages[*]}"
-    exit 0
-  fi
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
 start=$SECONDS
-export DEBIAN_FRONTEND=noninteractive
-install() { "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/tmp/vmwindow-guest-toolchains.log 2>&1; }
-# Package lists may be missing or stale on a fresh machine: update once if the install fails.
-if ! install; then
-  "${sudo[@]}" apt-get update -qq >>/tmp/vmwindow-guest-toolchains.log 2>&1
-  install || { tail -5 /tmp/vmwindow-guest-toolchains.log; echo "guest toolchains: apt-get install ${packages[*]} failed; Rust guest tests will be skipped"; exit 0; }
+: >/tmp/vmwindow-guest-toolchains.log
+if ! apt_install /tmp/vmwindow-guest-toolchains.log "${packages[@]}"; then
+  echo "guest toolchains: $apt_install_why; Rust guest tests will be skipped (install rustc with the wasm32-unknown-unknown std, or set VMWINDOW_RUSTC)"
+  exit 0
 fi
 echo "guest toolchains: installed ${packages[*]} in $((SECONDS - start)) s ($(/usr/bin/rustc --version))"

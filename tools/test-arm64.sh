@@ -43,6 +43,7 @@ trap 'rm -rf "$log"' EXIT
 passed=0
 failed=0
 say() { printf 'arm64: %s\n' "$*"; }
+source "$root/tools/apt-install.sh"
 finish() {
   echo "arm64: ${passed} passed, ${failed} failed"
   [[ $failed -eq 0 ]]
@@ -64,23 +65,8 @@ have_packages() {
   [[ -x /usr/bin/qemu-aarch64-static && -f $sysroot/lib/ld-linux-aarch64.so.1 && -f $sysroot/lib/libgcc_s.so.1 ]]
 }
 if ! have_packages; then
-  command -v apt-get >/dev/null || cannot_run "no apt-get; install qemu-user-static and an aarch64 glibc + libgcc_s under $sysroot"
-  sudo=()
-  if [[ $EUID -ne 0 ]]; then
-    if [[ -n "${CI:-}" ]] && command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-      sudo=(sudo -n)
-    else
-      cannot_run "not root (and not CI with sudo). To run it: sudo apt-get install ${packages[*]}"
-    fi
-  fi
   start=$SECONDS
-  export DEBIAN_FRONTEND=noninteractive
-  install() { "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >>"$log/apt.txt" 2>&1; }
-  # Package lists may be missing or stale on a fresh machine: update once if the install fails.
-  if ! install; then
-    "${sudo[@]}" apt-get update -qq >>"$log/apt.txt" 2>&1
-    install || { tail -5 "$log/apt.txt"; cannot_run "apt-get install ${packages[*]} failed"; }
-  fi
+  apt_install "$log/apt.txt" "${packages[@]}" || cannot_run "$apt_install_why (needs qemu-user-static and an aarch64 glibc + libgcc_s under $sysroot)"
   have_packages || cannot_run "installed ${packages[*]} but qemu-aarch64-static or $sysroot/lib is still missing"
   say "installed ${packages[*]} in $((SECONDS - start)) s"
 fi

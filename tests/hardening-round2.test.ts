@@ -297,11 +297,20 @@ describe("state stays equal on both sides; limits are documented numbers", () =>
     using window = Window.create(smallWindow);
     using elsewhere = Window.create(smallWindow);
     const foreign = elsewhere.mapFile(tempFile("foreign"));
-    for (const returned of [foreign, { id: 1 }]) {
+    const unmapped = window.mapFile(tempFile("gone"));
+    unmapped.unmap();
+    const cases: [unknown, string][] = [
+      [foreign, "returned a Region of another window (or an unmapped one), not a live Region"],
+      [unmapped, "returned a Region of another window (or an unmapped one), not a live Region"],
+      [{ id: 1 }, "returned an object, not a live Region"],
+      [1, "returned 1, not a live Region"],
+      [Object.create(null), "returned an object, not a live Region"],
+    ];
+    for (const [returned, text] of cases) {
       using guest = window.instantiate(HOST_GUEST, { map: () => returned as never });
       const error = thrown(VmwindowError, () => guest.exports.request_extra!());
       expect(error.code).toBe("INVALID_ARGUMENT");
-      expect(error.message).toContain("not a live Region of the guest's window");
+      expect(error.message).toContain(`the map handler for "extra" ${text} of the guest's window`);
     }
   });
 

@@ -7,6 +7,7 @@ import { callbackArgument, optionsArgument, shown, utf8 } from "./arguments.ts";
 import { VmwindowError } from "./errors.ts";
 import { lib } from "./ffi.ts";
 import type { HostFunction, InstantiateOptions } from "./guest-options.ts";
+import { Region } from "./region.ts";
 import { KIND_CODES, slotExpression, type ValueKind, type Views } from "./values.ts";
 
 /** What `vmw.map` returns to the guest when the host refuses (VMW_HOST_REFUSED). */
@@ -134,10 +135,9 @@ function mapBuiltin(memory: GuestMemory, map: NonNullable<InstantiateOptions["ma
   };
 }
 
+/** What a map handler returned instead of one of its window's live regions. */
 function describe(value: unknown): string {
-  if (typeof value !== "object" || value === null) return typeof value;
-  const name = (value as object).constructor?.name;
-  return name === "Region" ? "a Region of another window (or an unmapped one)" : `an object (${name ?? "no class"})`;
+  return value instanceof Region ? "a Region of another window (or an unmapped one)" : shown(value);
 }
 
 /** Reads the arguments from the host value-slot array, calls `fn`, writes its results back. */

@@ -313,32 +313,61 @@ test is_out_of_memory {
 const bulk_memory_hint = " (vmwindow compiles guests without bulk memory: it rewrites memory.copy / memory.fill into wasm code, but the other bulk-memory and reference-types instructions and segments (table.copy, table.init, elem.drop, passive element segments) would run as host code: build without them, e.g. C and Zig with -mcpu=mvp+simd128+sign_ext+bulk_memory, Rust without +reference-types)";
 
 /// Wasmtime's "A\n\nCaused by:\n    0: B\n    1: C" as "A: B: C", so the cause survives a
-/// one-line report. What does not fit in `out` is cut and marked with "...".
+/// one-line report. A value Wasmtime prints over several lines (Rust's `{:#?}` of a list:
+/// "expected=[\n    0x0,\n    0x61,\n]") stays one piece, "expected=[0x0, 0x61]", and runs of
+/// spaces become one. What does not fit in `out` is cut and marked with "...".
 fn one_line(text: []const u8, out: []u8) []const u8 {
-    var len: usize = 0;
+    var line_out = LineOut{ .out = out };
     var lines = std.mem.splitScalar(u8, text, '\n');
     while (lines.next()) |raw| {
         const trimmed = std.mem.trim(u8, raw, " \t\r");
         if (trimmed.len == 0 or std.mem.eql(u8, trimmed, "Caused by:")) continue;
-        const line = traps.strip_cause_number(trimmed);
-        const separator = if (len == 0) "" else ": ";
-        if (len + separator.len + line.len > out.len) {
-            const ellipsis = "...";
-            if (out.len >= ellipsis.len) {
-                len = @min(len, out.len - ellipsis.len);
-                @memcpy(out[len..][0..ellipsis.len], ellipsis);
-                len += ellipsis.len;
-            }
-            break;
-        }
-        @memcpy(out[len..][0..separator.len], separator);
-        len += separator.len;
-        @memcpy(out[len..][0..line.len], line);
-        len += line.len;
+        if (!line_out.piece(traps.strip_cause_number(trimmed))) break;
     }
-    assert(len <= out.len);
-    return out[0..len];
+    assert(line_out.len <= out.len);
+    return out[0..line_out.len];
 }
+
+/// one_line's output: pieces joined by ": ", or by nothing/" " inside a bracketed list.
+const LineOut = struct {
+    out: []u8,
+    len: usize = 0,
+
+    /// Appends one trimmed, non-empty line; false (after marking the cut) when it does not fit.
+    fn piece(self: *LineOut, line: []const u8) bool {
+        assert(line.len > 0);
+        assert(self.len <= self.out.len);
+        const last: u8 = if (self.len == 0) 0 else self.out[self.len - 1];
+        // "...,\n]": the list's last comma goes.
+        if (line[0] == ']' and last == ',') self.len -= 1;
+        const separator = if (self.len == 0 or last == '[' or line[0] == ']') "" else if (last == ',') " " else ": ";
+        if (!self.append(separator)) return false;
+        var words = std.mem.tokenizeAny(u8, line, " \t");
+        var first = true;
+        while (words.next()) |word| : (first = false) {
+            if (!first and !self.append(" ")) return false;
+            if (!self.append(word)) return false;
+        }
+        return true;
+    }
+
+    fn append(self: *LineOut, bytes: []const u8) bool {
+        const ellipsis = "...";
+        if (self.len + bytes.len > self.out.len) {
+            if (self.out.len >= ellipsis.len) {
+                self.len = @min(self.len, self.out.len - ellipsis.len);
+                // No separator left dangling before the mark: "abc...", not "abc: ...".
+                self.len = std.mem.trimRight(u8, self.out[0..self.len], ":, ").len;
+                @memcpy(self.out[self.len..][0..ellipsis.len], ellipsis);
+                self.len += ellipsis.len;
+            }
+            return false;
+        }
+        @memcpy(self.out[self.len..][0..bytes.len], bytes);
+        self.len += bytes.len;
+        return true;
+    }
+};
 
 test "Wasmtime's error chains become one line" {
     var buffer: [256]u8 = undefined;
@@ -346,6 +375,10 @@ test "Wasmtime's error chains become one line" {
     try std.testing.expectEqualStrings("failed to compile: wasm[0]::function[52]: WebAssembly translation error: Invalid input WebAssembly code at offset 4221: bulk memory support is not enabled", one_line(text, &buffer));
     try std.testing.expectEqualStrings("plain", one_line("plain", &buffer));
     try std.testing.expectEqualStrings("abc...", one_line("abc\n\nCaused by:\n    0: 0123456789", buffer[0..8]));
+    // Wasmtime 49's text for a file that is not wasm, and for a wrong version.
+    const magic = "failed to parse WebAssembly module\n\nCaused by:\n    magic header not detected: bad magic number - expected=[\n    0x0,\n    0x61,\n    0x73,\n    0x6d,\n] actual=[\n    0x7b,\n    0x22,\n] (at offset 0x0)";
+    try std.testing.expectEqualStrings("failed to parse WebAssembly module: magic header not detected: bad magic number - expected=[0x0, 0x61, 0x73, 0x6d] actual=[0x7b, 0x22] (at offset 0x0)", one_line(magic, &buffer));
+    try std.testing.expectEqualStrings("unknown binary version: 0x2 (at offset 0x4)", one_line("unknown binary version:        0x2 (at offset 0x4)", &buffer));
 }
 
 test "provider module bytes" {

@@ -169,7 +169,14 @@ describe("guest over a window", () => {
     using window = Window.create(smallWindow);
     expect(errorOf(() => window.instantiate(new Uint8Array([1, 2, 3]))).code).toBe("BAD_MODULE");
     expect(errorOf(() => window.instantiate(new Uint8Array())).code).toBe("BAD_MODULE");
-    expect(errorOf(() => window.instantiate("/nonexistent/guest.wasm")).code).toBe("NOT_FOUND");
+    const missing = errorOf(() => window.instantiate("/nonexistent/guest.wasm"));
+    expect([missing.code, missing.message]).toEqual(["NOT_FOUND", "cannot read guest module /nonexistent/guest.wasm: no such file"]);
+    const throughFile = errorOf(() => window.instantiate(`${tempFile("x")}/guest.wasm`));
+    expect(throughFile.code).toBe("NOT_FOUND");
+    expect(throughFile.message).toEndWith(": no such file (a part of the path is not a directory)");
+    const tooLong = errorOf(() => window.instantiate(`/${"a".repeat(5000)}.wasm`));
+    expect(tooLong.code).toBe("INVALID_ARGUMENT");
+    expect(tooLong.message).toEndWith(".wasm: the path is too long");
     // A module with its own memory: (module (memory 1))
     const ownMemory = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 3, 1, 0, 1]);
     const error = errorOf(() => window.instantiate(ownMemory));

@@ -1,6 +1,6 @@
 // The guest module `Window.instantiate` takes: bytes, an ArrayBuffer, or a path to a .wasm file.
 import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
-import { VmwindowError } from "./errors.ts";
+import { VmwindowError, type ErrorCode } from "./errors.ts";
 
 /** The module's bytes (read from disk for a path); refuses anything else. */
 export function moduleBytes(wasm: Uint8Array | ArrayBuffer | string): Uint8Array {
@@ -27,9 +27,8 @@ export function readModuleFile(path: string): Uint8Array {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === "ENXIO" ? "it is a socket" : (error as Error).message;
-    throw new VmwindowError(code === "ENXIO" ? "INVALID_ARGUMENT" : "NOT_FOUND", `cannot read guest module ${path}: ${why}`);
+    const [code, why] = openFailure(error as NodeJS.ErrnoException);
+    throw new VmwindowError(code, `cannot read guest module ${path}: ${why}`);
   }
   try {
     const stat = fstatSync(fd);
@@ -40,5 +39,29 @@ export function readModuleFile(path: string): Uint8Array {
     return readFileSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Why opening a module file failed, in the words libvmwindow uses for a file to map. */
+function openFailure(error: NodeJS.ErrnoException): [ErrorCode, string] {
+  switch (error.code) {
+    case "ENOENT":
+      return ["NOT_FOUND", "no such file"];
+    case "ENOTDIR":
+      return ["NOT_FOUND", "no such file (a part of the path is not a directory)"];
+    case "ELOOP":
+      return ["NOT_FOUND", "too many levels of symbolic links (a symlink loop?)"];
+    case "EACCES":
+    case "EPERM":
+      return ["ACCESS_DENIED", "permission denied"];
+    case "ENXIO":
+      return ["INVALID_ARGUMENT", "it is a socket, not a regular file"];
+    case "ENAMETOOLONG":
+      return ["INVALID_ARGUMENT", "the path is too long"];
+    case "EMFILE":
+    case "ENFILE":
+      return ["OUT_OF_MEMORY", "out of file descriptors"];
+    default:
+      return ["IO", error.message];
   }
 }

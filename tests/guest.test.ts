@@ -127,6 +127,10 @@ describe("guest over a window", () => {
     const cases: [string, () => unknown, RegExp][] = [
       ["imports: 5", () => window.instantiate(guests.probe, { imports: 5 as never }), /imports must be an object, got number/],
       ["imports.env: null", () => window.instantiate(guests.probe, { imports: { env: null as never } }), /imports\.env must be an object, got null/],
+      ["import entry 5", () => window.instantiate(guests.probe, { imports: { env: { f: 5 as never } } }), /import env\.f must be \{ params, results, fn \}, got 5$/],
+      ["import fn 5", () => window.instantiate(guests.probe, { imports: { env: { f: { params: [], results: [], fn: 5 as never } } } }), /import env\.f: fn must be a function, got 5$/],
+      ["import params \"i32\"", () => window.instantiate(guests.probe, { imports: { env: { f: { params: "i32" as never, results: [], fn } } } }), /import env\.f: params must be an array of value kinds, got "i32"$/],
+      ["import results missing", () => window.instantiate(guests.probe, { imports: { env: { f: { params: [], fn } as never } } }), /import env\.f: results must be an array of value kinds, got undefined$/],
       ["kind 5n", () => window.instantiate(guests.probe, { imports: { env: { f: { params: [5n as never], results: [], fn } } } }), /unknown value kind 5n/],
       ["kind bare", () => window.instantiate(guests.probe, { imports: { env: { f: { params: [bare], results: [], fn } } } }), /unknown value kind an object/],
       // Object.prototype's names are not value kinds.

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync } from "node:fs";
 import { allowDirectory, Window, VmwindowError } from "@vmwindow/bun";
-import { expectInvalidArguments, patternBytes, smallWindow, tempDir, tempFile, thrown } from "./helpers.ts";
+import { expectInvalidArguments, guests, patternBytes, smallWindow, tempDir, tempFile, thrown } from "./helpers.ts";
 
 function expectError(run: () => unknown, code: string, message?: RegExp): void {
   const error = thrown(VmwindowError, run);
@@ -94,7 +94,7 @@ describe("bad input is a clear error, never a crash", () => {
     ["sizeBytes: -65_536", { sizeBytes: -65_536 }, /sizeBytes must be a positive integer/],
     ["sizeBytes: Number.NaN", { sizeBytes: Number.NaN }, /sizeBytes must be a positive integer/],
     ["sizeBytes: 1.5", { sizeBytes: 1.5 }, /sizeBytes must be a positive integer/],
-    ["sizeBytes: 2 ** 60", { sizeBytes: 2 ** 60 }, /sizeBytes must be a positive integer/],
+    ["sizeBytes: 2 ** 60", { sizeBytes: 2 ** 60 }, /sizeBytes must be at most 2\*\*53 - 1 bytes/],
     ["sizeBytes: 100_000", { sizeBytes: 100_000 }, /multiple of 65536/],
     ["sizeBytes: 2 ** 32 + 65_536", { sizeBytes: 2 ** 32 + 65_536 }, /at most 4 GiB/],
     ["sizeBytes: 3 * 65_536", { sizeBytes: 3 * 65_536 }, /leaves no slot/],
@@ -143,6 +143,21 @@ describe("bad input is a clear error, never a crash", () => {
     ];
     expectInvalidArguments(cases);
     expect([...window.regions.values()]).toEqual([region]);
+  });
+
+  test("integers above a limit are told the limit, not that they are not integers", () => {
+    using window = Window.create(smallWindow);
+    const path = tempFile("x");
+    const cases: [string, () => unknown, RegExp][] = [
+      ["mapFile offset 2**60", () => window.mapFile(path, { offset: 2 ** 60 }), /^offset must be at most 2\*\*53 - 1 bytes \(Number\.MAX_SAFE_INTEGER\), got 1152921504606846976$/],
+      ["mapFile length 2**53", () => window.mapFile(path, { length: 2 ** 53 }), /^length must be at most 2\*\*53 - 1 bytes \(Number\.MAX_SAFE_INTEGER\), got 9007199254740992$/],
+      ["Window.create capacity 2**32", () => Window.create({ capacity: 2 ** 32 }), /^capacity must be at most 2\*\*32 - 1, got 4294967296$/],
+      ["Window.create timeoutMs", () => window.instantiate(guests.probe, { timeoutMs: 2 ** 32 }), /^timeoutMs must be at most 2\*\*32 - 1 ms \(about 49\.7 days\), got 4294967296$/],
+      // Still "not an integer" when it is not one.
+      ["mapFile offset 1.5", () => window.mapFile(path, { offset: 1.5 }), /^offset must be a non-negative integer number of bytes, got 1\.5$/],
+    ];
+    expectInvalidArguments(cases);
+    expect(window.regions.size).toBe(0);
   });
 
   // tools/test-arm64.sh runs bun inside a user namespace of its own (for a private binfmt_misc):

@@ -82,10 +82,18 @@ export function exportNameArgument(name: unknown): Uint8Array {
 /** A byte count or offset: a safe non-negative integer (positive unless `zeroAllowed`). */
 export function byteCount(what: string, value: unknown, zeroAllowed: boolean): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || (value === 0 && !zeroAllowed)) {
+    tooLarge(what, value, Number.MAX_SAFE_INTEGER, "2**53 - 1 bytes (Number.MAX_SAFE_INTEGER)");
     const expected = zeroAllowed ? "a non-negative" : "a positive";
     throw invalid(`${what} must be ${expected} integer number of bytes, got ${shown(value)}`);
   }
   return value;
+}
+
+/** Throws when `value` is an integer above `max`: its message says the limit, not "not an integer". */
+function tooLarge(what: string, value: unknown, max: number, limit: string): void {
+  if (typeof value === "number" && Number.isInteger(value) && value > max) {
+    throw invalid(`${what} must be at most ${limit}, got ${BigInt(value)}`);
+  }
 }
 
 /** Where to place a region (0: first fit). */
@@ -96,6 +104,7 @@ export function atArgument(at: unknown): number {
 /** A region table capacity as the C call takes it (a u32 above 0). */
 export function capacityArgument(capacity: unknown): number {
   if (typeof capacity !== "number" || !Number.isInteger(capacity) || capacity < 1 || capacity > U32_MAX) {
+    tooLarge("capacity", capacity, U32_MAX, "2**32 - 1");
     throw invalid(`capacity must be a positive integer, got ${shown(capacity)}`);
   }
   return capacity;
@@ -104,6 +113,7 @@ export function capacityArgument(capacity: unknown): number {
 /** A per-call deadline in milliseconds (0: none), as the C call takes it (a u32). */
 export function timeoutArgument(timeoutMs: unknown): number {
   if (typeof timeoutMs !== "number" || !Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > U32_MAX) {
+    tooLarge("timeoutMs", timeoutMs, U32_MAX, "2**32 - 1 ms (about 49.7 days)");
     throw invalid(`timeoutMs must be a non-negative integer number of milliseconds, got ${shown(timeoutMs)}`);
   }
   return timeoutMs;

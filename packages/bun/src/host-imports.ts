@@ -37,11 +37,13 @@ export function collectImports(options: InstantiateOptions): ImportSpec[] {
   const specs: ImportSpec[] = [];
   for (const [module, functions] of Object.entries(optionsArgument("imports", options.imports ?? undefined))) {
     for (const [name, fn] of Object.entries(optionsArgument(`imports.${module}`, functions))) {
-      if (!fn || typeof fn.fn !== "function" || !Array.isArray(fn.params) || !Array.isArray(fn.results)) {
-        throw new VmwindowError("INVALID_ARGUMENT", `import ${module}.${name} must be { params, results, fn }`);
-      }
+      const what = `import ${module}.${name}`;
+      if (typeof fn !== "object" || fn === null) throw new VmwindowError("INVALID_ARGUMENT", `${what} must be { params, results, fn }, got ${shown(fn)}`);
+      if (!Array.isArray(fn.params)) throw new VmwindowError("INVALID_ARGUMENT", `${what}: params must be an array of value kinds, got ${shown(fn.params)}`);
+      if (!Array.isArray(fn.results)) throw new VmwindowError("INVALID_ARGUMENT", `${what}: results must be an array of value kinds, got ${shown(fn.results)}`);
+      if (typeof fn.fn !== "function") throw new VmwindowError("INVALID_ARGUMENT", `${what}: fn must be a function, got ${shown(fn.fn)}`);
       for (const kind of [...fn.params, ...fn.results]) {
-        if (typeof kind !== "string" || !Object.hasOwn(KIND_CODES, kind)) throw new VmwindowError("INVALID_ARGUMENT", `import ${module}.${name}: unknown value kind ${shown(kind)}`);
+        if (typeof kind !== "string" || !Object.hasOwn(KIND_CODES, kind)) throw new VmwindowError("INVALID_ARGUMENT", `${what}: unknown value kind ${shown(kind)}`);
       }
       specs.push({ module, name, params: fn.params, results: fn.results, fn: fn.fn });
     }

@@ -140,7 +140,7 @@ describe("vmwindow inspect", () => {
     expect(stdout).toContain("NO  does not import env.memory");
     expect(stdout).toContain("NO  defines 1 memory of its own");
     expect(stdout).toContain("NO  1 of 1 data segments lie outside the guest area");
-    expect(stdout).toContain("NO  needs host imports that `vmwindow run` cannot provide (pass them with window.instantiate(wasm, { imports })): env.now");
+    expect(stdout).toContain("note imports its host must give with window.instantiate(wasm, { imports }), which `vmwindow run` cannot: env.now");
     expect(stdout).toContain("NO  does not compile with vmwindow's engine: the guest does not import env.memory");
     expect(stdout).toMatch(/f\s+function\s+\(i64, f32\) -> i32/);
   });
@@ -161,6 +161,17 @@ describe("vmwindow inspect", () => {
     expect(fits.stdout).toContain("fits a window: yes");
     expect(fits.exitCode).toBe(0);
     expect(fits.stdout).not.toContain("note");
+    // A function its own host gives: fits (window.instantiate(wasm, { imports }) runs it), with a
+    // note for `vmwindow run`; a global no host can give: does not fit.
+    const now = { module: "host", name: "now", kind: "func" as const, params: [], results: [I32] };
+    const hosted = await vmwindow("inspect", tempFile(buildModule({ imports: [envMemory, now, release] })));
+    expect(hosted.exitCode).toBe(0);
+    expect(hosted.stdout).toContain("fits a window: yes");
+    expect(hosted.stdout).toContain("note imports its host must give with window.instantiate(wasm, { imports }), which `vmwindow run` cannot: host.now\n");
+    const global = { module: "env", name: "g", kind: "global" as const, type: I32 };
+    const globalImport = await vmwindow("inspect", tempFile(buildModule({ imports: [envMemory, global] })));
+    expect(globalImport.exitCode).toBe(20);
+    expect(globalImport.stdout).toContain("NO  imports what no host can give (only functions and env.memory): env.g (global)");
     // AssemblyScript (it imports env.abort) without the SDK runtime: fits, with a note.
     const abort = { module: "env", name: "abort", kind: "func" as const, params: [I32, I32, I32, I32], results: [] };
     const stock = await vmwindow("inspect", tempFile(buildModule({ imports: [envMemory, abort] })));

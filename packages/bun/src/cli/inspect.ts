@@ -57,23 +57,32 @@ export function fitChecks(info: ModuleInfo, guestBytes = DEFAULT_GUEST_BYTES): F
   } else {
     checks.push({ ok: true, what: "no active data segments" });
   }
-  const needed = info.imports.filter((i) => i.kind !== "memory" && !BUILTIN_IMPORTS.has(`${i.module}.${i.name}`));
-  checks.push({
-    ok: needed.length === 0,
-    what:
-      needed.length === 0
-        ? `every other import is built in (${[...BUILTIN_IMPORTS].join(", ")})`
-        : `needs host imports that \`vmwindow run\` cannot provide (pass them with window.instantiate(wasm, { imports })): ${needed.map((i) => `${i.module}.${i.name}`).join(", ")}`,
-  });
+  // Functions its own host gives (window.instantiate(wasm, { imports })) fit a window: a note, not a
+  // misfit. Globals and tables no host can give.
+  const other = info.imports.filter((i) => i.kind !== "memory" && i.kind !== "function").map((i) => `${i.module}.${i.name} (${i.kind})`);
+  if (other.length > 0) checks.push({ ok: false, what: `imports what no host can give (only functions and env.memory): ${other.join(", ")}` });
+  else if (hostImports(info).length === 0) checks.push({ ok: true, what: `every other import is built in (${[...BUILTIN_IMPORTS].join(", ")})` });
   return checks;
+}
+
+/** The function imports a host must give (beyond the built-ins). */
+function hostImports(info: ModuleInfo): string[] {
+  return info.imports.filter((i) => i.kind === "function" && !BUILTIN_IMPORTS.has(`${i.module}.${i.name}`)).map((i) => `${i.module}.${i.name}`);
 }
 
 /** What may go wrong at run time although the module fits. */
 export function notes(info: ModuleInfo): string[] {
+  const out: string[] = [];
+  const needed = hostImports(info);
+  if (needed.length > 0) {
+    out.push(`imports its host must give with window.instantiate(wasm, { imports }), which \`vmwindow run\` cannot: ${needed.join(", ")}`);
+  }
   const assemblyscript = info.imports.some((i) => i.module === "env" && i.name === "abort");
   const sdkRuntime = info.exports.some((e) => e.name === "__vmw_reset_stack");
-  if (!assemblyscript || sdkRuntime) return [];
-  return ["AssemblyScript without the SDK runtime: its stock runtime's heap cannot grow a window, so the first allocation that needs more memory traps; build with the SDK preset (asc --config node_modules/@vmwindow/guest/asconfig.json)"];
+  if (assemblyscript && !sdkRuntime) {
+    out.push("AssemblyScript without the SDK runtime: its stock runtime's heap cannot grow a window, so the first allocation that needs more memory traps; build with the SDK preset (asc --config node_modules/@vmwindow/guest/asconfig.json)");
+  }
+  return out;
 }
 
 /** Whether libvmwindow's engine compiles the module (it refuses some proposals the parser above

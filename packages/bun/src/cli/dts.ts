@@ -12,6 +12,8 @@ const TS_TYPES: Record<string, { param: string; result: string }> = {
   i64: { param: "bigint", result: "bigint" },
 };
 
+const SDK_EXPORT_PREFIX = "__vmw_";
+
 /** The declaration file's text for the module at `path` (`info` from parseModule). */
 export function exportsDeclaration(info: ModuleInfo, path: string, interfaceName = "GuestExports"): string {
   const lines = [
@@ -23,6 +25,8 @@ export function exportsDeclaration(info: ModuleInfo, path: string, interfaceName
   ];
   for (const item of info.exports) {
     if (item.kind !== "function" || !item.params || !item.results) continue;
+    // The SDK runtime's own exports (`__vmw_reset_stack`, which libvmwindow calls) are not the guest's API.
+    if (item.name.startsWith(SDK_EXPORT_PREFIX)) continue;
     const kinds = [...item.params, ...item.results];
     // v128 and reference types cannot be called from the host: guest.exports leaves them out.
     if (!kinds.every((kind) => kind in TS_TYPES)) continue;

@@ -1,7 +1,7 @@
 // The host API without a guest: windows, regions, zero-copy views and bad input.
 import { describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync } from "node:fs";
-import { allowDirectory, Window, VmwindowError } from "@vmwindow/bun";
+import { allowDirectory, GuestModule, Window, VmwindowError } from "@vmwindow/bun";
 import { expectInvalidArguments, guests, patternBytes, smallWindow, tempDir, tempFile, thrown } from "./helpers.ts";
 
 function expectError(run: () => unknown, code: string, message?: RegExp): void {
@@ -143,6 +143,31 @@ describe("bad input is a clear error, never a crash", () => {
     ];
     expectInvalidArguments(cases);
     expect([...window.regions.values()]).toEqual([region]);
+  });
+
+  test("a misspelt option is an error naming it and the known ones, never ignored", () => {
+    using window = Window.create(smallWindow);
+    const path = tempFile(patternBytes(8192, 5));
+    using region = window.mapFile(path);
+    using module = GuestModule.compile(guests.probe);
+    const cases: [string, () => unknown, RegExp][] = [
+      ["Window.create", () => Window.create({ sizeByte: 2 ** 26 } as never), /^Window\.create options: unknown option "sizeByte" \(known: sizeBytes, guestBytes, capacity\)$/],
+      ["mapFile", () => window.mapFile(path, { lenght: 10 } as never), /^mapFile options: unknown option "lenght" \(known: access, create, offset, length, name, at\)$/],
+      ["mapAnonymous", () => window.mapAnonymous(65_536, { share: true } as never), /^mapAnonymous options: unknown option "share" \(known: name, at, shared\)$/],
+      ["mapShared", () => window.mapShared(region, { access: "read" } as never), /^mapShared options: unknown option "access" \(known: name, at\)$/],
+      ["remap", () => region.remap(path, { readwrite: true } as never), /^remap options: unknown option "readwrite" \(known: offset, length, access\)$/],
+      ["instantiate", () => window.instantiate(guests.probe, { timeout: 5 } as never), /^instantiate options: unknown option "timeout" \(known: imports, timeoutMs, interruptible, fuel, log, map, allowFlush, cacheDir\)$/],
+      ["instantiate a module", () => window.instantiate(module, { metered: true } as never), /^instantiate options: unknown option "metered"/],
+      ["GuestModule.compile", () => GuestModule.compile(guests.probe, { fuel: 5 } as never), /^compile options: unknown option "fuel" \(known: interruptible, metered, cacheDir\)$/],
+      ["allowDirectory", () => allowDirectory(window, tempDir(), { acces: "read" } as never), /^allowDirectory options: unknown option "acces" \(known: access, onRefuse\)$/],
+    ];
+    expectInvalidArguments(cases);
+    // Nothing was made: the one region and no guest.
+    expect([...window.regions.values()]).toEqual([region]);
+    expect(window.guests.size).toBe(0);
+    // Known options with undefined values, and inherited properties, are still fine.
+    using again = window.mapFile(path, Object.assign(Object.create({ lenght: 1 }), { length: undefined, name: undefined }));
+    expect(again.length).toBe(8192);
   });
 
   test("integers above a limit are told the limit, not that they are not integers", () => {

@@ -2,7 +2,7 @@
 // map files from one host folder, and nothing else.
 import { realpathSync, statSync } from "node:fs";
 import { isAbsolute, join, sep } from "node:path";
-import { accessArgument, optionsArgument, shown, utf8 } from "./arguments.ts";
+import { accessArgument, optionsArgument, shown, utf8, type OptionNames } from "./arguments.ts";
 import { VmwindowError } from "./errors.ts";
 import type { MapRequestHandler } from "./guest-options.ts";
 import type { Region } from "./region.ts";
@@ -14,6 +14,8 @@ export interface AllowDirectoryOptions {
   /** Told why a request was refused (for logs); the guest only sees "refused". */
   onRefuse?: (name: string, reason: string) => void;
 }
+
+const ALLOW_OPTIONS: OptionNames<AllowDirectoryOptions> = { access: true, onRefuse: true };
 
 /**
  * A `map` handler for `window.instantiate(wasm, { map })` that maps the file a guest names, if it
@@ -29,7 +31,7 @@ export interface AllowDirectoryOptions {
 export function allowDirectory(window: Window, dir: string, options: AllowDirectoryOptions = {}): MapRequestHandler {
   if (!(window instanceof Window)) throw new VmwindowError("INVALID_ARGUMENT", `allowDirectory takes the guest's Window first, got ${shown(window)}`);
   if (typeof dir !== "string" || dir.length === 0) throw new VmwindowError("INVALID_ARGUMENT", `dir must be a non-empty path, got ${shown(dir)}`);
-  options = optionsArgument("allowDirectory options", options);
+  options = optionsArgument("allowDirectory options", options, ALLOW_OPTIONS);
   const maxAccess = accessArgument(options.access ?? "read");
   let root: string;
   try {

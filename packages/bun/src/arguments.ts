@@ -15,13 +15,24 @@ export function utf8(text: string): Uint8Array {
 }
 
 /** An options argument: undefined (defaults) or a plain object. */
-export function optionsArgument<T extends object>(what: string, value: T | undefined): T {
+export function optionsArgument<T extends object>(what: string, value: T | undefined, known?: OptionNames<T>): T {
   if (value === undefined) return {} as T;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw invalid(`${what} must be an object, got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`);
   }
+  if (known !== undefined) {
+    // A misspelt option (`lenght`) would otherwise be ignored and its default used in silence.
+    for (const key in value) {
+      if (Object.hasOwn(value, key) && !Object.hasOwn(known, key)) {
+        throw invalid(`${what}: unknown option ${shown(key)} (known: ${Object.keys(known).join(", ")})`);
+      }
+    }
+  }
   return value;
 }
+
+/** Every option name of an options type, each once: a table the compiler checks is complete. */
+export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
 
 /** An optional callback (`log`, `map`): undefined or null (none), or a function. */
 export function callbackArgument<T extends Function>(what: string, value: T | null | undefined): T | undefined {

@@ -1,7 +1,7 @@
 // A WebAssembly guest running over a window: its exports as typed callables (callables.ts), host
 // functions written in JS (host-imports.ts), a per-call deadline or fuel (guest-options.ts).
 import type { JSCallback, Pointer } from "bun:ffi";
-import { fuelArgument, optionsArgument, timeoutArgument, tokenArgument } from "./arguments.ts";
+import { fuelArgument, optionsArgument, timeoutArgument, tokenArgument, type OptionNames } from "./arguments.ts";
 import { closedError, VmwindowError } from "./errors.ts";
 import { GUEST_INTERRUPTIBLE, GUEST_METERED, lib, RESULT_OK } from "./ffi.ts";
 import { makeCallable, resolveExport, type CallState, type ExportSignature, type GuestFunction, type ResolvedExport } from "./callables.ts";
@@ -11,6 +11,18 @@ import { moduleBytes } from "./module-bytes.ts";
 import { guestSource, prepareGuest, type GuestSource } from "./module.ts";
 import { readValue, writeValue, type Views, type WasmValue } from "./values.ts";
 import type { WindowState } from "./window-state.ts";
+
+/** InstantiateOptions' names (an unknown one is an error, not ignored). */
+const INSTANTIATE_OPTIONS: OptionNames<InstantiateOptions> = {
+  imports: true,
+  timeoutMs: true,
+  interruptible: true,
+  fuel: true,
+  log: true,
+  map: true,
+  allowFlush: true,
+  cacheDir: true,
+};
 
 /** Resolved exports by module (hash and engine flags), in index order: every guest of one module
  * has the same exports, so later guests skip resolving them one by one (~2 us each). */
@@ -74,7 +86,7 @@ export class Guest<E extends object = Record<string, GuestFunction>> implements 
   /** See `Window.instantiate`. Limits and policy are set first: the start function runs under them. */
   static #create(window: WindowState, wasm: GuestSource, options: InstantiateOptions | undefined): Guest<object> {
     const windowHandle = window.open();
-    options = optionsArgument("instantiate options", options);
+    options = optionsArgument("instantiate options", options, INSTANTIATE_OPTIONS);
     const source = guestSource(wasm);
     const imports = collectImports(options);
     const timeoutMs = timeoutArgument(options.timeoutMs ?? 0);

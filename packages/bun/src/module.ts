@@ -3,7 +3,7 @@
 import type { Pointer } from "bun:ffi";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { cacheDirArgument, optionsArgument } from "./arguments.ts";
+import { cacheDirArgument, optionsArgument, type OptionNames } from "./arguments.ts";
 import { closedError, VmwindowError } from "./errors.ts";
 import { GUEST_INTERRUPTIBLE, GUEST_METERED, lib, type ModuleSource } from "./ffi.ts";
 import { moduleBytes } from "./module-bytes.ts";
@@ -23,6 +23,8 @@ export interface CompileOptions {
    */
   cacheDir?: string;
 }
+
+const COMPILE_OPTIONS: OptionNames<CompileOptions> = { interruptible: true, metered: true, cacheDir: true };
 
 const registry = new FinalizationRegistry<Pointer>((handle) => lib.moduleDestroy(handle));
 /** Each open module's native handle, for `prepareGuest` (kept off the class: no public handle). */
@@ -54,7 +56,7 @@ export class GuestModule implements Disposable {
 
   /** Compiles a module (bytes, or a path to a .wasm file) with the checks every guest gets. */
   static compile(wasm: Uint8Array | ArrayBuffer | string, options: CompileOptions = {}): GuestModule {
-    options = optionsArgument("compile options", options);
+    options = optionsArgument("compile options", options, COMPILE_OPTIONS);
     const flags = options.metered ? GUEST_METERED : options.interruptible ? GUEST_INTERRUPTIBLE : 0;
     const { module, source } = lib.moduleCompile(moduleBytes(wasm), flags, cacheDirArgument(options.cacheDir));
     return new GuestModule(module, source);

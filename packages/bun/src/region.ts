@@ -4,7 +4,7 @@
 // layer keeps them (table.ts); a region that is gone keeps the last state it had.
 import type { Pointer } from "bun:ffi";
 import { ACCESS, ENTRY } from "./abi.ts";
-import { accessArgument, byteCount, optionsArgument, pathArgument } from "./arguments.ts";
+import { accessArgument, byteCount, optionsArgument, pathArgument, type OptionNames } from "./arguments.ts";
 import { closedError, VmwindowError } from "./errors.ts";
 import { accessName, lib, type Access, type RegionKind, type RegionState } from "./ffi.ts";
 import type { WindowState } from "./window-state.ts";
@@ -19,6 +19,8 @@ export interface RemapOptions {
   /** Default: the region's current access for file regions, "read" for anonymous ones. */
   access?: Access;
 }
+
+const REMAP_OPTIONS: OptionNames<RemapOptions> = { offset: true, length: true, access: true };
 
 /** What window.ts does to regions, which is no part of a Region's API (index.ts does not export it). */
 export interface RegionFriend {
@@ -137,7 +139,7 @@ export class Region implements Disposable {
   /** Points the region at another file or byte range; it keeps its id and name. */
   remap(path: string, options: RemapOptions = {}): this {
     const window = this.#owned();
-    options = optionsArgument("remap options", options);
+    options = optionsArgument("remap options", options, REMAP_OPTIONS);
     const file = {
       path: pathArgument(path),
       offset: byteCount("offset", options.offset ?? 0, true),

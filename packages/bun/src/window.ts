@@ -2,7 +2,7 @@
 // mapped into it. The public entry point of @vmwindow/bun.
 import type { JSCallback, Pointer } from "bun:ffi";
 import { NAME_MAX_BYTES, PAGE_BYTES } from "./abi.ts";
-import { accessArgument, atArgument, booleanArgument, byteCount, capacityArgument, nameArgument, optionsArgument, pathArgument } from "./arguments.ts";
+import { accessArgument, atArgument, booleanArgument, byteCount, capacityArgument, nameArgument, optionsArgument, pathArgument, type OptionNames } from "./arguments.ts";
 import { VmwindowError } from "./errors.ts";
 import { lib, type Placement, type WindowLayout } from "./ffi.ts";
 import { closeSync, constants, fstatSync, ftruncateSync, openSync } from "node:fs";
@@ -55,6 +55,12 @@ export interface MapOptions extends PlaceOptions {
   length?: number;
 }
 
+// The option names each call knows (an unknown one is an error, not ignored).
+const WINDOW_OPTIONS: OptionNames<WindowOptions> = { sizeBytes: true, guestBytes: true, capacity: true };
+const PLACE_OPTIONS: OptionNames<PlaceOptions> = { name: true, at: true };
+const ANONYMOUS_OPTIONS: OptionNames<AnonymousOptions> = { ...PLACE_OPTIONS, shared: true };
+const MAP_OPTIONS: OptionNames<MapOptions> = { access: true, create: true, offset: true, length: true, ...PLACE_OPTIONS };
+
 
 let stateOf: (window: Window) => WindowState;
 
@@ -74,7 +80,7 @@ export class Window implements Disposable {
 
   /** Reserves a new window. See WindowOptions for sizes and defaults. */
   static create(options: WindowOptions = {}): Window {
-    options = optionsArgument("Window.create options", options);
+    options = optionsArgument("Window.create options", options, WINDOW_OPTIONS);
     // Their rules (64 KiB multiples, at most 4 GiB) are the native layer's, with its message.
     const sizeBytes = byteCount("sizeBytes", options.sizeBytes ?? DEFAULT_WINDOW_BYTES, false);
     const guestBytes = byteCount("guestBytes", options.guestBytes ?? DEFAULT_GUEST_BYTES, false);
@@ -118,7 +124,7 @@ export class Window implements Disposable {
    */
   mapFile(path: string, options: MapOptions = {}): Region {
     const handle = this.#state.open();
-    options = optionsArgument("mapFile options", options);
+    options = optionsArgument("mapFile options", options, MAP_OPTIONS);
     const file = {
       path: pathArgument(path),
       offset: byteCount("offset", options.offset ?? 0, true),
@@ -137,7 +143,7 @@ export class Window implements Disposable {
    */
   mapAnonymous(lengthBytes: number, options: AnonymousOptions = {}): Region {
     const handle = this.#state.open();
-    options = optionsArgument("mapAnonymous options", options);
+    options = optionsArgument("mapAnonymous options", options, ANONYMOUS_OPTIONS);
     const length = byteCount("lengthBytes", lengthBytes, false);
     const place = placement(options);
     const shared = booleanArgument("shared", options.shared);
@@ -152,7 +158,7 @@ export class Window implements Disposable {
    */
   mapShared(region: Region, options: PlaceOptions = {}): Region {
     const handle = this.#state.open();
-    options = optionsArgument("mapShared options", options);
+    options = optionsArgument("mapShared options", options, PLACE_OPTIONS);
     if (!(region instanceof Region) || !region.mapped) {
       throw new VmwindowError("INVALID_ARGUMENT", "mapShared takes a mapped Region (made with mapAnonymous(length, { shared: true }))");
     }

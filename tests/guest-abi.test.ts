@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { toArrayBuffer } from "bun:ffi";
 import { Window } from "@vmwindow/bun";
 import { windowBasePointer } from "../packages/bun/src/window.ts";
-import { checkAbi, fieldBytes, loadAbi, stale, type Field } from "../tools/gen-guest-abi.ts";
+import { checkAbi, cMarkerBegin, cMarkerEnd, fieldBytes, loadAbi, stale, type Field } from "../tools/gen-guest-abi.ts";
 import { patternBytes, smallWindow, tempDir, tempFile } from "./helpers.ts";
 
 const repo = join(import.meta.dir, "..");
@@ -272,5 +272,33 @@ test("the structs the host reads: vmwindow.h's C structs and the Zig extern stru
       type: m[2]!.startsWith("[") ? `u8[${m[2] === "[values_max]u8" ? abi.host_constants.find((c) => c.name === "VALUES_MAX")!.value : m[2]!.slice(1, -3)}]` : m[2]!,
     }));
     expect({ struct: type, fields: zigFields }).toEqual({ struct: type, fields: expected });
+  }
+});
+
+test("the SDK runtime's exports the host calls by name: every copy names the generated constant, the AssemblyScript runtime defines it", () => {
+  // Outside comments, the literal name may stand only in the definition and the generated files.
+  // (vmwindow_guest.h's generated block, between its markers, is checked up to date above.)
+  const handWritten = (source: string) => {
+    const begin = source.indexOf(cMarkerBegin);
+    return begin < 0 ? source : source.slice(0, begin) + source.slice(source.indexOf(cMarkerEnd) + cMarkerEnd.length);
+  };
+  const code = (source: string) => handWritten(source).replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+  const users: Record<string, string> = {
+    "native/src/module.zig": "abi.reset_stack_export",
+    "native/src/guest.zig": "abi.reset_stack_export",
+    "guest-sdk/zig/vmwindow.zig": "abi.reset_stack_export",
+    "guest-sdk/c/vmwindow_guest.h": "export_name(VMW_RESET_STACK_EXPORT)",
+    "guest-sdk/rust/reset.c": "export_name(VMW_RESET_STACK_EXPORT)",
+    "packages/bun/src/cli/inspect.ts": "RESET_STACK_EXPORT",
+    "packages/bun/src/cli/dts.ts": "SDK_EXPORTS",
+  };
+  for (const { name, const: constant } of abi.guest_exports) {
+    expect(constant).toBe("RESET_STACK_EXPORT"); // the one the files above use
+    for (const [file, use] of Object.entries(users)) {
+      const source = code(read(file));
+      expect({ file, uses: source.includes(use), literal: source.includes(`"${name}"`) }).toEqual({ file, uses: true, literal: false });
+    }
+    // AssemblyScript exports a function under its own name: the runtime's must be the definition's.
+    expect(read("guest-sdk/runtime/reset.ts")).toMatch(new RegExp(`^export function ${name}\\(\\): void \\{`, "m"));
   }
 });

@@ -34,6 +34,8 @@ export interface Abi {
   host_constants: Named[];
   /** The C structs the host reads (vmwindow.h), with the Zig extern struct that writes each ("file Type"). */
   host_structs: { name: string; zig: string; bytes: number; fields: { name: string; offset: number; type: string }[] }[];
+  /** Exports of the guest SDKs' runtimes that the host calls by name. */
+  guest_exports: { name: string; const: string; doc: string }[];
   guest_build: { stack_bytes: number; cpu: string };
 }
 
@@ -126,6 +128,8 @@ export function renderC(abi: Abi): string {
     lines.push(`/* ${c.doc} */`);
     lines.push(`#define VMW_${c.name} ${literal(c, { u32: "u", u64: "ull" })}`);
   }
+  lines.push("", "/* Exports of the SDK runtime that the host calls by name. */");
+  for (const e of abi.guest_exports) lines.push(`/* ${e.doc} */`, `#define VMW_${e.const} "${e.name}"`);
   lines.push("", "/* Region states (vmw_table_entry_t.state). */");
   for (const s of abi.states) lines.push(`#define VMW_STATE_${s.name} ${s.value}u /* ${s.doc} */`);
   lines.push("", "/* Access bits (vmw_table_entry_t.access). */");
@@ -176,6 +180,7 @@ export function renderZig(abi: Abi): string {
   const out: string[] = [`//! vmwindow ABI v${abi.abi_version} (docs/abi.md), ${banner}.`, "", 'const std = @import("std");', ""];
   for (const c of abi.constants) out.push(`/// ${c.doc}`, `pub const ${zigName(c.name)}: ${c.type} = ${literal(c, { u32: "", u64: "" })};`);
   out.push("");
+  for (const e of abi.guest_exports) out.push(`/// ${e.doc}`, `pub const ${zigName(e.const)}: []const u8 = "${e.name}";`);
   for (const s of abi.states) out.push(`/// ${s.doc}`, `pub const state_${zigName(s.name)}: u32 = ${s.value};`);
   for (const a of abi.access) out.push(`/// ${a.doc}`, `pub const access_${zigName(a.name)}: u32 = ${a.value};`);
   for (const r of abi.host_results) out.push(`/// ${r.doc}`, `pub const host_${zigName(r.name)}: i32 = ${r.value};`);
@@ -214,6 +219,7 @@ export function renderRust(abi: Abi): string {
   const out: string[] = [`//! vmwindow ABI v${abi.abi_version} (docs/abi.md), ${banner}.`, ""];
   for (const c of abi.constants) out.push(`/// ${c.doc}`, `pub const ${c.name}: ${c.type} = ${literal(c, { u32: "", u64: "" })};`);
   out.push("");
+  for (const e of abi.guest_exports) out.push(`/// ${e.doc}`, `pub const ${e.const}: &str = "${e.name}";`);
   for (const s of abi.states) out.push(`/// ${s.doc}`, `pub const STATE_${s.name}: u32 = ${s.value};`);
   for (const a of abi.access) out.push(`/// ${a.doc}`, `pub const ACCESS_${a.name}: u32 = ${a.value};`);
   for (const r of abi.host_results) out.push(`/// ${r.doc}`, `pub const HOST_${r.name}: i32 = ${r.value};`);
@@ -264,6 +270,9 @@ export function renderTs(abi: Abi): string {
   out.push(`export const ABI_VERSION = ${abi.abi_version};`);
   for (const c of abi.constants) if (c.name !== "ABI_VERSION") out.push(`export const ${c.name} = ${c.value};`);
   for (const c of abi.host_constants) out.push(`export const ${c.name} = ${c.value};`);
+  out.push("", `/** Exports of the guest SDKs' runtimes that the host calls by name (not the guest's own API). */`);
+  for (const e of abi.guest_exports) out.push(`export const ${e.const} = ${JSON.stringify(e.name)};`);
+  out.push(`export const SDK_EXPORTS: readonly string[] = [${abi.guest_exports.map((e) => e.const).join(", ")}];`);
   out.push("");
   record("RESULT", abi.result_codes, (n) => n.replace(/^ERR_/, ""));
   record("ACCESS", abi.access, (n) => n);

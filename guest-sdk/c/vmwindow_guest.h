@@ -67,6 +67,10 @@ extern "C" {
 /* Largest window: the whole 32-bit address space (65,536 wasm pages). */
 #define VMW_WINDOW_MAX_BYTES 4294967296ull
 
+/* Exports of the SDK runtime that the host calls by name. */
+/* () -> (), optional. The guest SDKs' runtimes export it; the host calls it after a call that trapped or timed out, to set the shadow stack pointer back to the stack's top: a trap skips the epilogues that would have restored it, so without it each such trap leaks the trapped frames' stack. */
+#define VMW_RESET_STACK_EXPORT "__vmw_reset_stack"
+
 /* Region states (vmw_table_entry_t.state). */
 #define VMW_STATE_FREE 0u /* the entry holds no region */
 #define VMW_STATE_LIVE 1u /* the entry describes a mapped region */
@@ -210,7 +214,7 @@ VMW_INLINE void vmw_check(void) {
  * copy however many files include this header. Needs __stack_high (wasm-ld of LLVM 16 or later;
  * zig cc has it); define VMW_NO_RESET_STACK to leave it out. */
 #ifndef VMW_NO_RESET_STACK
-__attribute__((weak, export_name("__vmw_reset_stack"), unused)) void __vmw_reset_stack(void) {
+__attribute__((weak, export_name(VMW_RESET_STACK_EXPORT), unused)) void __vmw_reset_stack(void) {
   extern unsigned char __stack_high;
   __asm__ volatile("local.get %0\n\tglobal.set __stack_pointer" : : "r"(&__stack_high));
 }

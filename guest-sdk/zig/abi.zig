@@ -25,6 +25,8 @@ pub const table_max_capacity: u32 = 32767;
 /// Largest window: the whole 32-bit address space (65,536 wasm pages).
 pub const window_max_bytes: u64 = 4294967296;
 
+/// () -> (), optional. The guest SDKs' runtimes export it; the host calls it after a call that trapped or timed out, to set the shadow stack pointer back to the stack's top: a trap skips the epilogues that would have restored it, so without it each such trap leaks the trapped frames' stack.
+pub const reset_stack_export: []const u8 = "__vmw_reset_stack";
 /// the entry holds no region
 pub const state_free: u32 = 0;
 /// the entry describes a mapped region

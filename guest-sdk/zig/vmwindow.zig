@@ -89,7 +89,7 @@ fn reset_stack() callconv(.c) void {
 }
 
 comptime {
-    @export(&reset_stack, .{ .name = "__vmw_reset_stack" });
+    @export(&reset_stack, .{ .name = abi.reset_stack_export });
 }
 
 /// A live region as the table described it when it was looked up. `bytes` is a slice over the

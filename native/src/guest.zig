@@ -22,6 +22,7 @@ const std = @import("std");
 const assert = std.debug.assert;
 const posix = std.posix;
 
+const abi = @import("vmwindow_abi");
 const wt = @import("wasmtime.zig");
 const errors = @import("errors.zig");
 const engine = @import("engine.zig");
@@ -475,8 +476,8 @@ pub const Guest = struct {
         guest.linker = null;
         guest.instantiated = true;
         var reset: wt.Extern = undefined;
-        const reset_name = "__vmw_reset_stack";
-        if (wt.wasmtime_instance_export_get(guest.context, &guest.instance, reset_name, reset_name.len, &reset) and reset.kind == wt.extern_kind_func) {
+        const reset_name = abi.reset_stack_export;
+        if (wt.wasmtime_instance_export_get(guest.context, &guest.instance, reset_name.ptr, reset_name.len, &reset) and reset.kind == wt.extern_kind_func) {
             guest.reset_stack = reset.of.func;
         }
         assert(guest.exports.items.len == 0);

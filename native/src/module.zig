@@ -16,6 +16,7 @@
 const std = @import("std");
 const assert = std.debug.assert;
 
+const abi = @import("vmwindow_abi");
 const wt = @import("wasmtime.zig");
 const errors = @import("errors.zig");
 const engine = @import("engine.zig");
@@ -289,7 +290,7 @@ fn exports_reset_stack(module: *wt.Module) bool {
     defer wt.wasm_exporttype_vec_delete(&exports);
     assert(exports.size <= wasm_exports_max);
     for (0..exports.size) |i| {
-        if (std.mem.eql(u8, byte_vec_slice(wt.wasm_exporttype_name(exports.data.?[i].?)), "__vmw_reset_stack")) return true;
+        if (std.mem.eql(u8, byte_vec_slice(wt.wasm_exporttype_name(exports.data.?[i].?)), abi.reset_stack_export)) return true;
     }
     return false;
 }

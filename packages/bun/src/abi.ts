@@ -26,6 +26,10 @@ export const FAULT_FREE_SLOT = 7;
 export const FAULT_PAST_WINDOW = 8;
 export const FAULT_TRUNCATED_FILE = 9;
 
+/** Exports of the guest SDKs' runtimes that the host calls by name (not the guest's own API). */
+export const RESET_STACK_EXPORT = "__vmw_reset_stack";
+export const SDK_EXPORTS: readonly string[] = [RESET_STACK_EXPORT];
+
 export const RESULT = {
   OK: 0,
   INVALID_ARGUMENT: 1,

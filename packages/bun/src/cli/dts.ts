@@ -2,6 +2,7 @@
 // host's `window.instantiate<GuestExports>(...)` types `guest.exports` and `tsc` catches a wrong
 // export name, a missing argument or a number passed where an i64 (bigint) is expected.
 import { basename } from "node:path";
+import { SDK_EXPORTS } from "../abi.ts";
 import type { ModuleInfo } from "./wasm-sections.ts";
 
 /** How each wasm value type reads in TypeScript (the WebAssembly JS API's conversions). */
@@ -11,8 +12,6 @@ const TS_TYPES: Record<string, { param: string; result: string }> = {
   f64: { param: "number", result: "number" },
   i64: { param: "bigint", result: "bigint" },
 };
-
-const SDK_EXPORT_PREFIX = "__vmw_";
 
 /** The declaration file's text for the module at `path` (`info` from parseModule). */
 export function exportsDeclaration(info: ModuleInfo, path: string, interfaceName = "GuestExports"): string {
@@ -26,7 +25,7 @@ export function exportsDeclaration(info: ModuleInfo, path: string, interfaceName
   for (const item of info.exports) {
     if (item.kind !== "function" || !item.params || !item.results) continue;
     // The SDK runtime's own exports (`__vmw_reset_stack`, which libvmwindow calls) are not the guest's API.
-    if (item.name.startsWith(SDK_EXPORT_PREFIX)) continue;
+    if (SDK_EXPORTS.includes(item.name)) continue;
     const kinds = [...item.params, ...item.results];
     // v128 and reference types cannot be called from the host: guest.exports leaves them out.
     if (!kinds.every((kind) => kind in TS_TYPES)) continue;

@@ -1,6 +1,6 @@
 // `vmwindow inspect`: a module's imports, exports with signatures and memory, and whether it fits
 // a window (fitChecks).
-import { GUEST_BASE, WINDOW_MAX_BYTES } from "../abi.ts";
+import { GUEST_BASE, RESET_STACK_EXPORT, WINDOW_MAX_BYTES } from "../abi.ts";
 import { readModuleFile } from "../module-bytes.ts";
 import { exportsDeclaration } from "./dts.ts";
 import { DEFAULT_GUEST_BYTES, PAGE_BYTES, VmwindowError, Window } from "../index.ts";
@@ -78,7 +78,7 @@ export function notes(info: ModuleInfo): string[] {
     out.push(`imports its host must give with window.instantiate(wasm, { imports }), which \`vmwindow run\` cannot: ${needed.join(", ")}`);
   }
   const assemblyscript = info.imports.some((i) => i.module === "env" && i.name === "abort");
-  const sdkRuntime = info.exports.some((e) => e.name === "__vmw_reset_stack");
+  const sdkRuntime = info.exports.some((e) => e.name === RESET_STACK_EXPORT);
   if (assemblyscript && !sdkRuntime) {
     out.push("AssemblyScript without the SDK runtime: its stock runtime's heap cannot grow a window, so the first allocation that needs more memory traps; build with the SDK preset (asc --config node_modules/@vmwindow/guest/asconfig.json)");
   }

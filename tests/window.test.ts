@@ -67,6 +67,9 @@ describe("Window", () => {
     const path = tempFile("hello");
     const window = Window.create(smallWindow);
     const region = window.mapFile(path);
+    const unmapped = window.mapFile(path);
+    unmapped.unmap();
+    expectError(() => unmapped.unmap(), "CLOSED", new RegExp(`^region ${unmapped.id} is closed: it is unmapped$`));
     const view = region.bytes;
     window.close();
     window.close(); // idempotent
@@ -74,7 +77,8 @@ describe("Window", () => {
     expect(view.length).toBe(0);
     expectError(() => window.mapFile(path), "CLOSED", /window is closed/);
     expectError(() => window.instantiate(new Uint8Array([0])), "CLOSED");
-    expectError(() => region.unmap(), "CLOSED");
+    expectError(() => region.unmap(), "CLOSED", new RegExp(`^region ${region.id} is closed: its window is closed$`));
+    expectError(() => unmapped.remap(path), "CLOSED", /: it is unmapped$/);
   });
 
   test("regions fill slots in order and the table lists them", () => {

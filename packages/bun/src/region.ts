@@ -5,7 +5,7 @@
 import type { Pointer } from "bun:ffi";
 import { ACCESS, ENTRY } from "./abi.ts";
 import { accessArgument, byteCount, optionsArgument, pathArgument, type OptionNames } from "./arguments.ts";
-import { closedError, VmwindowError } from "./errors.ts";
+import { VmwindowError } from "./errors.ts";
 import { accessName, lib, type Access, type RegionKind, type RegionState } from "./ffi.ts";
 import type { WindowState } from "./window-state.ts";
 
@@ -47,6 +47,8 @@ export class Region implements Disposable {
   #buffer: ArrayBuffer | undefined;
   /** Set once the region is gone: its last state. */
   #last: RegionState | undefined;
+  /** Why it is gone, for the CLOSED message. */
+  #gone = "";
 
   private constructor(window: WindowState, state: RegionState, name: string | undefined, path: string | undefined) {
     this.#window = window;
@@ -66,6 +68,7 @@ export class Region implements Disposable {
       detachViews: (region) => region.#detachViews(),
       state: (region) => region.#state(),
       unmapped(region, last) {
+        region.#gone = "its window is closed";
         region.#last = last;
         region.#buffer = undefined;
       },
@@ -193,6 +196,7 @@ export class Region implements Disposable {
     // Forgotten only once the native side has unmapped it: a failure leaves it live and usable.
     lib.windowUnmap(window, this.#id, last.generation);
     this.#window.regions[this.#id] = undefined;
+    this.#gone = "it is unmapped";
     this.#last = last;
   }
 
@@ -246,7 +250,7 @@ export class Region implements Disposable {
   }
 
   #check(): void {
-    if (this.#last !== undefined) throw closedError(`region ${this.#id}`);
+    if (this.#last !== undefined) throw new VmwindowError("CLOSED", `region ${this.#id} is closed: ${this.#gone}`);
   }
 }
 

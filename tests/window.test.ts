@@ -174,6 +174,23 @@ describe("bad input is a clear error, never a crash", () => {
     expect(again.length).toBe(8192);
   });
 
+  test("an error's first stack frame is the caller's line, not the library's (Bun shows that line's source)", () => {
+    using window = Window.create(smallWindow);
+    const frames = (error: Error) => error.stack!.split("\n").filter((line) => line.startsWith("    at "));
+    for (const error of [
+      // Block bodies: an arrow that returns the call would be a tail call, and JavaScriptCore
+      // drops a tail call's frame in strict code.
+      thrown(VmwindowError, () => { window.mapFile("/no/such/file"); }), // a native failure
+      thrown(VmwindowError, () => { window.mapAnonymous(-1); }), // a JS-side argument check
+      thrown(VmwindowError, () => { window.instantiate(new Uint8Array([1, 2, 3])); }),
+    ]) {
+      expect(frames(error)[0]).toContain(import.meta.path);
+      expect(error.stack!.split("\n")[0]).toBe(`VmwindowError: ${error.message}`);
+      error.stack = "replaced"; // still a plain, writable property for code that rewrites stacks
+      expect(error.stack).toBe("replaced");
+    }
+  });
+
   test("integers above a limit are told the limit, not that they are not integers", () => {
     using window = Window.create(smallWindow);
     const path = tempFile("x");

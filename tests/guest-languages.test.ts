@@ -267,6 +267,8 @@ for (const language of languages) {
         // ~1 MiB of frames: the trap leaves the stack pointer at the bottom until the host resets it.
         const trap = thrown(GuestTrap, () => guest.call("depth", 1000));
         expect(trap.reason).toMatch(/out of bounds|memory fault/);
+        expect(trap.fault?.kind).toBe("reserved");
+        expect(trap.reason).toEndWith(": just below the guest area: most likely a stack overflow (a C or Zig guest's static data lies below its stack and was overwritten on the way: instantiate the guest again)");
         expect(guest.call("depth", 200)).toBe(200);
       }
       // C and Zig put static data below the stack: an overflow runs through it first (as in any

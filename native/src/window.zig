@@ -520,6 +520,10 @@ pub const Window = struct {
         return null;
     }
 
+    /// A fault this close below the guest area is read as a stack overflow: the stack pointer ran
+    /// off the bottom of the guest area, a frame at a time.
+    const stack_overflow_margin_bytes: u64 = 64 * 1024;
+
     /// `where` (`locate(address)`) in words ("a store into read-only region 3 \"input\"", "12 bytes
     /// past the end of region 2 (100 bytes long)", "a free slot", ...), written into `out`; cut if
     /// longer.
@@ -533,7 +537,10 @@ pub const Window = struct {
             .none => unreachable,
             .null_page => print(out, "the null page (addresses below 0x{x} never map)", .{layout.table_offset}),
             .table => print(out, "the region table (read-only to guests)", .{}),
-            .reserved => print(out, "the reserved range between the table and the guest area", .{}),
+            .reserved => if (address + stack_overflow_margin_bytes >= layout.guest_base)
+                print(out, "just below the guest area: most likely a stack overflow (a C or Zig guest's static data lies below its stack and was overwritten on the way: instantiate the guest again)", .{})
+            else
+                print(out, "the reserved range between the table and the guest area", .{}),
             .guest_area => print(out, "the guest area (its static data, stack and heap)", .{}),
             .past_window => print(out, "past the end of the window ({d} bytes)", .{window.layout.window_bytes}),
             .truncated_file => print(out, "region {d}{s}{s}{s}, whose file was truncated after it was mapped", .{ where.region_id, quote, name, unquote }),

@@ -156,7 +156,7 @@ describe("vmwindow inspect", () => {
     const release = { module: "vmw", name: "release", kind: "func" as const, params: [I32, I32, I32], results: [I32] };
     const releasing = tempFile(buildModule({ imports: [envMemory, release] }));
     const fits = await vmwindow("inspect", releasing);
-    expect(fits.stdout).toContain("ok  every other import is built in (env.abort, env.seed, vmw.log, vmw.flush, vmw.map, vmw.release)");
+    expect(fits.stdout).toContain("ok  every other import is built in (env.abort, env.seed, vmw.log, vmw.flush, vmw.map, vmw.release, vmw.fail)");
     expect(fits.stdout).toContain("ok  compiles with vmwindow's engine");
     expect(fits.stdout).toContain("fits a window: yes");
     expect(fits.exitCode).toBe(0);

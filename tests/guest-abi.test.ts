@@ -39,7 +39,7 @@ test("the definition is consistent with itself (records tile 64 bytes, derived c
   expect(() => checkAbi(abi)).not.toThrow();
   expect(abi.header.length).toBe(12);
   expect(abi.entry.length).toBe(8);
-  expect(abi.imports.map((i) => `${i.module}.${i.name}`)).toEqual(["vmw.log", "vmw.flush", "vmw.map", "vmw.release"]);
+  expect(abi.imports.map((i) => `${i.module}.${i.name}`)).toEqual(["vmw.log", "vmw.flush", "vmw.map", "vmw.release", "vmw.fail"]);
 });
 
 test("generated guest files are up to date (bun tools/gen-guest-abi.ts)", () => {

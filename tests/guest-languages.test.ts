@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
 import { buildC, buildRust, buildZig, findRustc, GUEST_BASE, rustMissing, STACK_BYTES } from "../tools/build-guest-examples.ts";
+import { root as repo } from "../tools/gen-guest-abi.ts";
 import { patternBytes, tempDir, tempFile, thrown } from "./helpers.ts";
 
 const out = join(tempDir(), `guest-languages-${process.pid}`);
@@ -217,13 +218,33 @@ for (const language of languages) {
       expect((guest.call("crc32", region.id) as number) >>> 0).toBe(crc32(patternBytes(70_000, 5)) >>> 0);
     });
 
-    test("an id that is not mapped traps with the SDK's message through vmw.log", () => {
+    test("an id that is not mapped traps with the SDK's message as its reason (vmw.fail), and logs it (vmw.log)", () => {
       const logs: string[] = [];
       using w = Window.create(window);
       using guest = w.instantiate(built.wasm, { log: (_level, text) => logs.push(text) });
-      thrown(GuestTrap, () => guest.call("crc32", 999));
-      expect(logs.join("\n")).toContain("vmwindow: region is not mapped");
+      expect(thrown(GuestTrap, () => guest.call("crc32", 999)).reason).toBe("abort: vmwindow: region is not mapped");
+      expect(logs).toEqual(["vmwindow: region is not mapped"]);
+      // Without a logger the reason still says it; the guest lives on.
+      using quiet = w.instantiate(built.wasm);
+      expect(thrown(GuestTrap, () => quiet.call("crc32", 999)).reason).toBe("abort: vmwindow: region is not mapped");
+      using region = w.mapFile(tempFile("abc"));
+      expect((quiet.call("crc32", region.id) as number) >>> 0).toBe(crc32(new TextEncoder().encode("abc")) >>> 0);
     });
+
+    if (language.name === "Rust") {
+      test("a panic traps with its file, line and column as the reason; the guest lives on", () => {
+        using w = Window.create(window);
+        using guest = w.instantiate(built.wasm);
+        using region = w.mapFile(tempFile("abc"));
+        expect(guest.call("byte_at", region.id, 2)).toBe("c".charCodeAt(0));
+        const source = readFileSync(join(repo, "guest-sdk/rust/examples/scan.rs"), "utf8").split("\n");
+        const line = source.findIndex((l) => l.includes("regions.region(id).bytes()[index as usize]")) + 1;
+        expect(thrown(GuestTrap, () => guest.call("byte_at", region.id, 3)).reason).toMatch(
+          new RegExp(`^abort: vmwindow guest panicked at guest-sdk/rust/examples/scan\\.rs:${line}:\\d+$`),
+        );
+        expect(guest.call("byte_at", region.id, 0)).toBe("a".charCodeAt(0));
+      });
+    }
 
     test("stores into a read-only region trap and leave the file unchanged; the SDK refuses a writable view", () => {
       const bytes = patternBytes(100_000, 9);

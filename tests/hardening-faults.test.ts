@@ -263,6 +263,31 @@ describe("sandbox edges: nothing outside the window is reachable", () => {
   });
 });
 
+describe("vmw.fail: the SDKs' fail() text becomes the trap's reason", () => {
+  const GUEST_BASE = 0x21_0000;
+  const text = new TextEncoder().encode("vmwindow: région 7 is not mapped");
+  // fail(address, length) calls vmw.fail(address, length); the text is data at GUEST_BASE.
+  const wasm = buildModule({
+    imports: [envMemory, { module: "vmw", name: "fail", kind: "func", params: [I32, I32], results: [] }],
+    functions: [{ params: [I32, I32], results: [], body: [...op.localGet(0), ...op.localGet(1), ...op.call(0)], export: "fail" }],
+    data: [{ offset: GUEST_BASE, bytes: [...text] }, { offset: GUEST_BASE + 4096, bytes: Array(2000).fill(0x78) }],
+  });
+  test("the text, whole and UTF-8; a bad address or length is a placeholder, never a host fault", () => {
+    using window = Window.create(WINDOW);
+    using guest = window.instantiate(wasm);
+    const reason = (address: number, length: number) => thrown(GuestTrap, () => guest.call("fail", address, length)).reason;
+    expect(reason(GUEST_BASE, text.length)).toBe("abort: vmwindow: région 7 is not mapped");
+    expect(reason(GUEST_BASE, 0)).toBe("abort:"); // (the reason is trimmed)
+    expect(reason(0, 8)).toBe("abort: (unreadable text)"); // the null page
+    expect(reason(GUEST_BASE - 1, 8)).toBe("abort: (unreadable text)"); // the table's reserved range
+    expect(reason(GUEST_BASE, 2 ** 20 + 1)).toBe("abort: (unreadable text)"); // past the guest area
+    expect(reason(GUEST_BASE + 2 ** 20 - 4, 4)).toBe("abort:"); // its last bytes are readable (zeros)
+    // Up to the first NUL (the message goes on as a C string), and at most 1,024 bytes.
+    expect(reason(GUEST_BASE, 4096)).toBe("abort: vmwindow: région 7 is not mapped");
+    expect(reason(GUEST_BASE + 4096, 2000)).toBe(`abort: ${"x".repeat(1024)}`);
+  });
+});
+
 describe("bad modules are clear errors and leave the window usable", () => {
   const imported = (overrides: Record<string, unknown>) => buildModule({ imports: [{ ...envMemory, ...overrides } as typeof envMemory] });
   const cases: [string, () => Uint8Array, string, RegExp][] = [

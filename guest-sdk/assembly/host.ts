@@ -16,6 +16,10 @@ declare function vmw_map(ptr: usize, len: usize, access: u32): i32;
 // @ts-ignore: decorator
 @external("vmw", "release")
 declare function vmw_release(id: u32, offset: usize, length: usize): i32;
+// Not used here (AssemblyScript's abort is env.abort); declared as the definition lists it.
+// @ts-ignore: decorator
+@external("vmw", "fail")
+declare function vmw_fail(ptr: usize, len: usize): void;
 
 /** Host answers (VMW_HOST_* in vmwindow.h). */
 // @ts-ignore: decorator

@@ -147,6 +147,8 @@ __attribute__((import_module("vmw"), import_name("flush"))) int32_t vmw_host_flu
 __attribute__((import_module("vmw"), import_name("map"))) int32_t vmw_host_map(const uint8_t *name, size_t name_len, uint32_t access);
 /* vmw.release: Drops [offset, offset + length) of file region id from resident memory (the bytes stay the same): 0, or HOST_NOT_MAPPED, HOST_REFUSED (anonymous region, unaligned offset, range outside the region), HOST_FAILED. */
 __attribute__((import_module("vmw"), import_name("release"))) int32_t vmw_host_release(uint32_t id, size_t offset, size_t length);
+/* vmw.fail: Ends the call with a trap whose reason is 'abort: ' and the UTF-8 text (in the guest area; at most 1,024 bytes are kept): a GuestTrap, VMW_ERR_TRAP. Never returns. The C, Zig and Rust SDKs' fail() log the text at level ERROR, then call it. */
+__attribute__((import_module("vmw"), import_name("fail"))) void vmw_host_fail(const uint8_t *text, size_t text_len);
 
 /* ---- end of generated code ---- */
 
@@ -178,10 +180,14 @@ VMW_INLINE void vmw_log(int32_t level, const char *text) {
   vmw_host_log(level, (const uint8_t *)text, len);
 }
 
-/* Logs `why` at VMW_LOG_ERROR and traps (the host sees a GuestTrap / VMW_ERR_TRAP). */
+/* Logs `why` at VMW_LOG_ERROR and traps with it: the host sees a GuestTrap / VMW_ERR_TRAP whose
+ * reason is "abort: WHY" (vmw.fail). */
 __attribute__((noreturn, noinline, cold, unused)) static void vmw_fail(const char *why) {
-  vmw_log(VMW_LOG_ERROR, why);
-  __builtin_trap();
+  size_t len = 0;
+  while (why[len] != 0) len++;
+  vmw_host_log(VMW_LOG_ERROR, (const uint8_t *)why, len);
+  vmw_host_fail((const uint8_t *)why, len);
+  __builtin_trap(); /* vmw.fail never returns */
 }
 
 /* End of the linker's static data and stack (wasm-ld and Zig define it). */

@@ -137,4 +137,6 @@ pub const host = struct {
     pub extern "vmw" fn map(name: [*]const u8, name_len: usize, access: u32) i32;
     /// vmw.release: Drops [offset, offset + length) of file region id from resident memory (the bytes stay the same): 0, or HOST_NOT_MAPPED, HOST_REFUSED (anonymous region, unaligned offset, range outside the region), HOST_FAILED.
     pub extern "vmw" fn release(id: u32, offset: usize, length: usize) i32;
+    /// vmw.fail: Ends the call with a trap whose reason is 'abort: ' and the UTF-8 text (in the guest area; at most 1,024 bytes are kept): a GuestTrap, VMW_ERR_TRAP. Never returns. The C, Zig and Rust SDKs' fail() log the text at level ERROR, then call it.
+    pub extern "vmw" fn fail(text: [*]const u8, text_len: usize) void;
 };

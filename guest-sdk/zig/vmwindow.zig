@@ -42,11 +42,13 @@ pub fn log(level: i32, text: []const u8) void {
     abi.host.log(level, text.ptr, text.len);
 }
 
-/// Logs `why` and traps (the host sees a GuestTrap / VMW_ERR_TRAP).
+/// Logs `why` and traps with it: the host sees a GuestTrap / VMW_ERR_TRAP whose reason is
+/// "abort: WHY" (vmw.fail).
 pub fn fail(why: []const u8) noreturn {
     @branchHint(.cold);
     log(log_error, why);
-    @trap();
+    abi.host.fail(why.ptr, why.len);
+    @trap(); // vmw.fail never returns
 }
 
 /// End of the linker's static data and stack.

@@ -292,6 +292,8 @@ vmw_result_t vmw_window_region(vmw_window_t *window, uint32_t id, vmw_region_t *
  *                                      0, VMW_HOST_NOT_MAPPED, or VMW_HOST_REFUSED (anonymous region,
  *                                      unaligned offset, zero length, range outside the region),
  *                                      VMW_HOST_FAILED
+ *   vmw.fail(ptr, len)                 the C, Zig and Rust SDKs' fail(): traps "abort: <UTF-8 text>"
+ *                                      (text in the guest area; at most 1,024 bytes kept)
  * Any other import must be defined with vmw_guest_define_import or instantiation fails (VMW_ERR_LINK). */
 #define VMW_GUESTS_PER_WINDOW_MAX 64u
 #define VMW_IMPORTS_MAX 64u

@@ -1,5 +1,5 @@
 //! The imports libvmwindow gives every guest (AssemblyScript's `env.abort` and `env.seed`, and
-//! `vmw.log`, `vmw.map`, `vmw.flush`, `vmw.release`), and the trampoline that runs host-defined imports through
+//! `vmw.log`, `vmw.map`, `vmw.flush`, `vmw.release`, `vmw.fail`), and the trampoline that runs host-defined imports through
 //! the guest's host callback. All use Wasmtime's unchecked host-function path.
 
 const std = @import("std");
@@ -42,6 +42,7 @@ pub fn Bind(comptime Guest: type) type {
             try define(linker, "vmw", "flush", &.{i32_kind}, &.{i32_kind}, host_flush, guest);
             try define(linker, "vmw", "map", &.{ i32_kind, i32_kind, i32_kind }, &.{i32_kind}, host_map_refused, guest);
             try define(linker, "vmw", "release", &.{ i32_kind, i32_kind, i32_kind }, &.{i32_kind}, host_release, guest);
+            try define(linker, "vmw", "fail", &.{ i32_kind, i32_kind }, &.{}, host_fail, guest);
         }
 
         fn guest_of(env: ?*anyopaque) *Guest {
@@ -77,6 +78,13 @@ pub fn Bind(comptime Guest: type) type {
             _ = caller;
             assert(values_len == 4);
             return abort_trap(guest_of(env).window, values);
+        }
+
+        /// `vmw.fail(text, text_len)`: the C, Zig and Rust SDKs' `fail()`, a trap whose message is the text.
+        fn host_fail(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {
+            _ = caller;
+            assert(values_len == 2);
+            return fail_trap(guest_of(env).window, @bitCast(values[0].i32), @bitCast(values[1].i32));
         }
 
         /// `vmw.flush(id) -> i32`: writes a read-write region's dirty pages to its file (msync
@@ -137,6 +145,25 @@ fn abort_trap(window: *Window, values: [*]wt.ValRaw) ?*wt.Trap {
     len += read_guest_string(window, @bitCast(values[1].i32), buffer[len..]);
     const position = std.fmt.bufPrint(buffer[len..], ":{d}:{d}", .{ @as(u32, @bitCast(values[2].i32)), @as(u32, @bitCast(values[3].i32)) }) catch "";
     len += position.len;
+    assert(len <= buffer.len);
+    return wt.wasmtime_trap_new(&buffer, len);
+}
+
+/// The trap of `vmw.fail(text, text_len)`: "abort: " and the UTF-8 text up to its first NUL, read
+/// from the guest area only (always mapped: a bad pointer or length gives a placeholder, never a
+/// host fault).
+fn fail_trap(window: *Window, address: u32, length_bytes: u32) ?*wt.Trap {
+    var buffer: [1024 + "abort: ".len]u8 = undefined;
+    var len = copy_text(&buffer, "abort: ");
+    const area_start = layout.guest_base;
+    const area_end = window.layout.slots_base;
+    if (address < area_start or address >= area_end or length_bytes > area_end - address) {
+        len += copy_text(buffer[len..], "(unreadable text)");
+    } else {
+        const text = window.base()[address..][0..length_bytes];
+        // Up to a NUL: the message travels on as a C string (vmw_last_error_message).
+        len += copy_text(buffer[len..], text[0 .. std.mem.indexOfScalar(u8, text, 0) orelse text.len]);
+    }
     assert(len <= buffer.len);
     return wt.wasmtime_trap_new(&buffer, len);
 }

@@ -94,6 +94,13 @@ pub extern "C" fn store(id: u32, index: u32, value: u32) {
     })
 }
 
+/// Byte `index` of region `id` through the slice: past the end, Rust's bounds check panics, and
+/// the SDK's panic handler traps naming this file and line.
+#[no_mangle]
+pub extern "C" fn byte_at(id: u32, index: u32) -> u32 {
+    with_regions(|regions| regions.region(id).bytes()[index as usize] as u32)
+}
+
 /// The byte at window address `address`: traps on a hole (null page, free slot, guard).
 #[no_mangle]
 pub extern "C" fn load_at(address: u32) -> u32 {

@@ -115,5 +115,8 @@ pub mod host {
         /// vmw.release: Drops [offset, offset + length) of file region id from resident memory (the bytes stay the same): 0, or HOST_NOT_MAPPED, HOST_REFUSED (anonymous region, unaligned offset, range outside the region), HOST_FAILED.
         #[link_name = "release"]
         pub fn vmw_release(id: u32, offset: usize, length: usize) -> i32;
+        /// vmw.fail: Ends the call with a trap whose reason is 'abort: ' and the UTF-8 text (in the guest area; at most 1,024 bytes are kept): a GuestTrap, VMW_ERR_TRAP. Never returns. The C, Zig and Rust SDKs' fail() log the text at level ERROR, then call it.
+        #[link_name = "fail"]
+        pub fn vmw_fail(text: *const u8, text_len: usize);
     }
 }

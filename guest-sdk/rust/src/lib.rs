@@ -25,22 +25,49 @@ pub fn log(level: i32, text: &str) {
     unsafe { abi::host::vmw_log(level, text.as_ptr(), text.len()) }
 }
 
-/// Logs `why` and traps (the host sees a GuestTrap / VMW_ERR_TRAP).
+/// Logs `why` and traps with it: the host sees a GuestTrap / VMW_ERR_TRAP whose reason is
+/// "abort: WHY" (vmw.fail).
 #[cold]
 #[inline(never)]
 pub fn fail(why: &str) -> ! {
     log(LOG_ERROR, why);
-    core::arch::wasm32::unreachable()
+    unsafe { abi::host::vmw_fail(why.as_ptr(), why.len()) };
+    core::arch::wasm32::unreachable() // vmw.fail never returns
+}
+
+/// Text formatted into a fixed buffer (the panic handler's message; no allocator needed). Text
+/// past the buffer is dropped.
+#[cfg(feature = "panic-handler")]
+struct FixedText {
+    bytes: [u8; 256],
+    len: usize,
 }
 
 #[cfg(feature = "panic-handler")]
+impl core::fmt::Write for FixedText {
+    fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        let room = self.bytes.len() - self.len;
+        let mut take = text.len().min(room);
+        while !text.is_char_boundary(take) {
+            take -= 1;
+        }
+        self.bytes[self.len..self.len + take].copy_from_slice(&text.as_bytes()[..take]);
+        self.len += take;
+        Ok(())
+    }
+}
+
+/// "vmwindow guest panicked at FILE:LINE:COLUMN", logged and trapped with like [`fail`].
+#[cfg(feature = "panic-handler")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    log(LOG_ERROR, "vmwindow guest panicked");
+    use core::fmt::Write;
+    let mut text = FixedText { bytes: [0; 256], len: 0 };
+    let _ = text.write_str("vmwindow guest panicked");
     if let Some(location) = info.location() {
-        log(LOG_ERROR, location.file());
+        let _ = write!(text, " at {}:{}:{}", location.file(), location.line(), location.column());
     }
-    core::arch::wasm32::unreachable()
+    fail(core::str::from_utf8(&text.bytes[..text.len]).unwrap_or("vmwindow guest panicked"))
 }
 
 #[inline(always)]

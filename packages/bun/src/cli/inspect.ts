@@ -1,6 +1,6 @@
 // `vmwindow inspect`: a module's imports, exports with signatures and memory, and whether it fits
 // a window (fitChecks).
-import { GUEST_BASE, RESET_STACK_EXPORT, WINDOW_MAX_BYTES } from "../abi.ts";
+import { BUILTIN_IMPORTS, GUEST_BASE, RESET_STACK_EXPORT, WINDOW_MAX_BYTES } from "../abi.ts";
 import { readModuleFile } from "../module-bytes.ts";
 import { exportsDeclaration } from "./dts.ts";
 import { DEFAULT_GUEST_BYTES, PAGE_BYTES, VmwindowError, Window } from "../index.ts";
@@ -9,7 +9,7 @@ import { formatBytes } from "./format.ts";
 import { parseModule, type ModuleInfo } from "./wasm-sections.ts";
 
 /** Built into every guest by libvmwindow; other imports need host functions `run` cannot give. */
-const BUILTIN_IMPORTS = new Set(["env.abort", "env.seed", "vmw.log", "vmw.flush", "vmw.map", "vmw.release"]);
+const BUILTINS = new Set(BUILTIN_IMPORTS);
 
 export interface FitCheck {
   ok: boolean;
@@ -61,13 +61,13 @@ export function fitChecks(info: ModuleInfo, guestBytes = DEFAULT_GUEST_BYTES): F
   // misfit. Globals and tables no host can give.
   const other = info.imports.filter((i) => i.kind !== "memory" && i.kind !== "function").map((i) => `${i.module}.${i.name} (${i.kind})`);
   if (other.length > 0) checks.push({ ok: false, what: `imports what no host can give (only functions and env.memory): ${other.join(", ")}` });
-  else if (hostImports(info).length === 0) checks.push({ ok: true, what: `every other import is built in (${[...BUILTIN_IMPORTS].join(", ")})` });
+  else if (hostImports(info).length === 0) checks.push({ ok: true, what: `every other import is built in (${BUILTIN_IMPORTS.join(", ")})` });
   return checks;
 }
 
 /** The function imports a host must give (beyond the built-ins). */
 function hostImports(info: ModuleInfo): string[] {
-  return info.imports.filter((i) => i.kind === "function" && !BUILTIN_IMPORTS.has(`${i.module}.${i.name}`)).map((i) => `${i.module}.${i.name}`);
+  return info.imports.filter((i) => i.kind === "function" && !BUILTINS.has(`${i.module}.${i.name}`)).map((i) => `${i.module}.${i.name}`);
 }
 
 /** What may go wrong at run time although the module fits. */

@@ -140,12 +140,21 @@ fn abort_trap(window: *Window, values: [*]wt.ValRaw) ?*wt.Trap {
     var buffer: [1024]u8 = undefined;
     var len: usize = 0;
     len += copy_text(buffer[len..], "abort: ");
-    len += read_guest_string(window, @bitCast(values[0].i32), buffer[len..]);
+    const message_len = read_guest_string(window, @bitCast(values[0].i32), buffer[len..]);
+    len += message_len;
     len += copy_text(buffer[len..], " at ");
-    len += read_guest_string(window, @bitCast(values[1].i32), buffer[len..]);
-    const position = std.fmt.bufPrint(buffer[len..], ":{d}:{d}", .{ @as(u32, @bitCast(values[2].i32)), @as(u32, @bitCast(values[3].i32)) }) catch "";
+    const file_len = read_guest_string(window, @bitCast(values[1].i32), buffer[len..]);
+    len += file_len;
+    const line: u32 = @bitCast(values[2].i32);
+    const column: u32 = @bitCast(values[3].i32);
+    const position = std.fmt.bufPrint(buffer[len..], ":{d}:{d}", .{ line, column }) catch "";
     len += position.len;
     assert(len <= buffer.len);
+    // asc's shadow-stack check aborts with empty message and file at 1:1 (guest-sdk/README.md).
+    if (message_len == 0 and file_len == 0 and line == 1 and column == 1) {
+        const overflow = "abort: the AssemblyScript shadow stack overflowed (deep recursion through functions that keep managed references; empty message and file at :1:1)";
+        return wt.wasmtime_trap_new(overflow, overflow.len);
+    }
     return wt.wasmtime_trap_new(&buffer, len);
 }
 

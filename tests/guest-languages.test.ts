@@ -6,10 +6,10 @@
 // installs Debian's); without one, its tests are skipped with the reason printed.
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { crc32 } from "node:zlib";
 import { GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
-import { buildC, buildRust, buildZig, findRustc, GUEST_BASE, rustMissing, STACK_BYTES } from "../tools/build-guest-examples.ts";
+import { buildC, buildRust, buildZig, findRustc, GUEST_BASE, rustMissing, STACK_BYTES, zig } from "../tools/build-guest-examples.ts";
 import { root as repo } from "../tools/gen-guest-abi.ts";
 import { patternBytes, tempDir, tempFile, thrown } from "./helpers.ts";
 
@@ -334,5 +334,38 @@ describe.skipIf(rustc === undefined)("Rust views and borrows", () => {
     const alias = compile("borrow_alias", "with_regions(|regions| { let shared = regions.region(a); let view = shared.bytes();\nlet mut out = regions.get_mut(b).unwrap(); out.bytes_mut()[0] = view[0]; 0 })");
     expect(alias.ok).toBe(false);
     expect(alias.output).toContain("E0502"); // cannot borrow `*regions` as mutable because it is also borrowed as immutable
+  });
+});
+
+describe("a Zig project of its own, from docs/guest-zig.md's build.zig.zon and build.zig", () => {
+  test("builds a guest whose code never touches the stack; it counts, traps and is reset", () => {
+    // The doc's two code blocks, as a user copies them; only the SDK's path differs (relative, as
+    // Zig wants: this repository's guest-sdk/zig instead of node_modules/@vmwindow/guest/zig).
+    const doc = readFileSync(join(repo, "docs/guest-zig.md"), "utf8");
+    const [zon, build] = [...doc.matchAll(/```zig\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(zon).toContain(".fingerprint");
+    expect(build).toContain("vmwindow.add_guest(");
+    const project = join(out, "zig-project");
+    mkdirSync(join(project, "src"), { recursive: true });
+    writeFileSync(join(project, "build.zig.zon"), zon!.replace("node_modules/@vmwindow/guest/zig", relative(project, join(repo, "guest-sdk/zig"))));
+    writeFileSync(join(project, "build.zig"), build!);
+    // No frame of its own: wasm-ld once refused this (the SDK's reset named __stack_pointer undeclared).
+    writeFileSync(join(project, "src/guest.zig"), [
+      'const vmw = @import("vmwindow");',
+      "export fn count(id: u32) u32 {",
+      "    var n: u32 = 0;",
+      "    for (vmw.region(id).bytes) |b| n += @intFromBool(b == '\\n');",
+      "    return n;",
+      "}",
+    ].join("\n"));
+    const built = Bun.spawnSync([zig, "build", "--cache-dir", join(project, ".zig-cache"), "--prefix", join(project, "zig-out")], { cwd: project, stdout: "pipe", stderr: "pipe" });
+    expect(built.exitCode === 0 ? "" : built.stderr.toString()).toBe("");
+    using w = Window.create(window);
+    using guest = w.instantiate(join(project, "zig-out/bin/guest.wasm"));
+    using region = w.mapFile(tempFile("a\nb\nc"));
+    expect(guest.call("count", region.id)).toBe(2);
+    expect(guest.signature("__vmw_reset_stack")).toBeDefined();
+    expect(thrown(GuestTrap, () => guest.call("count", 999)).reason).toBe("abort: vmwindow: region is not mapped");
+    expect(guest.call("count", region.id)).toBe(2);
   });
 });

@@ -82,7 +82,10 @@ extern var __stack_high: u8;
 /// trap skips the epilogues that would have raised the stack pointer (a wasm global), so without
 /// it every such trap would leak the trapped frames' stack. No guest frame is live then.
 fn reset_stack() callconv(.c) void {
+    // `.globaltype` declares the linker's global: without it a guest whose own code never uses
+    // the stack leaves __stack_pointer undeclared here, and wasm-ld refuses it as a data symbol.
     asm volatile (
+        \\.globaltype __stack_pointer, i32
         \\local.get %[sp]
         \\global.set __stack_pointer
         :

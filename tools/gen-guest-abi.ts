@@ -272,7 +272,6 @@ export function renderTs(abi: Abi): string {
   for (const c of abi.host_constants) out.push(`export const ${c.name} = ${c.value};`);
   out.push("", `/** Exports of the guest SDKs' runtimes that the host calls by name (not the guest's own API). */`);
   for (const e of abi.guest_exports) out.push(`export const ${e.const} = ${JSON.stringify(e.name)};`);
-  out.push(`export const SDK_EXPORTS: readonly string[] = [${abi.guest_exports.map((e) => e.const).join(", ")}];`);
   const builtins = [...abi.assemblyscript_imports, ...abi.imports].map((i) => JSON.stringify(`${i.module}.${i.name}`));
   out.push(`/** The imports libvmwindow gives every guest ("module.name"). */`, `export const BUILTIN_IMPORTS: readonly string[] = [${builtins.join(", ")}];`);
   out.push("");

@@ -12,9 +12,9 @@
 
 extern char __dso_handle;
 /* The crate's with_regions flag: the trap skipped its end, and no guest frame is live now. */
-extern void vmwindow_guest_after_trap(void);
+extern void __vmw_guest_after_trap(void);
 
 __attribute__((export_name(VMW_RESET_STACK_EXPORT))) void vmw_reset_stack(void) {
   __asm__ volatile("local.get %0\n\tglobal.set __stack_pointer" : : "r"(&__dso_handle));
-  vmwindow_guest_after_trap();
+  __vmw_guest_after_trap();
 }

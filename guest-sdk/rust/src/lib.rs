@@ -124,7 +124,7 @@ fn check() {
 /// timed out: no guest frame is live then, so no `Regions` is lent any more, although the trap
 /// skipped the end of `with_regions`.
 #[no_mangle]
-pub extern "C" fn vmwindow_guest_after_trap() {
+pub extern "C" fn __vmw_guest_after_trap() {
     unsafe { LENT = false };
 }
 

@@ -28,7 +28,6 @@ export const FAULT_TRUNCATED_FILE = 9;
 
 /** Exports of the guest SDKs' runtimes that the host calls by name (not the guest's own API). */
 export const RESET_STACK_EXPORT = "__vmw_reset_stack";
-export const SDK_EXPORTS: readonly string[] = [RESET_STACK_EXPORT];
 /** The imports libvmwindow gives every guest ("module.name"). */
 export const BUILTIN_IMPORTS: readonly string[] = ["env.abort", "env.seed", "vmw.log", "vmw.flush", "vmw.map", "vmw.release", "vmw.fail"];
 

@@ -2,7 +2,6 @@
 // host's `window.instantiate<GuestExports>(...)` types `guest.exports` and `tsc` catches a wrong
 // export name, a missing argument or a number passed where an i64 (bigint) is expected.
 import { basename } from "node:path";
-import { SDK_EXPORTS } from "../abi.ts";
 import type { ModuleInfo } from "./wasm-sections.ts";
 
 /** How each wasm value type reads in TypeScript (the WebAssembly JS API's conversions). */
@@ -24,8 +23,9 @@ export function exportsDeclaration(info: ModuleInfo, path: string, interfaceName
   ];
   for (const item of info.exports) {
     if (item.kind !== "function" || !item.params || !item.results) continue;
-    // The SDK runtime's own exports (`__vmw_reset_stack`, which libvmwindow calls) are not the guest's API.
-    if (SDK_EXPORTS.includes(item.name)) continue;
+    // Names with a leading "__" are the toolchains' and the SDKs' own (`__vmw_reset_stack`, which
+    // libvmwindow calls; the Rust SDK's `__vmw_guest_after_trap`), not the guest's API.
+    if (item.name.startsWith("__")) continue;
     const kinds = [...item.params, ...item.results];
     // v128 and reference types cannot be called from the host: guest.exports leaves them out.
     if (!kinds.every((kind) => kind in TS_TYPES)) continue;

@@ -1,6 +1,7 @@
 // The host API without a guest: windows, regions, zero-copy views and bad input.
 import { describe, expect, test } from "bun:test";
-import { chmodSync, readFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { allowDirectory, GuestModule, Window, VmwindowError } from "@vmwindow/bun";
 import { expectInvalidArguments, guests, patternBytes, smallWindow, tempDir, tempFile, thrown } from "./helpers.ts";
 
@@ -189,6 +190,44 @@ describe("bad input is a clear error, never a crash", () => {
       error.stack = "replaced"; // still a plain, writable property for code that rewrites stacks
       expect(error.stack).toBe("replaced");
     }
+    // An application's Error.prepareStackTrace that returns the call sites: kept, not broken.
+    const prepare = (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = (_error: Error, sites: unknown[]) => sites;
+    try {
+      expect(Array.isArray(thrown(VmwindowError, () => { window.mapFile("/no/such/file"); }).stack)).toBe(true);
+    } finally {
+      (Error as { prepareStackTrace?: unknown }).prepareStackTrace = prepare;
+    }
+  });
+
+  test("an uncaught error from module code shows that line (Bun re-reads the stack text)", () => {
+    const script = join(tempDir(), "uncaught-top-level.ts");
+    writeFileSync(script, `import { Window } from ${JSON.stringify(join(import.meta.dir, "../packages/bun/src/index.ts"))};\nconst w = Window.create({ sizeBytes: 2 ** 26, guestBytes: 2 ** 20 });\nw.mapFile("/no/such/file");\n`);
+    const child = Bun.spawnSync([process.execPath, script], { stderr: "pipe", stdout: "pipe" });
+    const stderr = child.stderr.toString();
+    expect(child.exitCode).toBe(1);
+    expect(stderr).toContain('3 | w.mapFile("/no/such/file");'); // the code frame
+    expect(stderr).toContain(`at ${script}:3:`);
+    expect(stderr).not.toContain("errors.ts");
+  });
+
+  test("an error made where the JS stack is nearly exhausted leaves Error.stackTraceLimit as it was", () => {
+    const limit = Error.stackTraceLimit;
+    // Recursions with frames of different sizes, each making a VmwindowError once the stack
+    // overflows: some overflow again inside its constructor.
+    for (let size = 0; size < 40; size++) {
+      const args = Array.from({ length: size }, (_, i) => `a${i}`);
+      const recurse = new Function("VmwindowError", `return function r(n${args.map((a) => `, ${a}`).join("")}) { try { return r(n + 1${args.map(() => ", n").join("")}); } catch { return new VmwindowError("IO", "deep"); } }`)(VmwindowError);
+      for (let i = 0; i < 20; i++) {
+        try {
+          recurse(0);
+        } catch {
+          // the overflow itself
+        }
+        expect(Error.stackTraceLimit).toBe(limit);
+      }
+    }
+    expect(new Error("after").stack).toContain("window.test.ts");
   });
 
   test("integers above a limit are told the limit, not that they are not integers", () => {

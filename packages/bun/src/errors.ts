@@ -1,5 +1,6 @@
 // The errors vmwindow throws: one class, a `code` naming the native result, and GuestTrap for
 // traps. Plain classes: the FFI layer (ffi.ts) reads the native message and fault and builds them.
+import { sep } from "node:path";
 import { FAULT_FREE_SLOT, FAULT_GUEST_AREA, FAULT_NULL_PAGE, FAULT_PAST_REGION_END, FAULT_PAST_WINDOW, FAULT_READ_ONLY_REGION, FAULT_RESERVED, FAULT_TABLE, FAULT_TRUNCATED_FILE, RESULT } from "./abi.ts";
 
 /** `vmw_result_t` names (generated from abi/vmwindow-abi.json into abi.ts). */
@@ -9,41 +10,68 @@ const resultNames = Object.fromEntries(Object.entries(RESULT).map(([name, value]
 export type ErrorCode = ResultName | "CLOSED";
 
 export class VmwindowError extends Error {
-  override name = "VmwindowError";
   /** Which failure this is; stable across releases (the C ABI's vmw_result_t names). */
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string) {
-    // The stack comes from `origin` below, read only when asked for: the engine's own would be
-    // made again to be trimmed (~4 us per error with 20 frames; this way ~0.3 us).
+    // The stack comes from `origin` below, made into text only when read: the engine's own would
+    // be made again to be trimmed (~4 us per error with 20 frames; this way ~0.3 us).
     const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(message);
-    Error.stackTraceLimit = limit;
+    let quiet = false;
+    try {
+      Error.stackTraceLimit = 0;
+      quiet = true;
+    } catch {
+      // A frozen `Error`: the engine's stack is made as usual.
+    }
+    try {
+      super(message);
+    } finally {
+      // Even if super() threw (a stack overflow), and with no call here that could overflow
+      // again: the process's other errors keep their stacks.
+      if (quiet) Error.stackTraceLimit = limit;
+    }
     this.code = code;
     const origin = new Error();
     let stack: string | undefined;
     Object.defineProperty(this, "stack", {
-      get: () => (stack ??= `${this.name}: ${this.message}\n${fromCaller(origin.stack)}`),
+      get: () => (stack ??= stackText(this, origin)),
       set: (value: string) => void (stack = value),
       configurable: true,
       enumerable: false,
     });
   }
 }
+// On the prototype, as Error's own `name` is: a class field would make super() above unmovable
+// into its try.
+Object.defineProperty(VmwindowError.prototype, "name", { value: "VmwindowError", writable: true, configurable: true });
 
-/** This package's source files (errors.ts is in src/; the CLI in src/cli/). */
-const packageFiles = `${import.meta.dir}/`;
+/** An error's stack text: its first line, then `origin`'s frames from the caller's on. */
+function stackText(error: Error, origin: Error): string {
+  const raw: unknown = origin.stack;
+  // An `Error.prepareStackTrace` of the application's may make something else: keep what it made.
+  if (typeof raw !== "string") return raw as string;
+  return `${error.name}: ${error.message}\n${fromCaller(raw)}`;
+}
+
+/** This package's source files (errors.ts is in src/; the CLI in src/cli/). In a bundle (`bun
+ * build`), where this is not errors.ts, the caller's frames would match too: nothing is left out. */
+const packageFiles = import.meta.path.endsWith(`${sep}errors.ts`) ? `${import.meta.dir}${sep}` : undefined;
 
 /**
  * The frames of a stack without its leading ones inside this package, so the first frame, the one
  * Bun shows the source of for an uncaught error, is the caller's line (`window.mapFile(...)`)
- * rather than the line in errors.ts that built the error. Frames further down are kept.
+ * rather than the line in errors.ts that built the error. Frames further down are kept. A frame
+ * without a function name (`at /app.ts:3:3`, module code) is written `at <anonymous> (/app.ts:3:3)`:
+ * Bun reads a stack given as text back only in that form.
  */
-function fromCaller(stack: string | undefined): string {
-  const frames = (stack ?? "").split("\n").filter((line) => line.startsWith("    at "));
+function fromCaller(stack: string): string {
+  const frames = stack
+    .split("\n")
+    .filter((line) => line.startsWith("    at "))
+    .map((line) => line.replace(/^    at ([^()]+:\d+:\d+)$/, "    at <anonymous> ($1)"));
   let first = 0;
-  while (first < frames.length && frames[first]!.includes(packageFiles)) first++;
+  while (packageFiles !== undefined && first < frames.length && frames[first]!.includes(packageFiles)) first++;
   // Only library frames (called from nowhere else, e.g. a finalizer): keep them all.
   return (first === frames.length ? frames : frames.slice(first)).join("\n");
 }

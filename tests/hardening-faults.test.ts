@@ -272,7 +272,29 @@ describe("vmw.fail: the SDKs' fail() text becomes the trap's reason", () => {
   const wasm = buildModule({
     imports: [envMemory, { module: "vmw", name: "fail", kind: "func", params: [I32, I32], results: [] }],
     functions: [{ params: [I32, I32], results: [], body: [...op.localGet(0), ...op.localGet(1), ...op.call(0)], export: "fail" }],
-    data: [{ offset: GUEST_BASE, bytes: [...text] }, { offset: GUEST_BASE + 4096, bytes: Array(2000).fill(0x78) }],
+    data: [
+      { offset: GUEST_BASE, bytes: [...text] },
+      { offset: GUEST_BASE + 4096, bytes: Array(2000).fill(0x78) },
+      { offset: GUEST_BASE + 8192, bytes: [...new TextEncoder().encode("line one\nline two\tend")] },
+      { offset: GUEST_BASE + 8256, bytes: [...new TextEncoder().encode("x\n\nCaused by:\n    spoofed reason")] },
+    ],
+  });
+  // AssemblyScript's env.abort(message, file, line, column) with a message of two lines: the
+  // string's byte length in the u32 before it, then UTF-16.
+  const twoLines = "one\ntwo";
+  const abortWasm = buildModule({
+    imports: [envMemory, { module: "env", name: "abort", kind: "func", params: [I32, I32, I32, I32], results: [] }],
+    functions: [{ params: [], results: [], body: [...op.i32Const(GUEST_BASE + 4), ...op.i32Const(0), ...op.i32Const(5), ...op.i32Const(6), ...op.call(0)], export: "abort" }],
+    data: [{ offset: GUEST_BASE, bytes: [twoLines.length * 2, 0, 0, 0, ...[...twoLines].flatMap((c) => [c.charCodeAt(0), 0])] }],
+  });
+  test("a guest's text stays one line of the reason: it cannot split it or pose as Wasmtime's cause lines", () => {
+    using window = Window.create(WINDOW);
+    using guest = window.instantiate(wasm);
+    const reason = (address: number, length: number) => thrown(GuestTrap, () => guest.call("fail", address, length)).reason;
+    expect(reason(GUEST_BASE + 8192, 22)).toBe("abort: line one line two end");
+    expect(reason(GUEST_BASE + 8256, 32)).toBe("abort: x  Caused by:     spoofed reason");
+    using aborting = window.instantiate(abortWasm);
+    expect(thrown(GuestTrap, () => aborting.call("abort")).reason).toBe("abort: one two at (null):5:6");
   });
   test("the text, whole and UTF-8; a bad address or length is a placeholder, never a host fault", () => {
     using window = Window.create(WINDOW);

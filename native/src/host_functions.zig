@@ -155,7 +155,7 @@ fn abort_trap(window: *Window, values: [*]wt.ValRaw) ?*wt.Trap {
         const overflow = "abort: the AssemblyScript shadow stack overflowed (deep recursion through functions that keep managed references; empty message and file at :1:1)";
         return wt.wasmtime_trap_new(overflow, overflow.len);
     }
-    return wt.wasmtime_trap_new(&buffer, len);
+    return wt.wasmtime_trap_new(&buffer, one_line(buffer[0..len]).len);
 }
 
 /// The trap of `vmw.fail(text, text_len)`: "abort: " and the UTF-8 text up to its first NUL, read
@@ -174,7 +174,17 @@ fn fail_trap(window: *Window, address: u32, length_bytes: u32) ?*wt.Trap {
         len += copy_text(buffer[len..], text[0 .. std.mem.indexOfScalar(u8, text, 0) orelse text.len]);
     }
     assert(len <= buffer.len);
-    return wt.wasmtime_trap_new(&buffer, len);
+    return wt.wasmtime_trap_new(&buffer, one_line(buffer[0..len]).len);
+}
+
+/// `text` with every control character (newlines included) made a space, in place: a guest's
+/// text stays one line of the trap's message, so it can neither split the reason nor pose as
+/// Wasmtime's own "Caused by:" lines.
+fn one_line(text: []u8) []u8 {
+    for (text) |*byte| {
+        if (byte.* < 0x20 or byte.* == 0x7f) byte.* = ' ';
+    }
+    return text;
 }
 
 fn host_seed(env: ?*anyopaque, caller: *wt.Caller, values: [*]wt.ValRaw, values_len: usize) callconv(.c) ?*wt.Trap {

@@ -40,7 +40,9 @@ pub fn fail_trap_text(what: []const u8, message: []const u8, hints: Hints) Error
     if (text.len > 0 and text[text.len - 1] == 0) text = text[0 .. text.len - 1];
     text = std.mem.trim(u8, text, " \n");
 
-    const caused_by = "Caused by:";
+    // At a line's start only: a guest's own text (an abort message, vmw.fail) is one line and
+    // may contain these words (host_functions.zig one_line).
+    const caused_by = "\nCaused by:";
     const index = std.mem.lastIndexOf(u8, text, caused_by) orelse {
         const end = std.mem.indexOfScalar(u8, text, '\n') orelse text.len;
         if (end == text.len) return fail(error.Trap, "{s}: {s}", .{ what, text });

@@ -180,19 +180,22 @@ describe("vmwindow inspect", () => {
     expect((await vmwindow("inspect", guests.checksum)).stdout).not.toContain("note");
   });
 
-  test("--dts declares every function export the host can call, typed, and not the toolchains' or SDKs' own (__*)", async () => {
+  test("--dts declares every function export the host can call, typed, and not the SDKs' own (__vmw_*)", async () => {
     const { stdout, exitCode } = await vmwindow("inspect", guests.probe, "--dts");
     expect(exitCode).toBe(0);
     expect(stdout).toContain("export interface GuestExports {");
     expect(stdout).toContain("  readonly load_u8: ((arg0: number) => number) & { readonly signature: ExportSignature };");
     expect(stdout).toContain("  readonly region_sum_u8: ((arg0: number) => bigint) & { readonly signature: ExportSignature };");
-    expect(stdout).not.toContain("readonly __");
+    expect(stdout).not.toContain("readonly __vmw_");
     // The engine's own export list (Bun's WebAssembly) is the oracle for the names.
     const names = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(guests.probe)))
-      .filter((e) => e.kind === "function" && !e.name.startsWith("__"))
+      .filter((e) => e.kind === "function" && !e.name.startsWith("__vmw_"))
       .map((e) => e.name);
     const declared = [...stdout.matchAll(/^  readonly (\w+): /gm)].map((m) => m[1]);
     expect(declared).toEqual(names);
+    // AssemblyScript's --exportRuntime functions are a host's to call: kept.
+    const runtime = tempFile(buildModule({ imports: [envMemory], functions: [{ params: [I32, I32], results: [I32], body: [...op.localGet(0)], export: "__new" }] }));
+    expect((await vmwindow("inspect", runtime, "--dts")).stdout).toContain("  readonly __new: ((arg0: number, arg1: number) => number)");
   });
 
   test("errors: not a module, missing file, no argument", async () => {

@@ -178,6 +178,8 @@ describe("guest over a window", () => {
     const throughFile = errorOf(() => window.instantiate(`${tempFile("x")}/guest.wasm`));
     expect(throughFile.code).toBe("NOT_FOUND");
     expect(throughFile.message).toEndWith(": no such file (a part of the path is not a directory)");
+    const nul = errorOf(() => window.instantiate("guest\0.wasm"));
+    expect([nul.code, nul.message]).toEqual(["INVALID_ARGUMENT", "path contains a NUL byte"]);
     const tooLong = errorOf(() => window.instantiate(`/${"a".repeat(5000)}.wasm`));
     expect(tooLong.code).toBe("INVALID_ARGUMENT");
     expect(tooLong.message).toEndWith(".wasm: the path is too long");

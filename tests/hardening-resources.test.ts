@@ -2,7 +2,7 @@
 // descriptors (/proc/self/fd), mappings (/proc/self/maps lines) and RSS (VmRSS) flat. CI counts
 // are reduced; VMW_SOAK=1 runs the full 100,000 / 1,000 / 1,000. Each test prints its numbers.
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, realpathSync } from "node:fs";
 import { Window } from "@vmwindow/bun";
 import { windowBasePointer } from "../packages/bun/src/window.ts";
 import { guests, patternBytes, smallWindow, tempDir, tempFile } from "./helpers.ts";
@@ -34,6 +34,9 @@ interface Usage {
   rssKiB: number;
 }
 
+/** The test's files as /proc/self/maps names them (symlinks resolved, e.g. a TMPDIR through one). */
+const testFiles = realpathSync(tempDir());
+
 function usage(window?: Window): Usage {
   Bun.gc(true);
   const status = readFileSync("/proc/self/status", "utf8");
@@ -48,7 +51,7 @@ function usage(window?: Window): Usage {
     fds: readdirSync("/proc/self/fd").length,
     maps: lines.length,
     windowMaps: lines.filter(inWindow).length,
-    fileMaps: lines.filter((line) => line.includes(tempDir())).length,
+    fileMaps: lines.filter((line) => line.includes(testFiles)).length,
     rssKiB: Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]),
   };
 }

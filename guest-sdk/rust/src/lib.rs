@@ -41,11 +41,16 @@ pub fn fail(why: &str) -> ! {
 struct FixedText {
     bytes: [u8; 256],
     len: usize,
+    /// Set once a piece was cut: nothing after it is written (no ":LINE" after a cut file name).
+    cut: bool,
 }
 
 #[cfg(feature = "panic-handler")]
 impl core::fmt::Write for FixedText {
     fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        if self.cut {
+            return Ok(());
+        }
         let room = self.bytes.len() - self.len;
         let mut take = text.len().min(room);
         while !text.is_char_boundary(take) {
@@ -53,6 +58,7 @@ impl core::fmt::Write for FixedText {
         }
         self.bytes[self.len..self.len + take].copy_from_slice(&text.as_bytes()[..take]);
         self.len += take;
+        self.cut = take < text.len();
         Ok(())
     }
 }
@@ -62,7 +68,7 @@ impl core::fmt::Write for FixedText {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     use core::fmt::Write;
-    let mut text = FixedText { bytes: [0; 256], len: 0 };
+    let mut text = FixedText { bytes: [0; 256], len: 0, cut: false };
     let _ = text.write_str("vmwindow guest panicked");
     if let Some(location) = info.location() {
         let _ = write!(text, " at {}:{}:{}", location.file(), location.line(), location.column());

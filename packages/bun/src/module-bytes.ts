@@ -23,6 +23,8 @@ export function moduleBytes(wasm: Uint8Array | ArrayBuffer | string): Uint8Array
  * read, so a FIFO, socket or device path fails at once with its type named instead of hanging.
  */
 export function readModuleFile(path: string): Uint8Array {
+  // As libvmwindow says for a file to map (a C path ends at its first NUL).
+  if (path.includes("\0")) throw new VmwindowError("INVALID_ARGUMENT", "path contains a NUL byte");
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);

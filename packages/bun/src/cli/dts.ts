@@ -23,9 +23,10 @@ export function exportsDeclaration(info: ModuleInfo, path: string, interfaceName
   ];
   for (const item of info.exports) {
     if (item.kind !== "function" || !item.params || !item.results) continue;
-    // Names with a leading "__" are the toolchains' and the SDKs' own (`__vmw_reset_stack`, which
-    // libvmwindow calls; the Rust SDK's `__vmw_guest_after_trap`), not the guest's API.
-    if (item.name.startsWith("__")) continue;
+    // The SDKs' own (`__vmw_reset_stack`, which libvmwindow calls; the Rust SDK's
+    // `__vmw_guest_after_trap`) are not the guest's API. AssemblyScript's `--exportRuntime`
+    // exports (`__new`, `__pin`, ...) stay: hosts call those.
+    if (item.name.startsWith("__vmw_")) continue;
     const kinds = [...item.params, ...item.results];
     // v128 and reference types cannot be called from the host: guest.exports leaves them out.
     if (!kinds.every((kind) => kind in TS_TYPES)) continue;

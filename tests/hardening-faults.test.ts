@@ -284,8 +284,15 @@ describe("vmw.fail: the SDKs' fail() text becomes the trap's reason", () => {
   const twoLines = "one\ntwo";
   const abortWasm = buildModule({
     imports: [envMemory, { module: "env", name: "abort", kind: "func", params: [I32, I32, I32, I32], results: [] }],
-    functions: [{ params: [], results: [], body: [...op.i32Const(GUEST_BASE + 4), ...op.i32Const(0), ...op.i32Const(5), ...op.i32Const(6), ...op.call(0)], export: "abort" }],
-    data: [{ offset: GUEST_BASE, bytes: [twoLines.length * 2, 0, 0, 0, ...[...twoLines].flatMap((c) => [c.charCodeAt(0), 0])] }],
+    functions: [
+      { params: [], results: [], body: [...op.i32Const(GUEST_BASE + 4), ...op.i32Const(0), ...op.i32Const(5), ...op.i32Const(6), ...op.call(0)], export: "abort" },
+      // abort_with(message): the same with any message pointer.
+      { params: [I32], results: [], body: [...op.localGet(0), ...op.i32Const(0), ...op.i32Const(5), ...op.i32Const(6), ...op.call(0)], export: "abort_with" },
+    ],
+    data: [
+      { offset: GUEST_BASE, bytes: [twoLines.length * 2, 0, 0, 0, ...[...twoLines].flatMap((c) => [c.charCodeAt(0), 0])] },
+      { offset: GUEST_BASE + 64, bytes: [0xff, 0xff, 0xff, 0x7f] }, // a length past the guest area
+    ],
   });
   test("a guest's text stays one line of the reason: it cannot split it or pose as Wasmtime's cause lines", () => {
     using window = Window.create(WINDOW);
@@ -295,6 +302,14 @@ describe("vmw.fail: the SDKs' fail() text becomes the trap's reason", () => {
     expect(reason(GUEST_BASE + 8256, 32)).toBe("abort: x  Caused by:     spoofed reason");
     using aborting = window.instantiate(abortWasm);
     expect(thrown(GuestTrap, () => aborting.call("abort")).reason).toBe("abort: one two at (null):5:6");
+    // An AssemblyScript string the host cannot read whole from the guest area is a placeholder.
+    const abortWith = (address: number) => thrown(GuestTrap, () => aborting.call("abort_with", address)).reason;
+    expect(abortWith(GUEST_BASE + 4)).toBe("abort: one two at (null):5:6");
+    expect(abortWith(GUEST_BASE + 5)).toBe("abort: (unreadable) at (null):5:6"); // odd: not UTF-16
+    expect(abortWith(GUEST_BASE + 2)).toBe("abort: (unreadable) at (null):5:6"); // its length below the guest area
+    expect(abortWith(16)).toBe("abort: (unreadable) at (null):5:6"); // the null page
+    expect(abortWith(GUEST_BASE + 68)).toBe("abort: (unreadable) at (null):5:6"); // a length past the area
+    expect(abortWith(GUEST_BASE + 2 ** 20)).toBe("abort: (unreadable) at (null):5:6"); // the area's end
   });
   test("the text, whole and UTF-8; a bad address or length is a placeholder, never a host fault", () => {
     using window = Window.create(WINDOW);

@@ -164,14 +164,11 @@ fn abort_trap(window: *Window, values: [*]wt.ValRaw) ?*wt.Trap {
 fn fail_trap(window: *Window, address: u32, length_bytes: u32) ?*wt.Trap {
     var buffer: [1024 + "abort: ".len]u8 = undefined;
     var len = copy_text(&buffer, "abort: ");
-    const area_start = layout.guest_base;
-    const area_end = window.layout.slots_base;
-    if (address < area_start or address >= area_end or length_bytes > area_end - address) {
-        len += copy_text(buffer[len..], "(unreadable text)");
-    } else {
-        const text = window.base()[address..][0..length_bytes];
+    if (guest_area_bytes(window, address, length_bytes)) |text| {
         // Up to a NUL: the message travels on as a C string (vmw_last_error_message).
         len += copy_text(buffer[len..], text[0 .. std.mem.indexOfScalar(u8, text, 0) orelse text.len]);
+    } else {
+        len += copy_text(buffer[len..], "(unreadable text)");
     }
     assert(len <= buffer.len);
     return wt.wasmtime_trap_new(&buffer, one_line(buffer[0..len]).len);
@@ -251,18 +248,25 @@ fn copy_text(out: []u8, text: []const u8) usize {
     return len;
 }
 
+/// `[address, address + length_bytes)` of the guest area, or null when any of it lies outside: the
+/// guest area is always mapped, so reading it never faults in host code.
+fn guest_area_bytes(window: *Window, address: u32, length_bytes: u32) ?[]const u8 {
+    const area_start = layout.guest_base;
+    const area_end = window.layout.slots_base;
+    if (address < area_start or address >= area_end or length_bytes > area_end - address) return null;
+    return window.base()[address..][0..length_bytes];
+}
+
 /// Decodes an AssemblyScript string (UTF-16LE, byte length in the u32 before it) as UTF-8.
 /// Reads only from the guest area, which is always mapped: a bad pointer gives a placeholder,
 /// never a host fault.
 fn read_guest_string(window: *Window, address: u32, out: []u8) usize {
-    const area_start = layout.guest_base;
-    const area_end = window.layout.slots_base;
     if (address == 0) return copy_text(out, "(null)");
-    if (address < area_start + 4 or address >= area_end or address % 2 != 0) return copy_text(out, "(unreadable)");
-    const base = window.base();
-    const length_bytes = std.mem.readInt(u32, base[address - 4 ..][0..4], .little);
-    if (length_bytes > area_end - address) return copy_text(out, "(unreadable)");
-    const units_ptr: [*]const u16 = @ptrCast(@alignCast(base + address));
+    if (address < 4 or address % 2 != 0) return copy_text(out, "(unreadable)");
+    const prefix = guest_area_bytes(window, address - 4, 4) orelse return copy_text(out, "(unreadable)");
+    const length_bytes = std.mem.readInt(u32, prefix[0..4], .little);
+    const bytes = guest_area_bytes(window, address, length_bytes) orelse return copy_text(out, "(unreadable)");
+    const units_ptr: [*]const u16 = @ptrCast(@alignCast(bytes.ptr));
     const units = units_ptr[0 .. length_bytes / 2];
     var len: usize = 0;
     var iterator = std.unicode.Utf16LeIterator.init(units);

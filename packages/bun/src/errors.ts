@@ -152,6 +152,6 @@ export function errorFor(result: number, message: string, fault: GuestFault | un
   return new VmwindowError(code, text);
 }
 
-export function closedError(what: string): VmwindowError {
-  return new VmwindowError("CLOSED", `${what} is closed`);
+export function closedError(what: string, why?: string): VmwindowError {
+  return new VmwindowError("CLOSED", why === undefined ? `${what} is closed` : `${what} is closed: ${why}`);
 }

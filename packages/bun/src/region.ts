@@ -5,7 +5,7 @@
 import type { Pointer } from "bun:ffi";
 import { ACCESS, ENTRY } from "./abi.ts";
 import { accessArgument, byteCount, optionsArgument, pathArgument, type OptionNames } from "./arguments.ts";
-import { VmwindowError } from "./errors.ts";
+import { closedError, VmwindowError } from "./errors.ts";
 import { accessName, lib, type Access, type RegionKind, type RegionState } from "./ffi.ts";
 import type { WindowState } from "./window-state.ts";
 
@@ -250,7 +250,7 @@ export class Region implements Disposable {
   }
 
   #check(): void {
-    if (this.#last !== undefined) throw new VmwindowError("CLOSED", `region ${this.#id} is closed: ${this.#gone}`);
+    if (this.#last !== undefined) throw closedError(`region ${this.#id}`, this.#gone);
   }
 }
 

@@ -128,7 +128,7 @@ fn out_of_memory() Error {
 
 /// The sections, or null when the module is not one the rewrite can walk (left to the validator).
 fn find_sections(wasm: []const u8) ?Sections {
-    const header = [_]u8{ 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00 };
+    const header = wasm_binary.header;
     if (wasm.len < header.len or wasm.len > module_bytes_max) return null;
     if (!std.mem.eql(u8, wasm[0..header.len], &header)) return null;
     var sections: Sections = .{};

@@ -23,13 +23,9 @@ const fail = errors.fail;
 /// slower). Guests without deadlines run in a plain engine at full speed.
 /// Guests that count instructions (fuel) run in a third engine that has both.
 pub const Kind = enum(u2) { plain = 0, interruptible = 1, metered = 2 };
-pub const kinds_count = 3;
+pub const kinds_count = @typeInfo(Kind).@"enum".fields.len;
 
-comptime {
-    assert(kinds_count == @typeInfo(Kind).@"enum".fields.len);
-}
-
-var engines: [kinds_count]?*wt.Engine = .{ null, null, null };
+var engines: [kinds_count]?*wt.Engine = @splat(null);
 var engine_mutex: std.Thread.Mutex = .{};
 
 /// The window whose memory the next provider instantiation on this thread should return.
@@ -174,7 +170,7 @@ fn provider_bytes(buffer: *[64]u8, pages: u32) []const u8 {
     assert(limits_len <= 1 + 2 * 3);
 
     var len: usize = 0;
-    const header = [_]u8{ 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00 };
+    const header = wasm_binary.header;
     @memcpy(buffer[len..][0..header.len], &header);
     len += header.len;
     // Memory section: one memory.

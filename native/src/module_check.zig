@@ -11,7 +11,8 @@ const assert = std.debug.assert;
 const errors = @import("errors.zig");
 const Error = errors.Error;
 const fail = errors.fail;
-const Reader = @import("wasm_binary.zig").Reader;
+const wasm_binary = @import("wasm_binary.zig");
+const Reader = wasm_binary.Reader;
 
 const section_data: u8 = 11;
 const opcode_i32_const: u8 = 0x41;
@@ -48,8 +49,8 @@ pub fn check_data_segments(wasm: []const u8, area_start: u64, area_end: u64) Err
 /// The extent of `wasm`'s active data segments; refuses non-constant offsets and truncation.
 pub fn data_extent(wasm: []const u8) Error!Extent {
     var extent: Extent = .{};
-    var reader = Reader{ .bytes = wasm, .position = 8 };
-    if (wasm.len < 8) return fail(error.BadModule, "the module is truncated", .{});
+    var reader = Reader{ .bytes = wasm, .position = wasm_binary.header.len };
+    if (wasm.len < wasm_binary.header.len) return fail(error.BadModule, "the module is truncated", .{});
     while (reader.position < wasm.len) {
         const id = reader.byte() catch return truncated();
         const size = reader.uleb(u64) catch return truncated();

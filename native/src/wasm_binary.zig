@@ -1,9 +1,13 @@
-//! The WebAssembly binary format's LEB128 integers, read and written: the one reader and encoder
-//! behind module_check.zig (data segments), bulk_memory.zig (the rewrite) and engine.zig (the
-//! provider module). Part of module_cache.zig's `code_version`: the rewrite decodes with it.
+//! The WebAssembly binary format's header and LEB128 integers, read and written: the one reader
+//! and encoder behind module_check.zig (data segments), bulk_memory.zig (the rewrite) and
+//! engine.zig (the provider module). Part of module_cache.zig's `code_version`: the rewrite
+//! decodes with it.
 
 const std = @import("std");
 const assert = std.debug.assert;
+
+/// Every module's first 8 bytes: "\0asm" and version 1.
+pub const header = [_]u8{ 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00 };
 
 /// A cursor over `bytes`. Every read refuses to pass the end (`error.Truncated`).
 pub const Reader = struct {

@@ -173,18 +173,22 @@ VMW_INLINE const vmw_table_entry_t *vmw_table_entry(uint32_t id) {
 /* The table's change counter: any map, remap, resize or unmap changes it. */
 VMW_INLINE uint32_t vmw_table_generation(void) { return vmw_table()->generation; }
 
-/* Sends NUL-terminated `text` to the host's logger (discarded when the host has none). */
-VMW_INLINE void vmw_log(int32_t level, const char *text) {
+/* Bytes of NUL-terminated `text` before its NUL (no libc here). */
+VMW_INLINE size_t vmw_text_len(const char *text) {
   size_t len = 0;
   while (text[len] != 0) len++;
-  vmw_host_log(level, (const uint8_t *)text, len);
+  return len;
+}
+
+/* Sends NUL-terminated `text` to the host's logger (discarded when the host has none). */
+VMW_INLINE void vmw_log(int32_t level, const char *text) {
+  vmw_host_log(level, (const uint8_t *)text, vmw_text_len(text));
 }
 
 /* Logs `why` at VMW_LOG_ERROR and traps with it: the host sees a GuestTrap / VMW_ERR_TRAP whose
  * reason is "abort: WHY" (vmw.fail). */
 __attribute__((noreturn, noinline, cold, unused)) static void vmw_fail(const char *why) {
-  size_t len = 0;
-  while (why[len] != 0) len++;
+  size_t len = vmw_text_len(why);
   vmw_host_log(VMW_LOG_ERROR, (const uint8_t *)why, len);
   vmw_host_fail((const uint8_t *)why, len);
   __builtin_trap(); /* vmw.fail never returns */
@@ -340,9 +344,7 @@ VMW_INLINE int32_t vmw_release(uint32_t id, size_t offset, size_t length) {
 
 /* Asks the host to map NUL-terminated `name`: the new region id (> 0), or a negative VMW_HOST_*. */
 VMW_INLINE int32_t vmw_request(const char *name, bool writable) {
-  size_t len = 0;
-  while (name[len] != 0) len++;
-  return vmw_host_map((const uint8_t *)name, len, writable ? (VMW_ACCESS_READ | VMW_ACCESS_WRITE) : VMW_ACCESS_READ);
+  return vmw_host_map((const uint8_t *)name, vmw_text_len(name), writable ? (VMW_ACCESS_READ | VMW_ACCESS_WRITE) : VMW_ACCESS_READ);
 }
 
 /* ---- scanning ---- */

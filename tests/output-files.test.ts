@@ -53,6 +53,21 @@ describe("mapFile create: true", () => {
     // Read-only: no output-file advice.
     expect(thrown(VmwindowError, () => window.mapFile(path)).message).not.toContain("create");
   });
+
+  test("a file that cannot be created is the error libvmwindow gives for a file to map, with its code", () => {
+    using window = Window.create(smallWindow);
+    const output = { access: "readwrite", create: true, length: 10 } as const;
+    const error = (path: string) => {
+      const e = thrown(VmwindowError, () => window.mapFile(path, output));
+      return [e.code, e.message];
+    };
+    expect(error(join(tempDir(), "a\0b"))).toEqual(["INVALID_ARGUMENT", "path contains a NUL byte"]);
+    const noDir = join(tempDir(), "no-such-dir", "out.bin");
+    expect(error(noDir)).toEqual(["NOT_FOUND", `cannot create ${noDir}: no such file`]);
+    const underFile = join(tempFile("x"), "out.bin");
+    expect(error(underFile)).toEqual(["NOT_FOUND", `cannot create ${underFile}: no such file (a part of the path is not a directory)`]);
+    expect(window.regions.size).toBe(0);
+  });
 });
 
 describe("vmwindow run: output files, several calls, --print", () => {

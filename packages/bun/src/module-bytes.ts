@@ -1,6 +1,7 @@
 // The guest module `Window.instantiate` takes: bytes, an ArrayBuffer, or a path to a .wasm file.
-import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
-import { VmwindowError, type ErrorCode } from "./errors.ts";
+import { closeSync, constants, fstatSync, readFileSync } from "node:fs";
+import { VmwindowError } from "./errors.ts";
+import { openFile } from "./open-file.ts";
 
 /** The module's bytes (read from disk for a path); refuses anything else. */
 export function moduleBytes(wasm: Uint8Array | ArrayBuffer | string): Uint8Array {
@@ -23,15 +24,7 @@ export function moduleBytes(wasm: Uint8Array | ArrayBuffer | string): Uint8Array
  * read, so a FIFO, socket or device path fails at once with its type named instead of hanging.
  */
 export function readModuleFile(path: string): Uint8Array {
-  // As libvmwindow says for a file to map (a C path ends at its first NUL).
-  if (path.includes("\0")) throw new VmwindowError("INVALID_ARGUMENT", "path contains a NUL byte");
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (error) {
-    const [code, why] = openFailure(error as NodeJS.ErrnoException);
-    throw new VmwindowError(code, `cannot read guest module ${path}: ${why}`);
-  }
+  const fd = openFile(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY, undefined, "cannot read guest module");
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) {
@@ -41,29 +34,5 @@ export function readModuleFile(path: string): Uint8Array {
     return readFileSync(fd);
   } finally {
     closeSync(fd);
-  }
-}
-
-/** Why opening a module file failed, in the words libvmwindow uses for a file to map. */
-function openFailure(error: NodeJS.ErrnoException): [ErrorCode, string] {
-  switch (error.code) {
-    case "ENOENT":
-      return ["NOT_FOUND", "no such file"];
-    case "ENOTDIR":
-      return ["NOT_FOUND", "no such file (a part of the path is not a directory)"];
-    case "ELOOP":
-      return ["NOT_FOUND", "too many levels of symbolic links (a symlink loop?)"];
-    case "EACCES":
-    case "EPERM":
-      return ["ACCESS_DENIED", "permission denied"];
-    case "ENXIO":
-      return ["INVALID_ARGUMENT", "it is a socket, not a regular file"];
-    case "ENAMETOOLONG":
-      return ["INVALID_ARGUMENT", "the path is too long"];
-    case "EMFILE":
-    case "ENFILE":
-      return ["OUT_OF_MEMORY", "out of file descriptors"];
-    default:
-      return ["IO", error.message];
   }
 }

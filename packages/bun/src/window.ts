@@ -5,7 +5,8 @@ import { NAME_MAX_BYTES, PAGE_BYTES } from "./abi.ts";
 import { accessArgument, atArgument, booleanArgument, byteCount, capacityArgument, nameArgument, optionsArgument, pathArgument, type OptionNames } from "./arguments.ts";
 import { VmwindowError } from "./errors.ts";
 import { lib, type Placement, type WindowLayout } from "./ffi.ts";
-import { closeSync, constants, fstatSync, ftruncateSync, openSync } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync } from "node:fs";
+import { openFile } from "./open-file.ts";
 import { guestFriend, validateGuest, type Guest } from "./guest.ts";
 import type { GuestFunction } from "./callables.ts";
 import type { InstantiateOptions } from "./guest-options.ts";
@@ -236,13 +237,8 @@ export function windowBasePointer(window: Window): Pointer {
 function createOutputFile(path: string, options: MapOptions, offset: number, length: number | undefined): void {
   if (options.access !== "readwrite") throw new VmwindowError("INVALID_ARGUMENT", `create: true makes an output file: it needs access: "readwrite"`);
   if (typeof length !== "number") throw new VmwindowError("INVALID_ARGUMENT", `create: true needs a length (the file's size from offset), e.g. { access: "readwrite", create: true, length: 1 << 20 }`);
-  let fd: number;
-  try {
-    // Non-blocking: a FIFO at `path` must not hang here (mapFile refuses it by type).
-    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NONBLOCK, 0o644);
-  } catch (error) {
-    throw new VmwindowError("NOT_FOUND", `cannot create ${path}: ${(error as Error).message}`);
-  }
+  // Non-blocking: a FIFO at `path` must not hang here (mapFile refuses it by type).
+  const fd = openFile(path, constants.O_RDWR | constants.O_CREAT | constants.O_NONBLOCK, 0o644, "cannot create");
   try {
     const stat = fstatSync(fd);
     if (stat.isFile() && stat.size < offset + length) ftruncateSync(fd, offset + length);

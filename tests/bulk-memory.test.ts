@@ -11,11 +11,11 @@ import { GuestTrap, VmwindowError, Window } from "@vmwindow/bun";
 import { patternBytes, smallWindow, tempDir, tempFile, thrown, xorshift32 } from "./helpers.ts";
 import { buildModule, envMemory, I32, op, type Func } from "./wasm-builder.ts";
 import { findRustc } from "../tools/build-guest-examples.ts";
+import { GUEST_BASE } from "../packages/bun/src/abi.ts";
 
 const PAGE = 65536;
 const OS_PAGE = 4096;
 const TABLE = 0x10000;
-const GUEST_BASE = 0x210000;
 
 const args3 = [...op.localGet(0), ...op.localGet(1), ...op.localGet(2)];
 

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { GuestModule, GuestTimeout, GuestTrap, VmwindowError, Window, type ErrorCode } from "@vmwindow/bun";
 import { guests, smallWindow, tempDir, thrown } from "./helpers.ts";
 import { buildModule, envMemory, I32, op } from "./wasm-builder.ts";
+import { GUEST_BASE } from "../packages/bun/src/abi.ts";
 
-const GUEST_BASE = 0x21_0000;
 const MiB = 2 ** 20;
 
 /** A module whose data segment (one byte, `value`) sits `offset` bytes into the guest area, and `get()` reads it. */

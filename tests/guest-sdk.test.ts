@@ -8,6 +8,7 @@
 import { describe, expect, test, beforeAll } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { GUEST_BASE } from "../packages/bun/src/abi.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const PROBE = join(ROOT, "tests/build/probe.wasm");
@@ -18,7 +19,6 @@ const CHECKSUM = join(ROOT, "examples/checksum/build/guest.wasm");
 // docs/abi.md, ABI v1
 const PAGE = 65536;
 const TABLE_OFFSET = 0x10000;
-const GUEST_BASE = 0x210000;
 const HEADER_BYTES = 64;
 const ENTRY_BYTES = 64;
 const MAGIC = 0x54574d56; // "VMWT"

@@ -12,6 +12,7 @@ import { windowBasePointer } from "../packages/bun/src/window.ts";
 import { join } from "node:path";
 import { guests, patternBytes, tempFile, thrown } from "./helpers.ts";
 import { buildModule, envMemory, F64, I32, I64, op, type Func } from "./wasm-builder.ts";
+import { GUEST_BASE } from "../packages/bun/src/abi.ts";
 
 const SIZE = 64 * 2 ** 20;
 const WINDOW = { sizeBytes: SIZE, guestBytes: 2 ** 20 };
@@ -266,7 +267,6 @@ describe("sandbox edges: nothing outside the window is reachable", () => {
 });
 
 describe("vmw.fail: the SDKs' fail() text becomes the trap's reason", () => {
-  const GUEST_BASE = 0x21_0000;
   const text = new TextEncoder().encode("vmwindow: région 7 is not mapped");
   // fail(address, length) calls vmw.fail(address, length); the text is data at GUEST_BASE.
   const wasm = buildModule({

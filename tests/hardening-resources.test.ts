@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, realpathSync } from "node:fs";
 import { Window } from "@vmwindow/bun";
 import { windowBasePointer } from "../packages/bun/src/window.ts";
-import { guests, patternBytes, smallWindow, tempDir, tempFile } from "./helpers.ts";
+import { guests, patternBytes, RESERVATION_BYTES, smallWindow, tempDir, tempFile } from "./helpers.ts";
 
 const SOAK = process.env.VMW_SOAK === "1";
 /** Under qemu-user (tools/test-arm64.sh sets VMW_EMULATED), VmRSS is qemu's: it grows with the
@@ -17,8 +17,6 @@ const MAP_CYCLES = SOAK ? 100_000 : 20_000;
 const WINDOW_CYCLES = SOAK ? 1000 : EMULATED ? 60 : 300;
 const GUEST_CYCLES = SOAK ? 1000 : 300;
 
-/** A window reserves 4 GiB for Wasmtime plus its 32 MiB guard (native/src/layout.zig reservation_bytes). */
-const RESERVATION_BYTES = 2 ** 32 + 32 * 2 ** 20;
 /** Mappings other than the library's (Bun's heap; under qemu-user also qemu's own buffers) may grow a
  * little as a process runs: natively by a few, under qemu by tens (seen: +10 over 20,000 cycles). */
 const OTHER_MAPS_SLACK = EMULATED ? 40 : 8;

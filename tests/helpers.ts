@@ -102,3 +102,6 @@ export function mappingRssKiB(address: number): number {
   const rss = lines.slice(start + 1).find((line) => line.startsWith("Rss:"));
   return Number(/(\d+)/.exec(rss ?? "")![1]);
 }
+
+/** What every window reserves: 4 GiB for Wasmtime plus its 32 MiB guard (native/src/layout.zig reservation_bytes). */
+export const RESERVATION_BYTES = 2 ** 32 + 32 * 2 ** 20;

@@ -18,7 +18,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { toArrayBuffer } from "bun:ffi";
 import { GuestTrap, Window, type Guest, type Region } from "@vmwindow/bun";
 import { windowBasePointer } from "../packages/bun/src/window.ts";
-import { guests, patternBytes, tempFile } from "./helpers.ts";
+import { guests, patternBytes, RESERVATION_BYTES, tempFile } from "./helpers.ts";
 
 const SEQUENCES = Number(process.env.VMW_PROPERTY_SEQUENCES ?? 1000);
 const STEPS = 12;
@@ -26,7 +26,6 @@ const SEED = Number(process.env.VMW_PROPERTY_SEED ?? 20261124);
 const PAGE = 65_536;
 const OS_PAGE = 4096;
 const WINDOW = { sizeBytes: 32 * 2 ** 20, guestBytes: 2 ** 20, capacity: 24 };
-const RESERVATION_BYTES = 2 ** 32 + 32 * 2 ** 20;
 
 /** mulberry32: small, seedable, good enough to drive a test. */
 function random(seed: number): () => number {

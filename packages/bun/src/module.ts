@@ -27,8 +27,9 @@ export interface CompileOptions {
 const COMPILE_OPTIONS: OptionNames<CompileOptions> = { interruptible: true, metered: true, cacheDir: true };
 
 const registry = new FinalizationRegistry<Pointer>((handle) => lib.moduleDestroy(handle));
-/** Each open module's native handle, for `prepareGuest` (kept off the class: no public handle). */
-const handles = new WeakMap<GuestModule, Pointer>();
+/** Each open module's native handle and the engine flags it was compiled with, for `prepareGuest`
+ * (kept off the class: no public handle). */
+const handles = new WeakMap<GuestModule, { readonly handle: Pointer; readonly flags: number }>();
 
 /**
  * A guest module compiled for this process: `window.instantiate(module, options)` makes a guest of
@@ -50,7 +51,7 @@ export class GuestModule implements Disposable {
     this.hash = hash;
     this.metered = (flags & GUEST_METERED) !== 0;
     this.interruptible = this.metered || (flags & GUEST_INTERRUPTIBLE) !== 0;
-    handles.set(this, handle);
+    handles.set(this, { handle, flags });
     registry.register(this, handle, this);
   }
 
@@ -72,11 +73,11 @@ export class GuestModule implements Disposable {
   }
 
   close(): void {
-    const handle = handles.get(this);
-    if (handle === undefined) return;
+    const open = handles.get(this);
+    if (open === undefined) return;
     handles.delete(this);
     registry.unregister(this);
-    lib.moduleDestroy(handle);
+    lib.moduleDestroy(open.handle);
   }
 
   [Symbol.dispose](): void {
@@ -117,8 +118,7 @@ export function prepareGuest(windowHandle: Pointer, source: Uint8Array | GuestMo
     if ((flags & GUEST_INTERRUPTIBLE) !== 0 && !source.interruptible) {
       throw new VmwindowError("UNSUPPORTED", "this module was compiled without deadline support: compile it with GuestModule.compile(bytes, { interruptible: true }) to instantiate it with timeoutMs or interruptible");
     }
-    const key = moduleKey(source.hash, source.metered ? GUEST_METERED : source.interruptible ? GUEST_INTERRUPTIBLE : 0);
-    return { handle: lib.guestPrepareModule(windowHandle, module), moduleKey: key };
+    return { handle: lib.guestPrepareModule(windowHandle, module.handle), moduleKey: moduleKey(source.hash, module.flags) };
   }
   // Through a module handle (the process cache makes a repeat cheap), to learn its hash.
   const { module } = lib.moduleCompile(source, flags, cacheDirArgument(cacheDir));

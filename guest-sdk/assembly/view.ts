@@ -2,7 +2,6 @@
 // Like Region, a view *is* the address of the region's table entry, so it costs nothing to make
 // and always sees the entry's current mapping; `[i]` is bounds-checked against the entry's length.
 
-import { ENTRY_OFFSET_BYTES, ENTRY_LENGTH_BYTES } from "./abi";
 import { begin, text, number, fail } from "./panic";
 import { Region } from "./region";
 
@@ -33,12 +32,12 @@ export class View<T> {
   /** Address of element 0. */
   // @ts-ignore: decorator
   @inline get dataStart(): usize {
-    return <usize>load<u64>(changetype<usize>(this), ENTRY_OFFSET_BYTES);
+    return this.region.offset;
   }
   /** Number of whole elements. */
   // @ts-ignore: decorator
   @inline get length(): usize {
-    return <usize>load<u64>(changetype<usize>(this), ENTRY_LENGTH_BYTES) >>> alignof<T>();
+    return this.region.length >>> alignof<T>();
   }
 
   // @ts-ignore: decorator
@@ -104,18 +103,15 @@ export class RecordView<T> {
   }
   // @ts-ignore: decorator
   @inline get dataStart(): usize {
-    return <usize>load<u64>(changetype<usize>(this), ENTRY_OFFSET_BYTES);
+    return this.region.offset;
   }
   // @ts-ignore: decorator
   @inline get length(): usize {
-    return <usize>load<u64>(changetype<usize>(this), ENTRY_LENGTH_BYTES) / offsetof<T>();
+    return this.region.length / offsetof<T>();
   }
   // @ts-ignore: decorator
   @operator("[]") @inline get(index: usize): T {
-    if (index >= this.length) {
-      recordOutOfRange(changetype<usize>(this), index, offsetof<T>());
-      unreachable();
-    }
+    if (index >= this.length) recordOutOfRange(changetype<usize>(this), index, offsetof<T>());
     return changetype<T>(this.dataStart + index * offsetof<T>());
   }
   // @ts-ignore: decorator
@@ -124,7 +120,14 @@ export class RecordView<T> {
   }
 }
 
-function recordOutOfRange(entry: usize, index: usize, stride: usize): void {
+// Cold path, as outOfRange above.
+// @ts-ignore: decorator
+@inline function recordOutOfRange(entry: usize, index: usize, stride: usize): void {
+  recordOutOfRangeCold(entry, index, stride);
+  unreachable();
+}
+
+function recordOutOfRangeCold(entry: usize, index: usize, stride: usize): void {
   let region = changetype<Region>(entry);
   begin();
   text("vmwindow: record ");

@@ -9,6 +9,7 @@ import { describe, expect, test, beforeAll } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { GUEST_BASE } from "../packages/bun/src/abi.ts";
+import { patternBytes } from "./helpers.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const PROBE = join(ROOT, "tests/build/probe.wasm");
@@ -136,15 +137,6 @@ function guestAbort(fn: () => unknown): GuestAbort {
   throw new Error("expected the guest to abort, it returned");
 }
 
-function pseudoRandom(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; ++i) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 beforeAll(async () => {
   // Build missing guests (normally turbo's `build` has done this).
@@ -182,7 +174,7 @@ describe("module shape", () => {
 describe("checksum example: crc32(id)", () => {
   const sizes = [1, 7, 8, 9, 65535, 65536, 65537, 3 * 1024 * 1024 + 12345];
   test.each(sizes)("region of %d bytes equals Bun.hash.crc32", (n) => {
-    const bytes = pseudoRandom(n, n);
+    const bytes = patternBytes(n, n);
     const win = makeWindow([{ id: 3, bytes }]);
     const g = instantiate(CHECKSUM, win);
     expect(g.crc32(3) >>> 0).toBe(Bun.hash.crc32(bytes));
@@ -195,8 +187,8 @@ describe("checksum example: crc32(id)", () => {
   });
 
   test("several regions, unaligned sub-ranges through crc32_update", () => {
-    const a = pseudoRandom(100_000, 1);
-    const b = pseudoRandom(70_001, 2);
+    const a = patternBytes(100_000, 1);
+    const b = patternBytes(70_001, 2);
     const win = makeWindow([{ id: 1, bytes: a }, { id: 16, bytes: b }]);
     const g = instantiate(CHECKSUM, win);
     expect(g.crc32(1) >>> 0).toBe(Bun.hash.crc32(a));
@@ -214,8 +206,8 @@ describe("checksum example: crc32(id)", () => {
 });
 
 describe("region table", () => {
-  const a = pseudoRandom(65537, 9);
-  const b = pseudoRandom(1000, 10);
+  const a = patternBytes(65537, 9);
+  const b = patternBytes(1000, 10);
   const setup = () => {
     const win = makeWindow([{ id: 2, bytes: a }, { id: 5, bytes: b, writable: true }]);
     return { win, g: instantiate(PROBE, win) };
@@ -267,7 +259,7 @@ describe("region table", () => {
 
 describe("views", () => {
   test("u8 view: sum, get, set round-trip", () => {
-    const bytes = pseudoRandom(65535, 5);
+    const bytes = patternBytes(65535, 5);
     const win = makeWindow([{ id: 4, bytes, writable: true }]);
     const g = instantiate(PROBE, win);
     expect(g.region_sum_u8(4)).toBe(BigInt(bytes.reduce((s, x) => s + x, 0)));
@@ -285,7 +277,7 @@ describe("views", () => {
   });
 
   test("out-of-range index aborts naming the region and the index", () => {
-    const win = makeWindow([{ id: 4, bytes: pseudoRandom(65535, 5) }, { id: 9, bytes: new Uint8Array(65537) }]);
+    const win = makeWindow([{ id: 4, bytes: patternBytes(65535, 5) }, { id: 9, bytes: new Uint8Array(65537) }]);
     let g = instantiate(PROBE, win);
     expect(guestAbort(() => g.region_view_get_u8(4, 65535)).guestMessage).toBe(
       "vmwindow: index 65535 out of range for region 4 (65535 bytes)",
@@ -383,8 +375,8 @@ describe.each([
   const guestEnd = GUEST_BASE + GUEST_BYTES;
 
   test("allocating until exhaustion stays inside the guest area, then aborts", () => {
-    const region = pseudoRandom(200_000, 77);
-    const win = makeWindow([{ id: 1, bytes: region }, { id: 2, bytes: pseudoRandom(65536, 78) }]);
+    const region = patternBytes(200_000, 77);
+    const win = makeWindow([{ id: 1, bytes: region }, { id: 2, bytes: patternBytes(65536, 78) }]);
     const before = win.u8.slice(0, GUEST_BASE);
     const slotsBefore = win.u8.slice(SLOTS_BASE, SLOTS_BASE + 4 * PAGE);
     const g = instantiate(path, win);
